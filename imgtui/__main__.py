@@ -1,0 +1,3 @@
+from imgtui.cli import main
+
+raise SystemExit(main())

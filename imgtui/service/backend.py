@@ -1,0 +1,60 @@
+"""What a backend implements. The `Images` facade validates arguments and reads upload
+sources; a backend receives clean values and does the storage or the HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .models import ImageList, ImageMetadata
+from .rules import SortOrder
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    """A validated upload: the decoded bytes and the options, all checked by the facade."""
+
+    data: bytes
+    content_type: str  # sniffed from the bytes, e.g. "image/png"
+    id: str | None
+    filename: str | None
+    require_signed_urls: bool
+    metadata: dict[str, Any] | None
+    creator: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    """A validated update; None means "leave as is". `metadata` replaces, never merges."""
+
+    require_signed_urls: bool | None = None
+    metadata: dict[str, Any] | None = None
+    creator: str | None = None
+
+
+class Backend(Protocol):
+    """One place images live: a local library, or a Cloudflare account over REST."""
+
+    @property
+    def label(self) -> str:
+        """Where this backend points, for headers and logs (never a credential)."""
+        ...
+
+    async def upload(self, request: UploadRequest) -> ImageMetadata: ...
+
+    async def list(
+        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+    ) -> ImageList: ...
+
+    async def details(self, image_id: str) -> ImageMetadata | None: ...
+
+    async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None: ...
+
+    async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata: ...
+
+    async def delete(self, image_id: str) -> bool: ...
+
+    async def signed_url(self, image_id: str, variant: str, expires_in: int | None) -> str: ...
+
+    async def aclose(self) -> None: ...

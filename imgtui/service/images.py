@@ -1,0 +1,231 @@
+"""`Images`: the async client service, shaped like the Workers binding's `env.IMAGES.hosted`.
+
+The facade owns argument validation and upload-source reading, so every backend sees
+the same clean requests and answers the same errors (the conformance suite relies on it).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import AsyncIterator
+from typing import Any, Self
+
+from .backend import Backend, UpdateRequest, UploadRequest
+from .errors import ErrorCode, ImagesError
+from .models import ImageList, ImageMetadata
+from .rules import (
+    MAX_ID_CHARS,
+    SortOrder,
+    check_creator,
+    check_custom_id,
+    check_filename,
+    check_list_limit,
+    check_metadata,
+    check_require_signed_urls,
+    check_sort_order,
+)
+from .sniff import sniff_image
+from .sources import load_image_bytes
+
+DEFAULT_LIST_LIMIT = 50  # the binding's default page size
+CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
+
+
+def _default_filename(source: Any, extension: str) -> str:
+    if isinstance(source, pathlib.PurePath):
+        return source.name
+    name = getattr(source, "name", None)
+    if isinstance(name, str) and name and not name.startswith("<"):
+        return os.path.basename(name)
+    return f"image.{extension}"
+
+
+def _plausible_id(image_id: object) -> bool:
+    """Could this id name an image at all? If not, it is simply not found."""
+    return (
+        isinstance(image_id, str)
+        and 1 <= len(image_id) <= MAX_ID_CHARS
+        and not image_id.startswith("/")
+        and not image_id.endswith("/")
+    )
+
+
+class ImageHandle:
+    """`images.hosted.image(id)`: operations on one image. Creating it does no I/O."""
+
+    def __init__(self, backend: Backend, image_id: str) -> None:
+        self._backend = backend
+        self.id = image_id
+
+    def __repr__(self) -> str:
+        return f"ImageHandle(id={self.id!r})"
+
+    async def details(self) -> ImageMetadata | None:
+        if not _plausible_id(self.id):
+            return None
+        return await self._backend.details(self.id)
+
+    async def bytes(self) -> AsyncIterator[bytes] | None:
+        """The original bytes as an async stream, or None when the image is missing."""
+        if not _plausible_id(self.id):
+            return None
+        return await self._backend.bytes(self.id)
+
+    async def read(self) -> bytes | None:
+        """Convenience: all of `bytes()` joined (at most 10 MiB by Cloudflare's limit)."""
+        stream = await self.bytes()
+        if stream is None:
+            return None
+        return b"".join([chunk async for chunk in stream])
+
+    async def update(
+        self,
+        *,
+        require_signed_urls: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        creator: str | None = None,
+    ) -> ImageMetadata:
+        """Change the given fields; `metadata` replaces the old value, never merges."""
+        if not _plausible_id(self.id):
+            raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
+        request = UpdateRequest(
+            require_signed_urls=None
+            if require_signed_urls is None
+            else check_require_signed_urls(require_signed_urls),
+            metadata=None if metadata is None else check_metadata(metadata),
+            creator=None if creator is None else check_creator(creator),
+        )
+        return await self._backend.update(self.id, request)
+
+    async def delete(self) -> bool:
+        if not _plausible_id(self.id):
+            return False
+        return await self._backend.delete(self.id)
+
+    async def signed_url(self, variant: str = "public", expires_in: int | None = None) -> str:
+        """A delivery URL signed with the account's key (`exp` only when expires_in is given)."""
+        if not isinstance(variant, str) or not variant or any(ch in variant for ch in "/?#%"):
+            raise ImagesError(ErrorCode.BAD_REQUEST, "variant must be a non-empty name without '/?#%'")
+        if expires_in is not None and (
+            isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0
+        ):
+            raise ImagesError(ErrorCode.BAD_REQUEST, "expires_in must be a positive number of seconds")
+        if not _plausible_id(self.id):
+            raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
+        return await self._backend.signed_url(self.id, variant, expires_in)
+
+
+class HostedImages:
+    """`images.hosted`: upload, list, and per-image handles."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    async def upload(
+        self,
+        image: Any,
+        *,
+        id: str | None = None,  # noqa: A002 - the binding's name
+        filename: str | None = None,
+        require_signed_urls: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        creator: str | None = None,
+        encoding: str | None = None,
+    ) -> ImageMetadata:
+        # Cheap argument checks first, so a bad call never reads a large source.
+        if id is not None:
+            check_custom_id(id)
+        signed = False if require_signed_urls is None else check_require_signed_urls(require_signed_urls)
+        if signed and id is not None:
+            raise ImagesError(
+                ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID,
+                "Images with a custom ID cannot require signed URLs",
+            )
+        clean_metadata = None if metadata is None else check_metadata(metadata)
+        clean_creator = None if creator is None else check_creator(creator)
+        if filename is not None:
+            check_filename(filename)
+        data = await load_image_bytes(image, encoding)
+        info = sniff_image(data)
+        request = UploadRequest(
+            data=data,
+            content_type=info.mime,
+            id=id,
+            filename=filename
+            if filename is not None
+            else check_filename(_default_filename(image, info.extension)),
+            require_signed_urls=signed,
+            metadata=clean_metadata,
+            creator=clean_creator,
+        )
+        return await self._backend.upload(request)
+
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        sort_order: SortOrder = "asc",
+        creator: str | None = None,
+    ) -> ImageList:
+        clean_limit = DEFAULT_LIST_LIMIT if limit is None else check_list_limit(limit)
+        order = check_sort_order(sort_order)
+        if cursor is not None and (not isinstance(cursor, str) or not cursor):
+            raise ImagesError(ErrorCode.BAD_REQUEST, "Invalid cursor")
+        if creator is not None:
+            check_creator(creator)
+        return await self._backend.list(limit=clean_limit, cursor=cursor, sort_order=order, creator=creator)
+
+    def image(self, image_id: str) -> ImageHandle:
+        return ImageHandle(self._backend, image_id)
+
+
+class Images:
+    """The service. Build it with `Images.local(path)` or `Images.cloudflare(...)`."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self.hosted = HostedImages(backend)
+
+    @classmethod
+    def local(cls, path: str | os.PathLike[str], *, delivery_base: str | None = None) -> Images:
+        """A local library rooted at directory `path` (created on first use)."""
+        from imgtui.backends.local import LocalBackend
+
+        return cls(LocalBackend(pathlib.Path(path), delivery_base=delivery_base))
+
+    @classmethod
+    def cloudflare(
+        cls,
+        account_id: str | None = None,
+        api_token: str | None = None,
+        *,
+        base_url: str = CLOUDFLARE_API,
+        **options: Any,
+    ) -> Images:
+        """Cloudflare's REST API; credentials default to CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN."""
+        from imgtui.backends.cloudflare import CloudflareBackend
+
+        return cls(CloudflareBackend.from_credentials(account_id, api_token, base_url=base_url, **options))
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def label(self) -> str:
+        """What is open, for the TUI header: never contains a credential."""
+        return self._backend.label
+
+    def __repr__(self) -> str:
+        return f"Images({self.label!r})"
+
+    async def aclose(self) -> None:
+        await self._backend.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

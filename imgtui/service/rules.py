@@ -1,0 +1,112 @@
+"""Cloudflare's rules on arguments, shared by every backend and by `imgtui serve`.
+
+Each check raises `ImagesError` with the code Cloudflare uses; none does I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .errors import ErrorCode, ImagesError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # "10 MB": we read it as MiB and say so in the README
+MAX_SIDE_PX = 12_000
+MAX_AREA_PX = 100_000_000
+MAX_METADATA_BYTES = 1024
+MAX_ID_CHARS = 1024
+MAX_CREATOR_CHARS = 1024
+MAX_FILENAME_CHARS = 255
+MAX_LIST_LIMIT = 10_000
+
+SortOrder = Literal["asc", "desc"]
+
+_UUID_SHAPE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def is_uuid_shaped(image_id: str) -> bool:
+    """True for ids Cloudflare generates (and so refuses as custom ids)."""
+    return bool(_UUID_SHAPE.match(image_id))
+
+
+def is_custom_id(image_id: str) -> bool:
+    """A custom id is any id that is not UUID-shaped: only those can never be private."""
+    return not is_uuid_shaped(image_id)
+
+
+def check_custom_id(image_id: object) -> str:
+    if not isinstance(image_id, str):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Custom ID must be a string")
+    if not 1 <= len(image_id) <= MAX_ID_CHARS:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"Custom ID must be 1 to {MAX_ID_CHARS} characters")
+    if image_id.startswith("/") or image_id.endswith("/"):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Custom ID must not start or end with '/'")
+    if is_uuid_shaped(image_id):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Custom ID must not be UUID")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in image_id):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Custom ID must not contain control characters")
+    if "\\" in image_id or "?" in image_id or "#" in image_id:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Custom ID must not contain '\\', '?' or '#'")
+    if any(part in ("", ".", "..") for part in image_id.split("/")):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Custom ID must not have empty, '.' or '..' path segments")
+    return image_id
+
+
+def metadata_json(metadata: Mapping[str, Any]) -> str:
+    """The compact JSON the 1024-byte limit is measured on."""
+    return json.dumps(metadata, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def metadata_size(metadata: Mapping[str, Any]) -> int:
+    return len(metadata_json(metadata).encode("utf-8"))
+
+
+def check_metadata(metadata: object) -> dict[str, Any]:
+    if not isinstance(metadata, Mapping):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Metadata must be a JSON object")
+    try:
+        size = metadata_size(metadata)
+    except (TypeError, ValueError) as exc:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"Metadata is not valid JSON: {exc}") from None
+    if size > MAX_METADATA_BYTES:
+        raise ImagesError(
+            ErrorCode.BAD_REQUEST,
+            f"Metadata is {size} bytes; at most {MAX_METADATA_BYTES} bytes are allowed",
+        )
+    return json.loads(metadata_json(metadata))  # a deep, JSON-clean copy
+
+
+def check_creator(creator: object) -> str:
+    if not isinstance(creator, str) or len(creator) > MAX_CREATOR_CHARS:
+        raise ImagesError(
+            ErrorCode.BAD_REQUEST, f"Creator must be a string of at most {MAX_CREATOR_CHARS} characters"
+        )
+    return creator
+
+
+def check_filename(filename: object) -> str:
+    if not isinstance(filename, str) or not 1 <= len(filename) <= MAX_FILENAME_CHARS:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"Filename must be 1 to {MAX_FILENAME_CHARS} characters")
+    if any(ord(ch) < 0x20 for ch in filename):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Filename must not contain control characters")
+    return filename
+
+
+def check_require_signed_urls(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "requireSignedURLs must be true or false")
+    return value
+
+
+def check_list_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"limit must be an integer from 1 to {MAX_LIST_LIMIT}")
+    return limit
+
+
+def check_sort_order(sort_order: object) -> SortOrder:
+    if sort_order not in ("asc", "desc"):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "sortOrder must be 'asc' or 'desc'")
+    return sort_order  # type: ignore[return-value]
