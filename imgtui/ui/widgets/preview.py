@@ -1,6 +1,9 @@
 """The inline image preview of the details panel.
 
 INTERFACE (the main screen relies on it; the body is filled in by the preview work):
+    resolved = prepare_terminal("auto")  # call BEFORE App.run(): imports textual-image,
+                                         # which probes the terminal; never raises; returns
+                                         # the mode actually usable ("halfcell", "off", ...)
     preview = ImagePreview(images, mode="auto", id="preview")
     preview.show(image_id)   # fetch bytes(), decode off the UI thread, render; None clears
     preview.forget(image_id) # drop a cached thumbnail (after delete or re-upload)
@@ -15,6 +18,11 @@ from textual.widgets import Static
 from imgtui.service import Images
 
 PreviewMode = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
+
+
+def prepare_terminal(mode: PreviewMode) -> PreviewMode:
+    """Placeholder: previews off until the preview work lands."""
+    return "off"
 
 
 class ImagePreview(Static):
