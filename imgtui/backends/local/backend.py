@@ -1,0 +1,161 @@
+"""`LocalBackend`: the images service over a library directory on this machine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
+
+from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.models import ImageList, ImageMetadata
+from imgtui.service.rules import SortOrder
+from imgtui.service.signing import sign_url
+
+from . import schema, store
+from .cursor import decode_cursor, encode_cursor
+from .worker import ConnectionWorker
+
+DEFAULT_DELIVERY_BASE = "http://127.0.0.1:8787/cdn-cgi/imagedelivery"  # where `imgtui serve` answers
+CHUNK_BYTES = 256 * 1024
+
+
+class LocalBackend:
+    """A persistent library in directory `root`: SQLite (WAL) holding records and bytes.
+
+    The constructor does no I/O; the library is opened (and created) on the first call, on
+    a worker thread. Writes go through one thread and connection, reads through another, so
+    a long upload never holds up a list. Several processes may open the same library.
+    """
+
+    def __init__(self, root: Path, *, delivery_base: str | None = None) -> None:
+        self.root = Path(root)
+        # Read at every call: `imgtui serve` may set it to its own address before first use.
+        self.delivery_base = delivery_base or DEFAULT_DELIVERY_BASE
+        self._keys: schema.LibraryKeys | None = None
+        where = str(self.root)
+        self._writer = ConnectionWorker(
+            "imgtui-lib-write", partial(schema.connect, self.root, writer=True), where
+        )
+        self._reader = ConnectionWorker(
+            "imgtui-lib-read", partial(schema.connect, self.root, writer=False), where
+        )
+
+    def __repr__(self) -> str:
+        return f"LocalBackend({str(self.root)!r})"
+
+    @property
+    def label(self) -> str:
+        return f"local library {self.root}"
+
+    async def _library_keys(self) -> schema.LibraryKeys:
+        # The writer opens first, so the schema exists before any reader connects.
+        if self._keys is None:
+            self._keys = await self._writer.run(schema.load_keys)
+        return self._keys
+
+    async def _delivery(self) -> store.Delivery:
+        keys = await self._library_keys()
+        return store.Delivery(self.delivery_base, keys.account_hash)
+
+    # -- the Backend protocol ------------------------------------------------------------
+
+    async def upload(self, request: UploadRequest) -> ImageMetadata:
+        return await self._writer.run(store.insert_image, request, await self._delivery())
+
+    async def list(
+        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+    ) -> ImageList:
+        keys = await self._library_keys()
+        after = None if cursor is None else decode_cursor(keys.cursor_secret, cursor, sort_order, creator)
+        images, next_seq = await self._reader.run(
+            partial(
+                store.list_page,
+                after_seq=after,
+                limit=limit,
+                sort_order=sort_order,
+                creator=creator,
+                delivery=await self._delivery(),
+            )
+        )
+        if next_seq is None:
+            return ImageList(images=images, cursor=None, list_complete=True)
+        token = encode_cursor(keys.cursor_secret, next_seq, sort_order, creator)
+        return ImageList(images=images, cursor=token, list_complete=False)
+
+    async def details(self, image_id: str) -> ImageMetadata | None:
+        return await self._reader.run(store.get_metadata, image_id, await self._delivery())
+
+    async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None:
+        await self._library_keys()
+        location = await self._reader.run(store.blob_location, image_id)
+        if location is None:
+            return None
+        return self._stream(*location)
+
+    async def _stream(self, seq: int, size: int) -> AsyncIterator[bytes]:
+        for offset in range(0, size, CHUNK_BYTES):
+            yield await self._reader.run(store.read_blob_chunk, seq, offset, CHUNK_BYTES)
+
+    async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
+        return await self._writer.run(store.update_image, image_id, request, await self._delivery())
+
+    async def delete(self, image_id: str) -> bool:
+        await self._library_keys()
+        return await self._writer.run(store.delete_image, image_id)
+
+    async def signed_url(self, image_id: str, variant: str, expires_in: int | None) -> str:
+        keys = await self._library_keys()
+        if await self.details(image_id) is None:
+            raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
+        url = store.Delivery(self.delivery_base, keys.account_hash).variant_url(image_id, variant)
+        expires_at = None if expires_in is None else int(time.time()) + expires_in
+        return sign_url(url, keys.signing_key, expires_at=expires_at)
+
+    async def aclose(self) -> None:
+        try:
+            await self._reader.aclose()
+        finally:
+            await self._writer.aclose()
+
+    # -- extras for `imgtui serve` and the TUI -------------------------------------------
+
+    async def account_hash(self) -> str:
+        return (await self._library_keys()).account_hash
+
+    async def signing_key(self) -> str:
+        return (await self._library_keys()).signing_key
+
+    async def count(self) -> int:
+        await self._library_keys()
+        return await self._reader.run(store.count_images)
+
+    async def blob(self, image_id: str) -> tuple[bytes, str] | None:
+        """The whole original bytes and their content type, or None when missing."""
+        await self._library_keys()
+        return await self._reader.run(store.read_blob, image_id)
+
+    async def list_offset(
+        self, *, offset: int, limit: int, sort_order: SortOrder, creator: str | None
+    ) -> list[ImageMetadata]:
+        """For the deprecated v1 list (page/per_page); creator "" selects images without one."""
+        if offset < 0 or limit < 0:
+            raise ImagesError(ErrorCode.BAD_REQUEST, "offset and limit must not be negative")
+        delivery = await self._delivery()
+        return await self._reader.run(
+            partial(
+                store.list_by_offset,
+                offset=offset,
+                limit=limit,
+                sort_order=sort_order,
+                creator=creator,
+                delivery=delivery,
+            )
+        )
+
+    async def image_info(
+        self, image_id: str
+    ) -> tuple[ImageMetadata, str, int, int | None, int | None] | None:
+        """(metadata, content type, size in bytes, width, height) for the details panel."""
+        return await self._reader.run(store.get_info, image_id, await self._delivery())

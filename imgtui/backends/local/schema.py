@@ -1,0 +1,147 @@
+"""The library's SQLite file: connection settings, schema, and the per-library secrets.
+
+Durability choices (see benchmarks/bench_local.py for the measurements):
+- WAL: readers never block the writer nor each other, so the TUI can list while a script
+  uploads from another process.
+- synchronous=FULL: every commit fsyncs the WAL before it returns, so an upload that returned
+  survives a process kill *and* a power cut. (NORMAL would already survive a process kill,
+  since the WAL is in the OS page cache, but could lose the last commits on power loss.)
+- Image bytes live in a separate `blobs` table, written in the same transaction as the
+  record: no record can exist without its bytes, and listing never reads a blob page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from imgtui.service.errors import ErrorCode, ImagesError
+
+LIBRARY_FILE = "library.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's write to finish
+
+# AUTOINCREMENT: a sequence is never reused, even after the newest image is deleted, so a
+# cursor that points at a deleted image can never skip an image uploaded later.
+_SCHEMA = (
+    """CREATE TABLE images (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        filename TEXT,
+        uploaded_ms INTEGER NOT NULL,
+        require_signed_urls INTEGER NOT NULL DEFAULT 0,
+        meta TEXT,
+        creator TEXT,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER
+    )""",
+    "CREATE INDEX images_by_creator ON images (creator, seq)",
+    "CREATE TABLE blobs (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryKeys:
+    """Random values generated once per library and stored in it."""
+
+    account_hash: str  # the delivery URLs' account segment
+    signing_key: str  # signs delivery URLs (imgtui.service.signing)
+    cursor_secret: bytes  # authenticates list cursors
+
+
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so a
+    transaction never fails half-way on a lock upgrade; any error rolls everything back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    # Switching a new file to WAL needs a moment of exclusive access; another process
+    # opening the same new library at the same time can make it fail once: retry.
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if mode.lower() != "wal":
+            raise ImagesError(ErrorCode.STORAGE, f"The library cannot use WAL mode (journal mode is {mode})")
+        return
+
+
+def connect(root: Path, *, writer: bool) -> sqlite3.Connection:
+    """Open the library file (creating directory, file and schema if needed)."""
+    root.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(root / LIBRARY_FILE, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        _set_wal(conn)
+        conn.execute("PRAGMA synchronous=FULL")
+        # Keep the WAL from staying huge after a burst of large uploads.
+        conn.execute("PRAGMA journal_size_limit=67108864")
+        _ensure_schema(conn)
+        if not writer:
+            conn.execute("PRAGMA query_only=1")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    with write_transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
+        if version == SCHEMA_VERSION:
+            return
+        if version != 0:
+            raise ImagesError(
+                ErrorCode.STORAGE,
+                f"The library has schema version {version}; this imgtui understands {SCHEMA_VERSION}",
+            )
+        if conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
+            raise ImagesError(
+                ErrorCode.STORAGE, "The library file holds a database that is not an imgtui library"
+            )
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO settings (key, value) VALUES (?, ?)",
+            [
+                ("account_hash", secrets.token_urlsafe(16)),
+                ("signing_key", secrets.token_urlsafe(32)),
+                ("cursor_secret", secrets.token_hex(32)),
+            ],
+        )
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def load_keys(conn: sqlite3.Connection) -> LibraryKeys:
+    values = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+    try:
+        return LibraryKeys(
+            account_hash=values["account_hash"],
+            signing_key=values["signing_key"],
+            cursor_secret=bytes.fromhex(values["cursor_secret"]),
+        )
+    except (KeyError, ValueError):
+        raise ImagesError(ErrorCode.STORAGE, "The library's settings are damaged (missing keys)") from None
