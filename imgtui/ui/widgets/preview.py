@@ -1,42 +1,256 @@
 """The inline image preview of the details panel.
 
-INTERFACE (the main screen relies on it; the body is filled in by the preview work):
+INTERFACE (the main screen relies on it):
     resolved = prepare_terminal("auto")  # call BEFORE App.run(): imports textual-image,
                                          # which probes the terminal; never raises; returns
                                          # the mode actually usable ("halfcell", "off", ...)
-    preview = ImagePreview(images, mode="auto", id="preview")
+    preview = ImagePreview(images, mode=resolved, id="preview")
     preview.show(image_id)   # fetch bytes(), decode off the UI thread, render; None clears
-    preview.forget(image_id) # drop a cached thumbnail (after delete or re-upload)
+    preview.forget(image_id) # drop cached data (after delete or re-upload)
+
+How a preview gets on screen: `show()` answers from the thumbnail cache synchronously when it
+can; otherwise it starts one exclusive async worker (which cancels the previous one, so a
+stale download is abandoned and a stale result is never displayed) that fetches the bytes
+and decodes them in the loader's thread. The decoded thumbnail is already small, so the
+repaints textual-image does on every resize or focus change stay cheap.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
 
+from PIL import Image as PILImage
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.widget import Widget
 from textual.widgets import Static
 
 from imgtui.service import Images
+from imgtui.ui.preview.decode import Thumbnail
+from imgtui.ui.preview.geometry import decode_box, fit_cells
+from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
+from imgtui.ui.preview.terminal import PreviewMode, cell_size, prepare_terminal, resolve_in_app, widget_class
 
-PreviewMode = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
+__all__ = ["ImagePreview", "PreviewMode", "prepare_terminal"]
+
+WORKER_GROUP = "preview"
+LOADING_TEXT = "Loading preview…"
+OFF_TEXT = "preview off"
 
 
-def prepare_terminal(mode: PreviewMode) -> PreviewMode:
-    """Placeholder: previews off until the preview work lands."""
-    return "off"
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One wanted preview: which image, decoded for which pixel box."""
+
+    image_id: str
+    box: tuple[int, int]
 
 
-class ImagePreview(Static):
-    """Placeholder body: shows which image would be previewed."""
+class _Stage(Container):
+    """Centres the image (or the message) and tells the preview when its size changes."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        parent = self.parent
+        if isinstance(parent, ImagePreview):
+            parent._stage_resized()
+
+
+class ImagePreview(Widget):
+    """Shows one hosted image, decoded off the UI thread and sized to the panel."""
+
+    DEFAULT_CSS = """
+    ImagePreview {
+        height: 1fr;
+        min-height: 3;
+    }
+    ImagePreview > _Stage {
+        width: 1fr;
+        height: 1fr;
+        align: center middle;
+    }
+    ImagePreview .preview--message {
+        width: auto;
+        max-width: 100%;
+        height: auto;
+        color: $text-muted;
+        text-align: center;
+    }
+    ImagePreview .preview--message.-error {
+        color: $text-error;
+    }
+    ImagePreview .preview--note {
+        width: auto;
+        max-width: 100%;
+        height: 1;
+        color: $text-muted;
+    }
+    """
 
     def __init__(self, images: Images, mode: PreviewMode = "auto", **kwargs) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self.images = images
-        self.mode = mode
-        self.image_id: str | None = None
+        # The renderer actually used; "off" if textual-image could not be loaded safely.
+        self.mode: PreviewMode = resolve_in_app(mode)
+        self.image_id: str | None = None  # what show() last asked for
+        self.shown_id: str | None = None  # whose picture or message is on screen now
+        self._loader = PreviewLoader(images)
+        self._request: _Request | None = None
+        self._thumbnail: Thumbnail | None = None  # the one on screen, for re-fitting
+        self._stage = _Stage()
+        self._message = Static("", markup=False, classes="preview--message")
+        self._note = Static("", markup=False, classes="preview--note")
+        self._image: Widget | None = None
+        if self.mode != "off":
+            self._image = widget_class(self.mode)(None, classes="preview--image")
+
+    # -- public interface -------------------------------------------------------------
 
     def show(self, image_id: str | None) -> None:
+        """Preview `image_id` (None clears). Showing the id already shown does nothing."""
+        if image_id == self.image_id:
+            return
         self.image_id = image_id
-        self.update("" if image_id is None else f"(preview of {image_id})")
+        self._start(quiet=False)
 
     def forget(self, image_id: str) -> None:
-        pass
+        """Drop what is cached for `image_id`; if it is on screen, load it afresh."""
+        self._loader.forget(image_id)
+        if image_id == self.image_id:
+            self._start(quiet=False)
+
+    # -- Textual ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with self._stage:
+            if self._image is not None:
+                yield self._image
+            yield self._message
+            yield self._note
+
+    def on_mount(self) -> None:
+        if self._image is not None:
+            self._image.display = False
+        self._note.display = False
+        if self.mode == "off":
+            self._set_message(OFF_TEXT)
+        else:
+            self._message.display = False
+
+    def on_unmount(self) -> None:
+        self.workers.cancel_group(self, WORKER_GROUP)
+        self._loader.close()
+
+    # -- loading ----------------------------------------------------------------------
+
+    def _area_cells(self, *, note: bool = False) -> tuple[int, int] | None:
+        """Columns x rows the image may use, or None before the first layout."""
+        if not self.is_mounted:
+            return None
+        size = self._stage.content_size
+        rows = size.height - (1 if note else 0)
+        if size.width <= 0 or rows <= 0:
+            return None
+        return size.width, rows
+
+    def _wanted_box(self) -> tuple[int, int] | None:
+        area = self._area_cells()
+        if area is None:
+            return None
+        return bucket_box(*decode_box(self.mode, area, cell_size()))
+
+    def _start(self, *, quiet: bool) -> None:
+        """Begin showing `self.image_id`; `quiet` keeps the current picture until the new
+        one is ready (used when only the panel size changed)."""
+        self.workers.cancel_group(self, WORKER_GROUP)
+        self._request = None
+        if self.mode == "off" or not self.is_mounted:
+            return  # on_mount / the first resize start it again
+        if self.image_id is None:
+            self._clear()
+            return
+        box = self._wanted_box()
+        if box is None:
+            return
+        request = _Request(self.image_id, box)
+        self._request = request
+        cached = self._loader.cached(request.image_id, request.box)
+        if cached is not None:
+            self._present(request, cached)
+            return
+        if not quiet:
+            self._set_message(LOADING_TEXT)
+        self.run_worker(
+            self._load(request),
+            name=f"preview {request.image_id}",
+            group=WORKER_GROUP,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _load(self, request: _Request) -> None:
+        outcome = await self._loader.load(request.image_id, request.box)
+        # An exclusive worker is cancelled when show() moves on, but the check keeps a
+        # result that raced the cancellation from ever reaching the screen.
+        if request == self._request:
+            self._present(request, outcome)
+
+    def _stage_resized(self) -> None:
+        if self._thumbnail is not None and self.shown_id == self.image_id:
+            self._fit(self._thumbnail)
+        box = self._wanted_box()
+        if self.image_id is None or box is None:
+            return
+        if self._request is None:
+            self._start(quiet=False)  # show() came before the first layout
+        elif box != self._request.box:
+            self._start(quiet=True)
+
+    # -- display ----------------------------------------------------------------------
+
+    def _present(self, request: _Request, outcome: PreviewOutcome) -> None:
+        self.shown_id = request.image_id
+        if isinstance(outcome, PreviewMessage):
+            self._set_message(outcome.text, error=outcome.is_error)
+            return
+        assert self._image is not None
+        self._thumbnail = outcome
+        self._note.update(outcome.note or "")
+        self._note.display = outcome.note is not None
+        self._message.display = False
+        self._fit(outcome)
+        self._image.image = self._renderable_image(outcome.image)
+        self._image.display = True
+
+    def _fit(self, thumbnail: Thumbnail) -> None:
+        """Size the image widget in cells: explicit, aspect-correct, never 0."""
+        area = self._area_cells(note=thumbnail.note is not None)
+        if area is None or self._image is None:
+            return
+        width, height = fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
+        self._image.styles.width = width
+        self._image.styles.height = height
+
+    def _renderable_image(self, image: PILImage.Image) -> PILImage.Image:
+        """Text renderers drop alpha to black: flatten onto the panel's own background."""
+        if image.mode != "RGBA" or self.mode not in ("halfcell", "unicode"):
+            return image
+        background = self.background_colors[1].rgb
+        flat = PILImage.new("RGB", image.size, background)
+        flat.paste(image, mask=image.getchannel("A"))
+        return flat
+
+    def _set_message(self, text: str, *, error: bool = False) -> None:
+        self._thumbnail = None
+        if self._image is not None:
+            self._image.display = False
+            self._image.image = None
+        self._note.display = False
+        self._message.update(text)
+        self._message.set_class(error, "-error")
+        self._message.display = True
+
+    def _clear(self) -> None:
+        self.shown_id = None
+        self._set_message("")
+        self._message.display = False

@@ -1,0 +1,132 @@
+"""Fetch + decode + cache for previews, with no Textual in it (the widget and the benchmark
+share it).
+
+`PreviewLoader.load()` never raises for a bad image: every outcome is either a
+`Thumbnail` or a `PreviewMessage` the panel can show. Cancelling the awaiting task abandons
+an in-flight download (the byte stream is closed) and a decode that has not started yet;
+a decode already running finishes in its thread and its result is simply not used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from imgtui.service import Images, ImagesError
+
+from .cache import ByteBudgetLRU
+from .decode import Thumbnail, Unpreviewable, decode_thumbnail
+
+# Thumbnails of a ~60x30-cell panel are ~1 MB of RGB; this keeps the last few dozen.
+THUMBNAIL_BUDGET_BYTES = 48 * 1024 * 1024
+# Originals are kept so a panel resize re-decodes without downloading again.
+ORIGINAL_BUDGET_BYTES = 32 * 1024 * 1024
+# Cloudflare caps uploads at 10 MB; anything far beyond that is not worth a preview.
+MAX_FETCH_BYTES = 40 * 1024 * 1024
+# Target boxes are rounded up to this many pixels so small resizes reuse the cache.
+BOX_STEP_PX = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewMessage:
+    """Why there is no picture: shown in the panel instead of one."""
+
+    text: str
+    is_error: bool = False  # True for failures (red); False for "nothing to show" facts
+
+
+PreviewOutcome = Thumbnail | PreviewMessage
+
+
+def bucket_box(width_px: int, height_px: int) -> tuple[int, int]:
+    """Round a pixel box up to the cache step (at least one step each way)."""
+
+    def step(value: int) -> int:
+        return max(BOX_STEP_PX, math.ceil(value / BOX_STEP_PX) * BOX_STEP_PX)
+
+    return step(width_px), step(height_px)
+
+
+class PreviewLoader:
+    """Owns the two caches and the single decode thread of one preview panel."""
+
+    def __init__(
+        self,
+        images: Images,
+        *,
+        thumbnail_budget: int = THUMBNAIL_BUDGET_BYTES,
+        original_budget: int = ORIGINAL_BUDGET_BYTES,
+        max_fetch_bytes: int = MAX_FETCH_BYTES,
+    ) -> None:
+        self.images = images
+        self.max_fetch_bytes = max_fetch_bytes
+        self.thumbnails: ByteBudgetLRU[tuple[str, tuple[int, int]], Thumbnail] = ByteBudgetLRU(
+            thumbnail_budget, lambda thumb: thumb.cost
+        )
+        self.originals: ByteBudgetLRU[str, bytes] = ByteBudgetLRU(original_budget, len)
+        # One thread: on 2 cores a second concurrent decode would only slow the UI; queued
+        # decodes of images the user has already moved past are cancelled before they start.
+        self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imgtui-preview")
+
+    def cached(self, image_id: str, box: tuple[int, int]) -> Thumbnail | None:
+        """The thumbnail for (id, box) if it is already decoded: no I/O, instant."""
+        return self.thumbnails.get((image_id, box))
+
+    async def load(self, image_id: str, box: tuple[int, int]) -> PreviewOutcome:
+        """The preview of `image_id` fitting `box` (a `bucket_box` result), cache first."""
+        thumbnail = self.thumbnails.get((image_id, box))
+        if thumbnail is not None:
+            return thumbnail
+        try:
+            data = self.originals.get(image_id)
+            if data is None:
+                data = await self._fetch(image_id)
+                if data is None:
+                    return PreviewMessage("Image not found (it may have been deleted)", is_error=True)
+                self.originals.put(image_id, data)
+            loop = asyncio.get_running_loop()
+            thumbnail = await loop.run_in_executor(self._decoder, decode_thumbnail, data, box)
+        except Unpreviewable as exc:
+            return PreviewMessage(exc.message)
+        except ImagesError as exc:
+            return PreviewMessage(f"Preview failed: {exc}", is_error=True)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            # Service errors arrive as ImagesError; anything else is a bug somewhere. Show
+            # the type only: a foreign exception's text is not vetted for secrets.
+            return PreviewMessage(f"Preview failed: unexpected {type(exc).__name__}", is_error=True)
+        self.thumbnails.put((image_id, box), thumbnail)
+        return thumbnail
+
+    async def _fetch(self, image_id: str) -> bytes | None:
+        stream = await self.images.hosted.image(image_id).bytes()
+        if stream is None:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in stream:
+                size += len(chunk)
+                if size > self.max_fetch_bytes:
+                    raise Unpreviewable(
+                        f"No preview: the image is over {self.max_fetch_bytes // (1024 * 1024)} MiB"
+                    )
+                chunks.append(chunk)
+        finally:
+            # Abandoning a download (cancel, error) must release its connection or file now.
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await asyncio.shield(aclose())
+        return b"".join(chunks)
+
+    def forget(self, image_id: str) -> None:
+        """Drop everything cached for `image_id` (after a delete or a re-upload)."""
+        self.originals.pop(image_id)
+        self.thumbnails.discard_where(lambda key: key[0] == image_id)
+
+    def close(self) -> None:
+        """Stop the decode thread; queued decodes are dropped, a running one finishes."""
+        self._decoder.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,353 @@
+"""The preview's non-widget parts: decode, geometry, cache, loader, renderer choice."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import pty
+import subprocess
+import sys
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from imgtui.service import ErrorCode, Images, ImagesError
+from imgtui.ui.preview import terminal
+from imgtui.ui.preview.cache import ByteBudgetLRU
+from imgtui.ui.preview.decode import Thumbnail, Unpreviewable, decode_thumbnail
+from imgtui.ui.preview.geometry import decode_box, fit_cells
+from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, bucket_box
+from imgtui.ui.preview.terminal import PREVIEW_MODES, CellSize, prepare_terminal
+
+CELL = CellSize(10, 20)
+
+
+# -- image bytes --------------------------------------------------------------------
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload).to_bytes(4, "big")
+    return len(payload).to_bytes(4, "big") + kind + payload + crc
+
+
+def corrupt_png(width: int = 32, height: int = 32) -> bytes:
+    """A PNG with a valid header, IHDR and IEND (it passes the upload sniffer and
+    Pillow's open()) but an IDAT of garbage, so decoding the pixels fails."""
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", b"this is not a zlib stream at all" * 4)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def animated_gif(frames: int = 3) -> bytes:
+    images = [Image.new("RGB", (20, 10), (80 * i, 0, 0)) for i in range(frames)]
+    return encode(images[0], "GIF", save_all=True, append_images=images[1:], duration=50, loop=0)
+
+
+SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>'
+
+
+# -- decode -------------------------------------------------------------------------
+
+
+def test_jpeg_is_decoded_small_and_fits_the_box():
+    data = encode(Image.new("RGB", (1600, 1200), (10, 120, 200)), "JPEG", quality=90)
+    thumb = decode_thumbnail(data, (320, 320))
+    assert thumb.format == "JPEG"
+    assert thumb.original_size == (1600, 1200)
+    assert thumb.image.size == (320, 240)
+    assert thumb.image.mode == "RGB"
+    assert thumb.note is None
+    r, g, b = thumb.image.getpixel((100, 100))
+    assert abs(r - 10) < 8 and abs(g - 120) < 8 and abs(b - 200) < 8
+
+
+def test_decode_without_draft_gives_the_same_size():
+    data = encode(Image.new("RGB", (800, 400), "white"), "JPEG")
+    assert decode_thumbnail(data, (200, 200), use_draft=False).image.size == (200, 100)
+
+
+def test_small_image_is_not_enlarged():
+    thumb = decode_thumbnail(encode(Image.new("RGB", (40, 30)), "PNG"), (640, 640))
+    assert thumb.image.size == (40, 30)
+
+
+def test_transparent_png_keeps_alpha_and_palette_becomes_rgba():
+    rgba = decode_thumbnail(encode(Image.new("RGBA", (16, 16), (255, 0, 0, 0)), "PNG"), (64, 64))
+    assert rgba.image.mode == "RGBA"
+    palette = Image.new("P", (16, 16), 0)
+    palette.info["transparency"] = 0
+    assert decode_thumbnail(encode(palette, "PNG", transparency=0), (64, 64)).image.mode == "RGBA"
+
+
+def test_sixteen_bit_greyscale_is_scaled_not_clipped():
+    grey = Image.new("I;16", (8, 8), 40000)
+    pixel = decode_thumbnail(encode(grey, "PNG"), (64, 64)).image.getpixel((0, 0))
+    assert pixel[0] == 40000 // 256
+
+
+def test_animated_gif_gives_first_frame_and_says_so():
+    thumb = decode_thumbnail(animated_gif(3), (64, 64))
+    assert thumb.note == "Animated GIF: first frame of 3"
+    assert thumb.image.getpixel((0, 0))[:3] == (0, 0, 0)  # frame 0 is black
+
+
+def test_svg_is_not_rasterised():
+    with pytest.raises(Unpreviewable, match="SVG: no preview"):
+        decode_thumbnail(SVG, (64, 64))
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (corrupt_png(), "corrupt"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "corrupt|not an image"),
+        (b"hello, world", "not an image"),
+        (b"", "not an image"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 32, "HEIC/AVIF"),
+    ],
+)
+def test_undecodable_bytes_raise_unpreviewable_with_a_reason(data, expected):
+    with pytest.raises(Unpreviewable, match=expected):
+        decode_thumbnail(data, (64, 64))
+
+
+def test_truncated_jpeg_is_reported_not_crashed():
+    data = encode(Image.new("RGB", (300, 300), "red"), "JPEG")
+    with pytest.raises(Unpreviewable):
+        decode_thumbnail(data[: len(data) // 3], (64, 64))
+
+
+# -- geometry -------------------------------------------------------------------------
+
+
+def test_fit_keeps_screen_aspect_with_tall_cells():
+    # 4:3 photo in a 60x30 panel of 10x20 px cells: 600x600 px available -> 600x450 px.
+    assert fit_cells((4000, 3000), (60, 30), CELL, "tgp") == (60, 22)
+
+
+def test_fit_limits_by_height_for_portrait_images():
+    width, height = fit_cells((1000, 4000), (60, 30), CELL, "halfcell")
+    assert height == 30 and 0 < width < 60
+
+
+def test_fit_never_enlarges_past_native_and_never_returns_zero():
+    assert fit_cells((16, 16), (60, 30), CELL, "tgp") == (2, 1)
+    assert fit_cells((1, 1), (60, 30), CELL, "tgp") == (1, 1)
+    assert fit_cells((10000, 1), (60, 30), CELL, "halfcell") == (60, 1)
+    assert fit_cells((16, 16), (60, 30), CELL, "halfcell") == (16, 8)
+
+
+def test_decode_box_depends_on_the_renderer():
+    assert decode_box("tgp", (60, 30), CELL) == (600, 600)
+    assert decode_box("halfcell", (60, 30), CELL) == (120, 120)
+    assert decode_box("unicode", (60, 30), CELL) == (120, 60)
+
+
+def test_bucket_box_rounds_up_to_steps():
+    assert bucket_box(600, 600) == (640, 640)
+    assert bucket_box(640, 1) == (640, 64)
+
+
+# -- cache ----------------------------------------------------------------------------
+
+
+def test_lru_is_bounded_by_bytes_and_evicts_least_recent():
+    cache: ByteBudgetLRU[str, bytes] = ByteBudgetLRU(10, len)
+    cache.put("a", b"1234")
+    cache.put("b", b"1234")
+    assert cache.get("a") == b"1234"  # a is now the most recent
+    cache.put("c", b"1234")
+    assert "b" not in cache and "a" in cache and "c" in cache
+    assert cache.used_bytes == 8
+    cache.put("huge", b"x" * 11)  # larger than the whole budget: not kept, nothing evicted
+    assert "huge" not in cache and len(cache) == 2
+    cache.put("a", b"12")  # replacing updates the accounting
+    assert cache.used_bytes == 6
+    assert cache.discard_where(lambda key: key in {"a", "c"}) == 2
+    assert cache.used_bytes == 0 and len(cache) == 0
+
+
+# -- loader against a real local library ---------------------------------------------
+
+
+class SpyBackend:
+    """A real backend, with bytes() calls counted and optionally slowed or failed."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self.calls: Counter[str] = Counter()
+        self.error: Exception | None = None
+        self.chunk_delay = 0.0
+        self.closed: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    async def bytes(self, image_id: str):
+        self.calls[image_id] += 1
+        if self.error is not None:
+            raise self.error
+        stream = await self._backend.bytes(image_id)
+        if stream is None:
+            return None
+        return self._slow(image_id, stream)
+
+    async def _slow(self, image_id, stream):
+        try:
+            async for chunk in stream:
+                for start in range(0, len(chunk), 256):
+                    await asyncio.sleep(self.chunk_delay)
+                    yield chunk[start : start + 256]
+        finally:
+            self.closed.append(image_id)
+            await stream.aclose()
+
+
+@pytest.fixture
+async def library(tmp_path: Path):
+    images = Images.local(tmp_path / "library")
+    try:
+        yield images
+    finally:
+        await images.aclose()
+
+
+@pytest.fixture
+async def spied(library: Images):
+    spy = SpyBackend(library.backend)
+    return Images(spy), spy
+
+
+async def upload(images: Images, data: bytes) -> str:
+    return (await images.hosted.upload(data)).id
+
+
+async def test_loader_caches_thumbnails_and_originals(spied):
+    images, spy = spied
+    image_id = await upload(images, encode(Image.new("RGB", (300, 200), "blue"), "PNG"))
+    loader = PreviewLoader(images)
+    try:
+        first = await loader.load(image_id, (128, 128))
+        again = await loader.load(image_id, (128, 128))
+        bigger = await loader.load(image_id, (256, 256))  # new box: decode again, no fetch
+        assert isinstance(first, Thumbnail) and again is first
+        assert isinstance(bigger, Thumbnail) and bigger.image.size == (256, 171)
+        assert spy.calls[image_id] == 1
+        assert loader.cached(image_id, (128, 128)) is first
+        loader.forget(image_id)
+        assert loader.cached(image_id, (128, 128)) is None
+        await loader.load(image_id, (128, 128))
+        assert spy.calls[image_id] == 2
+    finally:
+        loader.close()
+
+
+async def test_loader_turns_every_failure_into_a_message(spied):
+    images, spy = spied
+    svg_id = await upload(images, SVG)
+    corrupt_id = await upload(images, corrupt_png())
+    loader = PreviewLoader(images)
+    try:
+        svg = await loader.load(svg_id, (64, 64))
+        corrupt = await loader.load(corrupt_id, (64, 64))
+        missing = await loader.load("no-such-image", (64, 64))
+        assert svg == PreviewMessage("SVG: no preview (vector images are not rasterised)")
+        assert isinstance(corrupt, PreviewMessage) and "corrupt" in corrupt.text
+        assert isinstance(missing, PreviewMessage) and missing.is_error and "not found" in missing.text
+        spy.error = ImagesError(ErrorCode.NETWORK, "connection refused")
+        failed = await loader.load("whatever", (64, 64))
+        assert failed == PreviewMessage("Preview failed: ERROR 9000: connection refused", is_error=True)
+        spy.error = RuntimeError("secret-looking text")
+        odd = await loader.load("whatever", (64, 64))
+        assert isinstance(odd, PreviewMessage) and "RuntimeError" in odd.text
+        assert "secret" not in odd.text
+    finally:
+        loader.close()
+
+
+async def test_loader_refuses_oversized_downloads_and_closes_the_stream(spied):
+    images, spy = spied
+    image_id = await upload(images, encode(Image.effect_noise((200, 200), 60), "PNG"))
+    loader = PreviewLoader(images, max_fetch_bytes=1000)
+    try:
+        outcome = await loader.load(image_id, (64, 64))
+        assert isinstance(outcome, PreviewMessage) and "over 0 MiB" in outcome.text
+        assert spy.closed == [image_id]
+        assert image_id not in loader.originals
+    finally:
+        loader.close()
+
+
+async def test_cancelling_a_load_abandons_the_download(spied):
+    images, spy = spied
+    image_id = await upload(images, encode(Image.effect_noise((200, 200), 60), "PNG"))
+    spy.chunk_delay = 0.05
+    loader = PreviewLoader(images)
+    try:
+        task = asyncio.create_task(loader.load(image_id, (64, 64)))
+        await asyncio.sleep(0.12)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert spy.closed == [image_id]
+        assert image_id not in loader.originals and loader.cached(image_id, (64, 64)) is None
+    finally:
+        loader.close()
+
+
+# -- renderer choice --------------------------------------------------------------------
+
+
+def test_prepare_terminal_never_raises_under_pytest_and_returns_a_mode():
+    for mode in PREVIEW_MODES:
+        assert prepare_terminal(mode) in PREVIEW_MODES
+    assert prepare_terminal("off") == "off"
+    assert prepare_terminal("halfcell") == "halfcell"
+    assert prepare_terminal("nonsense") in PREVIEW_MODES  # type: ignore[arg-type]
+    if not sys.__stdout__.isatty():  # textual-image then skips the probe: unicode
+        assert prepare_terminal("auto") == "unicode"
+
+
+def test_prepare_terminal_is_off_when_textual_image_cannot_load(monkeypatch):
+    def broken() -> object:
+        raise ImportError("no textual_image")
+
+    monkeypatch.setattr(terminal, "_import_widgets", broken)
+    assert prepare_terminal("auto") == "off"
+    assert prepare_terminal("halfcell") == "off"
+
+
+def test_prepare_terminal_survives_a_zero_sized_pty():
+    """textual-image's probe divides by the PTY size (ZeroDivisionError on 0x0): the
+    import is retried with the probe answered, and previews fall back to halfcell."""
+    master, slave = pty.openpty()  # a fresh PTY is 0 rows x 0 columns
+    script = "from imgtui.ui.preview.terminal import prepare_terminal as p; import sys; sys.stderr.write(p('auto'))"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            stdin=slave,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            timeout=30,
+            check=False,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert result.returncode == 0
+    assert result.stderr.decode() == "halfcell"
