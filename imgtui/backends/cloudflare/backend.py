@@ -1,0 +1,387 @@
+"""`CloudflareBackend`: the service contract over Cloudflare's Images REST API (httpx).
+
+One `httpx.AsyncClient`, created on first use and closed by `aclose()`. Requests are repeated
+only when repeating cannot do harm (see `_Repeat`); everything that goes wrong ends as an
+`ImagesError` whose text never contains the API token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import os
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.models import ImageList, ImageMetadata
+from imgtui.service.rules import SortOrder
+from imgtui.service.signing import sign_url
+
+from .auth import BearerToken
+from .envelope import error_code, parse_image, result_of, unexpected
+from .retry import RETRY_STATUSES, RetryPolicy
+
+CLOUDFLARE_HOST = "api.cloudflare.com"
+ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
+TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+
+# The request provably never reached the server: always safe to repeat.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+MAYBE_STORED_HINT = (
+    "the upload may or may not have been stored. List your images before uploading it again "
+    "(an upload with a custom id is safe to repeat)"
+)
+
+
+class _Repeat(enum.Enum):
+    """Which failed attempts a request may repeat."""
+
+    # GET, PATCH with the same body, DELETE: repeating cannot change the outcome.
+    IDEMPOTENT = "idempotent"
+    # An upload without an id creates a new image each time it lands: repeat only attempts the
+    # server provably did not process (connection never made, or 429 "slow down").
+    UNPROCESSED_ONLY = "unprocessed-only"
+
+
+@dataclass(slots=True)
+class _Outcome:
+    response: httpx.Response
+    # An earlier attempt may have been processed by the server although we got no answer
+    # (dropped connection, read timeout, 5xx): a 404 or 5409 now may be our own doing.
+    maybe_processed_before: bool
+
+
+def _transport_failure(exc: httpx.TransportError, host: str) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {host} ({exc or 'connection failed'})"
+    return f"the connection to {host} broke ({type(exc).__name__}: {exc or 'no answer'})"
+
+
+class CloudflareBackend:
+    """Cloudflare Images for one account. Build it with `from_credentials` (or `Images.cloudflare`)."""
+
+    def __init__(
+        self,
+        account_id: str,
+        api_token: str,
+        *,
+        base_url: str = f"https://{CLOUDFLARE_HOST}/client/v4",
+        max_retries: int = 3,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 8.0,
+        max_retry_after: float = 30.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        write_timeout: float = 60.0,
+        signing_key_name: str = "default",
+        transport: httpx.AsyncBaseTransport | None = None,
+        event_hooks: dict[str, list[Any]] | None = None,
+        random_seed: int | None = None,
+    ) -> None:
+        if not isinstance(account_id, str) or not account_id.strip() or "/" in account_id:
+            raise ImagesError(ErrorCode.AUTHENTICATION, "The Cloudflare account id is empty or malformed")
+        self._account_id = account_id.strip()
+        self._auth = BearerToken(api_token)
+        try:
+            self._base_url = httpx.URL(base_url.rstrip("/"))
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise ImagesError(ErrorCode.BAD_REQUEST, f"Invalid API base URL: {exc}") from None
+        if self._base_url.scheme not in ("http", "https") or not self._base_url.host:
+            raise ImagesError(ErrorCode.BAD_REQUEST, "The API base URL must be an http(s) URL")
+        self._retry = RetryPolicy(max_retries, backoff_base, backoff_cap, max_retry_after)
+        self._timeout = httpx.Timeout(
+            read_timeout, connect=connect_timeout, write=write_timeout, pool=connect_timeout
+        )
+        self._signing_key_name = signing_key_name
+        self._transport = transport
+        self._event_hooks = event_hooks
+        self._rng = random.Random(random_seed)
+        self._client: httpx.AsyncClient | None = None
+        self._signing_key: str | None = None
+        self._images_path = f"/accounts/{quote(self._account_id, safe='')}/images"
+
+    @classmethod
+    def from_credentials(
+        cls, account_id: str | None = None, api_token: str | None = None, **options: Any
+    ) -> CloudflareBackend:
+        """Credentials from the arguments, else from CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN."""
+        account_id = account_id or os.environ.get(ACCOUNT_ENV) or None
+        api_token = api_token or os.environ.get(TOKEN_ENV) or None
+        missing = [name for name, value in ((ACCOUNT_ENV, account_id), (TOKEN_ENV, api_token)) if not value]
+        if missing:
+            raise ImagesError(
+                ErrorCode.AUTHENTICATION,
+                f"Missing Cloudflare credentials: set {' and '.join(missing)} (or pass them explicitly)",
+            )
+        return cls(account_id, api_token, **options)  # type: ignore[arg-type]
+
+    # -- presentation: never a credential -------------------------------------------------
+
+    @property
+    def label(self) -> str:
+        account = self._account_id[:8] + ("…" if len(self._account_id) > 8 else "")
+        label = f"Cloudflare account {account}"
+        if self._base_url.host != CLOUDFLARE_HOST:
+            port = f":{self._base_url.port}" if self._base_url.port else ""
+            label += f" at {self._base_url.host}{port}"
+        return label
+
+    def __repr__(self) -> str:
+        return f"CloudflareBackend({self.label!r})"
+
+    __str__ = __repr__
+
+    # -- HTTP plumbing ---------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self._base_url,
+                auth=self._auth,
+                timeout=self._timeout,
+                transport=self._transport,
+                event_hooks=self._event_hooks,
+                headers={"User-Agent": "imgtui", "Accept": "application/json"},
+                follow_redirects=False,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        repeat: _Repeat = _Repeat.IDEMPOTENT,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> _Outcome:
+        """Send with retries; the final response is returned whatever its status."""
+        client = self._http()
+        maybe_processed = False
+        attempt = 0
+        while True:
+            response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
+            try:
+                request = client.build_request(method, path, **kwargs)
+                response = await client.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                failure = exc
+            except httpx.InvalidURL as exc:
+                raise ImagesError(ErrorCode.BAD_REQUEST, f"Invalid request URL: {exc}") from None
+
+            if response is not None and response.status_code not in RETRY_STATUSES:
+                return _Outcome(response, maybe_processed)
+
+            unprocessed = isinstance(failure, _NOT_SENT) or (
+                response is not None and response.status_code == 429
+            )
+            may_repeat = repeat is _Repeat.IDEMPOTENT or unprocessed
+            if attempt >= self._retry.max_retries or not may_repeat:
+                if response is not None:
+                    if stream:
+                        await response.aread()
+                        await response.aclose()
+                    return _Outcome(response, maybe_processed)
+                assert failure is not None
+                raise self._network_error(failure, maybe_processed, repeat) from None
+
+            if not unprocessed:
+                maybe_processed = True
+            delay = self._retry.delay(attempt, response, self._rng)
+            if response is not None and stream:
+                await response.aclose()
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _network_error(
+        self, failure: httpx.TransportError, maybe_processed: bool, repeat: _Repeat
+    ) -> ImagesError:
+        host = self._base_url.host
+        reason = _transport_failure(failure, host)
+        if repeat is _Repeat.UNPROCESSED_ONLY and not isinstance(failure, _NOT_SENT):
+            return ImagesError(ErrorCode.NETWORK, f"{reason}; {MAYBE_STORED_HINT}")
+        tries = self._retry.max_retries + 1
+        return ImagesError(ErrorCode.NETWORK, f"{reason} (tried {tries} times)")
+
+    def _image_path(self, image_id: str, suffix: str = "") -> str:
+        # Custom ids contain '/', so the id is one fully encoded path segment.
+        return f"{self._images_path}/v1/{quote(image_id, safe='')}{suffix}"
+
+    # -- the contract ------------------------------------------------------------------------
+
+    async def upload(self, request: UploadRequest) -> ImageMetadata:
+        form: dict[str, str] = {"requireSignedURLs": "true" if request.require_signed_urls else "false"}
+        if request.id is not None:
+            form["id"] = request.id
+        if request.metadata is not None:
+            form["metadata"] = json.dumps(request.metadata, separators=(",", ":"), ensure_ascii=False)
+        if request.creator is not None:
+            form["creator"] = request.creator
+        files = {"file": (request.filename or "image", request.data, request.content_type)}
+        # With a custom id a repeat cannot duplicate: the second landing answers 5409.
+        repeat = _Repeat.IDEMPOTENT if request.id is not None else _Repeat.UNPROCESSED_ONLY
+        outcome = await self._request(
+            "POST", f"{self._images_path}/v1", data=form, files=files, repeat=repeat
+        )
+        response = outcome.response
+        if response.is_success:
+            return parse_image(response, result_of(response))
+        code = error_code(response)
+        if code == ErrorCode.ALREADY_EXISTS and outcome.maybe_processed_before and request.id is not None:
+            landed = await self.details(request.id)
+            if landed is not None and _is_our_upload(landed, request):
+                return landed
+        try:
+            result_of(response)
+        except ImagesError as exc:
+            if request.id is None and response.status_code >= 500:
+                raise ImagesError(exc.code, f"{exc.message}; {MAYBE_STORED_HINT}") from None
+            raise
+        raise unexpected(response, "an error status with a successful envelope")
+
+    async def list(
+        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+    ) -> ImageList:
+        params: dict[str, str | int] = {"per_page": limit, "sort_order": sort_order}
+        if cursor is not None:
+            params["continuation_token"] = cursor
+        if creator is not None:
+            params["creator"] = creator
+        response = (await self._request("GET", f"{self._images_path}/v2", params=params)).response
+        result = result_of(response)
+        if not isinstance(result, dict) or not isinstance(result.get("images", []), list):
+            raise unexpected(response, "the list has no images array")
+        images = [parse_image(response, record) for record in result.get("images") or []]
+        token = result.get("continuation_token") or None
+        if token is not None and not isinstance(token, str):
+            raise unexpected(response, "the continuation token is not a string")
+        return ImageList(images=images, cursor=token, list_complete=token is None)
+
+    async def details(self, image_id: str) -> ImageMetadata | None:
+        response = (await self._request("GET", self._image_path(image_id))).response
+        if _is_not_found(response):
+            return None
+        return parse_image(response, result_of(response))
+
+    async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None:
+        outcome = await self._request(
+            "GET", self._image_path(image_id, "/blob"), stream=True, headers={"Accept": "image/*"}
+        )
+        response = outcome.response
+        if not response.is_success:
+            await response.aread()
+            await response.aclose()
+            if _is_not_found(response):
+                return None
+            result_of(response)  # raises the envelope's error
+            raise unexpected(response, "an error status with a successful envelope")
+        return _stream_body(response, self._base_url.host)
+
+    async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
+        body: dict[str, Any] = {}
+        if request.require_signed_urls is not None:
+            body["requireSignedURLs"] = request.require_signed_urls
+        if request.metadata is not None:
+            body["metadata"] = request.metadata
+        if request.creator is not None:
+            body["creator"] = request.creator
+        response = (await self._request("PATCH", self._image_path(image_id), json=body)).response
+        return parse_image(response, result_of(response))
+
+    async def delete(self, image_id: str) -> bool:
+        outcome = await self._request("DELETE", self._image_path(image_id))
+        if _is_not_found(outcome.response):
+            # After an attempt that may have landed, "not found" means that attempt deleted it.
+            return outcome.maybe_processed_before
+        result_of(outcome.response)
+        return True
+
+    async def signed_url(self, image_id: str, variant: str, expires_in: int | None) -> str:
+        key = await self._account_signing_key()
+        record = await self.details(image_id)
+        if record is None:
+            raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
+        url = variant_url(record, variant)
+        expires_at = None if expires_in is None else int(time.time()) + expires_in
+        return sign_url(url, key, expires_at=expires_at)
+
+    async def _account_signing_key(self) -> str:
+        if self._signing_key is None:
+            response = (await self._request("GET", f"{self._images_path}/v1/keys")).response
+            result = result_of(response)
+            keys = result.get("keys") if isinstance(result, dict) else None
+            if not isinstance(keys, list):
+                raise unexpected(response, "the signing keys answer has no keys array")
+            for key in keys:
+                if isinstance(key, dict) and key.get("name") == self._signing_key_name:
+                    value = key.get("value")
+                    if isinstance(value, str) and value:
+                        self._signing_key = value
+                        break
+            else:
+                raise ImagesError(
+                    ErrorCode.NOT_FOUND,
+                    f"The account has no image signing key named {self._signing_key_name!r}",
+                )
+        return self._signing_key
+
+
+def variant_url(record: ImageMetadata, variant: str) -> str:
+    """The delivery URL of `variant` for this image.
+
+    A variant the record does not list (an account variant added later, or a flexible one
+    like `w=400`) shares the listed variants' path up to the last segment.
+    """
+    for url in record.variants:
+        if url.rsplit("/", 1)[-1] == variant:
+            return url
+    if record.variants:
+        return record.variants[0].rsplit("/", 1)[0] + "/" + variant
+    raise ImagesError(ErrorCode.NOT_FOUND, "This image has no delivery URL to sign")
+
+
+def _is_not_found(response: httpx.Response) -> bool:
+    # Only Cloudflare's own "not found" counts: an HTML 404 means a wrong base URL, not a
+    # missing image, and must not be mistaken for "no such image".
+    return response.status_code == 404 and error_code(response) == ErrorCode.NOT_FOUND
+
+
+def _is_our_upload(landed: ImageMetadata, request: UploadRequest) -> bool:
+    """Does the image holding our custom id look like the upload we sent?"""
+    return (
+        landed.filename == request.filename
+        and (landed.meta or None) == (request.metadata or None)
+        and landed.creator == request.creator
+        and landed.require_signed_urls == request.require_signed_urls
+    )
+
+
+async def _stream_body(response: httpx.Response, host: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in response.aiter_bytes():
+            yield chunk
+    except httpx.TransportError as exc:
+        raise ImagesError(ErrorCode.NETWORK, _transport_failure(exc, host)) from None
+    finally:
+        await response.aclose()
+
+
+__all__ = ["CloudflareBackend", "variant_url"]

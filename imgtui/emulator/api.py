@@ -1,0 +1,275 @@
+"""The REST API: `/client/v4/accounts/<any account>/images/...`, answered as Cloudflare does.
+
+Routing reads the raw (still percent-encoded) path, because custom ids contain `/` and
+arrive as one `%2F`-encoded segment that a decoded path would split.
+
+Every write goes through the `Images` facade, so the emulator enforces exactly the rules
+of the local library (validation, sniffing, limits).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import Response
+
+from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
+
+from .ingest import fetch_image, filename_from_url
+from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok
+from .state import EmulatorState
+
+API_PREFIX = "/client/v4"
+# Room for the form fields and multipart framing around a maximal file.
+MAX_FORM_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
+IMAGES_ALLOWED = 100_000  # what /stats reports as the plan's allowance
+NOT_MULTIPART_MESSAGE = (
+    "Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format"
+)
+
+Handler = Callable[[Request, EmulatorState, list[str]], Awaitable[Response]]
+
+
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path
+
+
+def _authorized(request: Request, state: EmulatorState) -> bool:
+    expected = state.settings.api_token
+    if not expected:
+        return True
+    scheme, _, provided = request.headers.get("authorization", "").partition(" ")
+    # compare_digest: the time taken does not reveal how much of the token matched.
+    return scheme.lower() == "bearer" and hmac.compare_digest(provided.strip().encode(), expected.encode())
+
+
+async def api_endpoint(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    if not _authorized(request, state):
+        return fail(ErrorCode.AUTHENTICATION, "Authentication error")
+    # /client/v4/accounts/<account>/images/<version>/<...>
+    segments = [unquote(part) for part in _raw_path(request).split("/")[6:]]
+    while segments and segments[-1] == "":
+        segments.pop()
+    route = _route(request.method, segments)
+    if isinstance(route, Response):
+        return route
+    try:
+        return await route(request, state, segments)
+    except ImagesError as error:
+        return from_error(error)
+
+
+def _route(method: str, segments: list[str]) -> Handler | Response:
+    """The handler for this path and method, or the error answer."""
+    methods: dict[str, Handler]
+    if segments == ["v1"]:
+        methods = {"GET": list_v1, "POST": upload}
+    elif segments == ["v2"]:
+        methods = {"GET": list_v2}
+    elif segments == ["v1", "stats"] and method == "GET":
+        methods = {"GET": stats}
+    elif segments == ["v1", "keys"] and method == "GET":
+        methods = {"GET": signing_keys}
+    elif len(segments) == 2 and segments[0] == "v1" and segments[1]:
+        methods = {"GET": details, "PATCH": update, "DELETE": delete}
+    elif len(segments) == 3 and segments[0] == "v1" and segments[2] == "blob":
+        methods = {"GET": blob}
+    else:
+        return fail(NO_ROUTE, "No route for that URI", status=404)
+    handler = methods.get(method)
+    if handler is None:
+        return fail(METHOD_NOT_ALLOWED, f"Method {method} not allowed here", status=405)
+    return handler
+
+
+# -- upload -------------------------------------------------------------------------------
+
+
+async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > cap:
+            raise ImagesError(ErrorCode.TOO_LARGE, f"Image is larger than {MAX_UPLOAD_BYTES} bytes")
+        yield chunk
+
+
+async def _read_form(request: Request) -> FormData:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise ImagesError(ErrorCode.NOT_MULTIPART, NOT_MULTIPART_MESSAGE)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise ImagesError(ErrorCode.TOO_LARGE, f"Image is larger than {MAX_UPLOAD_BYTES} bytes")
+    parser = MultiPartParser(
+        request.headers, _capped(request.stream(), MAX_FORM_BYTES), max_files=4, max_fields=256
+    )
+    try:
+        return await parser.parse()
+    except MultiPartException as exc:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"Malformed multipart body: {exc.message}") from None
+
+
+def _text_field(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be a text field, not a file")
+
+
+async def _metadata_field(form: FormData) -> dict[str, Any] | None:
+    value = form.get("metadata")
+    if isinstance(value, UploadFile):  # a part with Content-Type: application/json
+        value = (await value.read()).decode("utf-8", "replace")
+    if value is None:
+        # Form-encoding clients (the official SDK) flatten objects to `metadata[key]` fields.
+        flat = {
+            key[len("metadata[") : -1]: val for key, val in form.multi_items() if key.startswith("metadata[")
+        }
+        return {key: val for key, val in flat.items() if key and "[" not in key} or None
+    if not value.strip():
+        raise ImagesError(ErrorCode.BAD_REQUEST, "metadata must not be empty")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "metadata is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Metadata must be a JSON object")
+    return parsed
+
+
+def _bool_field(form: FormData, name: str) -> bool:
+    value = _text_field(form, name)
+    if value is None or value.strip().lower() in ("", "false", "0"):
+        return False
+    if value.strip().lower() in ("true", "1"):
+        return True
+    raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be true or false")
+
+
+async def upload(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    form = await _read_form(request)
+    try:
+        file, url = form.get("file"), _text_field(form, "url")
+        if (file is None) == (url is None):
+            raise ImagesError(ErrorCode.BAD_REQUEST, "Send exactly one of a `file` part or a `url` field")
+        if isinstance(file, str):
+            raise ImagesError(ErrorCode.BAD_REQUEST, "file must be a file part (with a filename)")
+        if file is not None:
+            data, filename = await file.read(), file.filename or None
+        else:
+            assert url is not None
+            data, filename = await fetch_image(state.ingest_client(), url), filename_from_url(url)
+        image = await state.images.hosted.upload(
+            data,
+            id=_text_field(form, "id") or None,
+            filename=filename,
+            require_signed_urls=_bool_field(form, "requireSignedURLs"),
+            metadata=await _metadata_field(form),
+            creator=_text_field(form, "creator"),
+        )
+    finally:
+        await form.close()
+    return ok(image_record(image))
+
+
+# -- one image ----------------------------------------------------------------------------
+
+
+async def details(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    image = await state.images.hosted.image(segments[1]).details()
+    if image is None:
+        return fail(ErrorCode.NOT_FOUND, "Image not found")
+    return ok(image_record(image))
+
+
+async def blob(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    found = await state.library.blob(segments[1])
+    if found is None:
+        return fail(ErrorCode.NOT_FOUND, "Image not found")
+    data, content_type = found
+    return Response(data, media_type=content_type)
+
+
+async def update(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be JSON, not a form")
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "The update body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be a JSON object")
+    image = await state.images.hosted.image(segments[1]).update(
+        require_signed_urls=body.get("requireSignedURLs"),
+        metadata=body.get("metadata"),
+        creator=body.get("creator"),
+    )
+    return ok(image_record(image))
+
+
+async def delete(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    if not await state.images.hosted.image(segments[1]).delete():
+        return fail(ErrorCode.NOT_FOUND, "Image not found")
+    return ok({})
+
+
+# -- collections --------------------------------------------------------------------------
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(float(value))  # the SDK sends numbers as floats ("20.0")
+    except ValueError:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be a number") from None
+    if not low <= number <= high:
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}")
+    return number
+
+
+async def list_v1(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    page = _int_param(request, "page", 1, 1, 1 << 31)
+    per_page = _int_param(request, "per_page", 50, 1, MAX_LIST_LIMIT)
+    images = await state.library.list_offset(
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        sort_order="asc",
+        creator=request.query_params.get("creator"),
+    )
+    return ok(
+        {"images": [image_record(image) for image in images]},
+        result_info={"page": page, "per_page": per_page, "count": len(images)},
+    )
+
+
+async def list_v2(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    per_page = _int_param(request, "per_page", 1000, 1, MAX_LIST_LIMIT)
+    sort_order = check_sort_order(request.query_params.get("sort_order") or "asc")
+    page = await state.images.hosted.list(
+        limit=per_page,
+        cursor=request.query_params.get("continuation_token") or None,
+        sort_order=sort_order,
+        creator=request.query_params.get("creator"),
+    )
+    return ok({"images": [image_record(image) for image in page.images], "continuation_token": page.cursor})
+
+
+async def stats(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    return ok({"count": {"current": await state.library.count(), "allowed": IMAGES_ALLOWED}})
+
+
+async def signing_keys(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    return ok({"keys": [{"name": "default", "value": state.signing_key}]})

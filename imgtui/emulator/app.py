@@ -1,0 +1,72 @@
+"""The emulator as an ASGI app: the REST API, image delivery, and optional fault injection."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Scope
+
+from imgtui.service.signing import CDN_PREFIX
+
+from .api import API_PREFIX, api_endpoint
+from .delivery import deliver
+from .faults import FaultInjector
+from .responses import INTERNAL_ERROR, NO_ROUTE, fail
+from .state import EmulatorState, ServeSettings
+from .variants import RenderCache
+
+logger = logging.getLogger("imgtui.serve")
+_API_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+
+
+async def _no_route(request: Request) -> Response:
+    return fail(NO_ROUTE, "No route for that URI", status=404)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unexpected error answering %s %s", request.method, request.url.path)
+    return fail(INTERNAL_ERROR, "Internal server error", status=500)
+
+
+def create_app(
+    settings: ServeSettings, base_url: str, on_ready: Callable[[EmulatorState], None] | None = None
+) -> ASGIApp:
+    """The app serving `settings.library`; `base_url` is how clients reach it (for variant URLs).
+
+    The library is opened in the server's own event loop, at startup.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = await EmulatorState.open(settings, base_url)
+        app.state.emulator = state
+        if on_ready is not None:
+            on_ready(state)
+        try:
+            yield
+        finally:
+            await state.aclose()
+
+    app = Starlette(
+        routes=[
+            Route(API_PREFIX + "/accounts/{account}/images/{rest:path}", api_endpoint, methods=_API_METHODS),
+            Route(API_PREFIX + "/{rest:path}", _no_route, methods=_API_METHODS),
+            Route(CDN_PREFIX + "/{rest:path}", deliver, methods=["GET", "HEAD"]),
+        ],
+        exception_handlers={Exception: _internal_error},
+        lifespan=lifespan,
+    )
+    app.state.render_cache = RenderCache()
+    if settings.faults is None or settings.faults.rate == 0:
+        return app
+
+    def is_api(scope: Scope) -> bool:
+        return scope["path"].startswith(API_PREFIX + "/")
+
+    return FaultInjector(app, settings.faults, is_api)

@@ -1,0 +1,121 @@
+"""`imgtui serve`: a local Cloudflare Images API over a local library."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import pathlib
+import sys
+
+from .faults import FaultSpec
+from .server import is_loopback, serve_forever
+from .state import EmulatorState, ServeSettings, default_library_path
+
+TOKEN_ENV = "IMGTUI_API_TOKEN"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imgtui serve",
+        description="Serve a local image library as the Cloudflare Images REST API (and its image delivery).",
+    )
+    parser.add_argument(
+        "--library",
+        type=pathlib.Path,
+        default=None,
+        help=f"library directory (default: {default_library_path()})",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8787, help="port to listen on (default: 8787; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--api-token",
+        default=None,
+        help=f"require 'Authorization: Bearer <token>' on API requests (or set {TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--signing-key", default=None, help="key for signed URLs (default: the library's own key)"
+    )
+    parser.add_argument(
+        "--faults",
+        type=FaultSpec.parse,
+        default=None,
+        metavar="SPEC",
+        help="misbehave on a share of API requests, e.g. 0.2 or rate=0.2,latency=50ms,seed=1",
+    )
+    parser.add_argument(
+        "--public-url", default=None, help="base URL clients use to reach this server (variant URLs)"
+    )
+    parser.add_argument(
+        "--insecure-no-token",
+        action="store_true",
+        help="allow listening on a non-loopback address without --api-token (anyone on the network can delete images)",
+    )
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    return parser
+
+
+def _banner(state: EmulatorState) -> str:
+    settings = state.settings
+    auth = "required (Bearer token)" if settings.api_token else "none"
+    token = f"${TOKEN_ENV}" if settings.api_token else "any-token"
+    lines = [
+        f"imgtui serve: library {settings.library}",
+        f"  API            {state.api_url}",
+        f"  delivery       {state.base_url}/cdn-cgi/imagedelivery/{state.account_hash}/<id>/<variant>",
+        f"  account hash   {state.account_hash}",
+        f"  signing key    {state.signing_key}",
+        f"  auth           {auth}",
+    ]
+    if settings.faults is not None:
+        lines.append(f"  faults         {settings.faults}")
+    lines += [
+        "",
+        "Point a client at it (any account id works):",
+        f"  imgtui --endpoint {state.api_url}",
+        f"  CLOUDFLARE_BASE_URL={state.api_url} CLOUDFLARE_ACCOUNT_ID=local CLOUDFLARE_API_TOKEN={token}",
+        f'  Images.cloudflare("local", token, base_url="{state.api_url}")',
+        f'  cloudflare.Cloudflare(api_token=token, base_url="{state.api_url}")',
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    api_token = args.api_token or os.environ.get(TOKEN_ENV) or None
+    # Without a token, anyone who can reach the port can read and delete the library: only
+    # this machine may, unless the user says otherwise in so many words.
+    if not api_token and not is_loopback(args.host) and not args.insecure_no_token:
+        print(
+            f"imgtui serve: refusing to listen on {args.host} without --api-token "
+            f"(or {TOKEN_ENV}); pass --insecure-no-token to do it anyway.",
+            file=sys.stderr,
+        )
+        return 2
+    settings = ServeSettings(
+        library=args.library or default_library_path(),
+        host=args.host,
+        port=args.port,
+        api_token=api_token,
+        signing_key=args.signing_key,
+        faults=args.faults,
+        public_url=args.public_url,
+        access_log=args.access_log,
+    )
+
+    def on_ready(state: EmulatorState) -> None:
+        print(_banner(state), flush=True)
+
+    try:
+        asyncio.run(serve_forever(settings, on_ready))
+    except OSError as exc:
+        print(
+            f"imgtui serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

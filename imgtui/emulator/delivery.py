@@ -1,0 +1,96 @@
+"""Image delivery: `GET /cdn-cgi/imagedelivery/<account hash>/<id>/<variant>`.
+
+Named variants (`public`, `thumbnail`) and flexible ones (`w=400,fit=cover`) are served
+from the library; resizing runs on a worker thread. Images that require signed URLs are
+served only with a valid `sig` (and unexpired `exp`), and never as flexible variants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from imgtui.service.errors import ImagesError
+from imgtui.service.signing import CDN_PREFIX, check_signature
+
+from .state import EmulatorState
+from .variants import RenderCache, parse_variant, render
+
+_SVG = "image/svg+xml"
+
+
+def _text(status: int, message: str) -> Response:
+    return PlainTextResponse(message, status, headers={"Cache-Control": "no-store"})
+
+
+async def deliver(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    cache: RenderCache = request.app.state.render_cache
+    raw = request.scope.get("raw_path")
+    raw_path = raw.decode("latin-1") if raw else request.url.path
+    # /cdn-cgi/imagedelivery/<hash>/<id, maybe with '/'>/<variant>
+    parts = raw_path[len(CDN_PREFIX) + 1 :].split("/")
+    if len(parts) < 3 or not all(parts):
+        return _text(400, "Missing image ID or variant")
+    account_hash, image_id, variant = parts[0], unquote("/".join(parts[1:-1])), unquote(parts[-1])
+    if account_hash != state.account_hash:
+        return _text(404, "Image not found")
+    try:
+        spec = parse_variant(variant)
+    except ImagesError as error:
+        return _text(400, error.message)
+    if spec is None:
+        return _text(404, f"Variant {variant!r} not found")
+
+    image = await state.images.hosted.image(image_id).details()
+    if image is None:
+        return _text(404, "Image not found")
+    if image.require_signed_urls:
+        if spec.flexible:
+            return _text(403, "Flexible variants cannot be used with images that require signed URLs")
+        reason = check_signature(
+            raw_path,
+            request.scope.get("query_string", b"").decode("latin-1"),
+            state.signing_key,
+            now=time.time(),
+        )
+        if reason is not None:
+            return _text(403, reason)
+
+    uploaded_ms = int(image.uploaded.timestamp() * 1000)
+    etag = (
+        '"'
+        + hashlib.blake2b(f"{image_id}\0{uploaded_ms}\0{variant}".encode(), digest_size=12).hexdigest()
+        + '"'
+    )
+    headers = {
+        "ETag": etag,
+        # Revalidate every time: an id can be deleted and uploaded again with new bytes.
+        "Cache-Control": ("private" if image.require_signed_urls else "public") + ", no-cache",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+
+    key = (image_id, uploaded_ms, variant)
+    rendered = None if spec.original else cache.get(key)
+    if rendered is None:
+        found = await state.library.blob(image_id)
+        if found is None:  # deleted between the two reads
+            return _text(404, "Image not found")
+        data, content_type = found
+        rendered = (data, content_type)
+        if not spec.original and content_type != _SVG:  # SVG is never resized
+            resized = await asyncio.to_thread(render, data, spec)
+            if resized is not None:
+                rendered = resized
+                cache.put(key, resized)
+    body, content_type = rendered
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=200, headers=headers, media_type=content_type)
+    return Response(body, media_type=content_type, headers=headers)

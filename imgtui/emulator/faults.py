@@ -1,0 +1,190 @@
+"""`--faults`: make the API misbehave the way real networks and overloaded servers do.
+
+A share (`rate`) of API requests gets one fault, chosen at random:
+
+- `429`: "slow down" with `Retry-After`, before the request is handled;
+- `500`: an error envelope, before the request is handled;
+- `503`: a plain-text answer from an "overloaded proxy", before the request is handled;
+- `drop-before`: the connection closes without an answer; nothing was done;
+- `drop-after`: the request IS handled (an upload is stored), then the connection closes
+  without an answer: the case where only a duplicate-safe client stays correct;
+- `latency`: the request is handled after a delay.
+
+Spec: `0.2` or `rate=0.2,latency=50ms,retry_after=1,seed=1,kinds=429+drop-after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .responses import INTERNAL_ERROR, RATE_LIMITED
+
+KINDS = ("429", "500", "503", "drop-before", "drop-after", "latency")
+
+
+class ConnectionDropped(Exception):
+    """Raised to the ASGI server after a deliberate drop, so it closes the connection."""
+
+
+class _QuietDrops(logging.Filter):
+    """Keep deliberate drops out of uvicorn's error log (they are not bugs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionDropped)
+
+
+_quiet_filter_installed = False
+
+
+def quiet_dropped_connections() -> None:
+    global _quiet_filter_installed
+    if not _quiet_filter_installed:
+        logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+        _quiet_filter_installed = True
+
+
+def _seconds(text: str) -> float:
+    text = text.strip().lower()
+    if text.endswith("ms"):
+        return float(text[:-2]) / 1000
+    if text.endswith("s"):
+        return float(text[:-1])
+    return float(text)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    rate: float
+    latency: float = 0.1  # seconds added by a `latency` fault
+    retry_after: int = 1  # seconds announced by a 429
+    seed: int | None = None
+    kinds: tuple[str, ...] = KINDS
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError("fault rate must be between 0 and 1")
+        if self.latency < 0 or self.retry_after < 0:
+            raise ValueError("latency and retry_after must not be negative")
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown or not self.kinds:
+            raise ValueError(f"fault kinds must be among {', '.join(KINDS)}")
+
+    @classmethod
+    def parse(cls, text: str) -> FaultSpec:
+        """Parse `0.2` or `rate=0.2,latency=50ms,retry_after=0,seed=1,kinds=429+503`."""
+        text = text.strip()
+        try:
+            if "=" not in text:
+                return cls(rate=float(text))
+            fields: dict[str, object] = {}
+            for item in text.split(","):
+                name, _, value = item.partition("=")
+                name = name.strip().replace("-", "_")
+                if name == "rate":
+                    fields["rate"] = float(value)
+                elif name == "latency":
+                    fields["latency"] = _seconds(value)
+                elif name == "retry_after":
+                    fields["retry_after"] = int(_seconds(value))
+                elif name == "seed":
+                    fields["seed"] = int(value)
+                elif name == "kinds":
+                    fields["kinds"] = tuple(kind.strip() for kind in value.split("+") if kind.strip())
+                else:
+                    raise ValueError(f"unknown fault setting {name!r}")
+            if "rate" not in fields:
+                raise ValueError("the fault spec needs a rate")
+            return cls(**fields)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"invalid --faults {text!r}: {exc}") from None
+
+
+class FaultInjector:
+    """ASGI middleware: applies a FaultSpec to the requests `applies(scope)` selects."""
+
+    def __init__(self, app: ASGIApp, spec: FaultSpec, applies: Callable[[Scope], bool]) -> None:
+        self.app = app
+        self.spec = spec
+        self.applies = applies
+        self.rng = random.Random(spec.seed)
+        self.counts: Counter[str] = Counter()  # faults injected so far, per kind
+        quiet_dropped_connections()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.applies(scope) or self.rng.random() >= self.spec.rate:
+            await self.app(scope, receive, send)
+            return
+        kind = self.rng.choice(self.spec.kinds)
+        self.counts[kind] += 1
+        if kind == "latency":
+            await asyncio.sleep(self.spec.latency)
+            await self.app(scope, receive, send)
+        elif kind == "429":
+            await _answer(
+                send,
+                429,
+                b'{"result":null,"success":false,"errors":[{"code":%d,"message":"Please wait and consider throttling your request speed"}],"messages":[]}'
+                % RATE_LIMITED,
+                [(b"retry-after", str(self.spec.retry_after).encode())],
+            )
+        elif kind == "500":
+            await _answer(
+                send,
+                500,
+                b'{"result":null,"success":false,"errors":[{"code":%d,"message":"Internal server error"}],"messages":[]}'
+                % INTERNAL_ERROR,
+            )
+        elif kind == "503":
+            await _answer(send, 503, b"503 Service Temporarily Unavailable", content_type=b"text/plain")
+        elif kind == "drop-before":
+            await _drop(send)
+        else:  # drop-after: the handler runs to the end, its answer is lost
+            await self.app(scope, receive, _swallow)
+            await _drop(send)
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    content_type: bytes = b"application/json",
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _swallow(message: Message) -> None:
+    return None
+
+
+async def _drop(send: Send) -> None:
+    """Close the connection without a single byte of answer.
+
+    ASGI has no "abort" message, but every server closes the connection when the app fails
+    after starting its response. A header name HTTP forbids makes the server refuse the start
+    message before writing anything (h11 and httptools both do), so the client sees the
+    connection close with no answer at all, as when a proxy or the network drops it.
+    """
+    with contextlib.suppress(Exception):
+        await send({"type": "http.response.start", "status": 500, "headers": [(b"bad header", b"x")]})
+    raise ConnectionDropped("fault injected: connection dropped")

@@ -1,0 +1,80 @@
+"""What a running emulator holds: the library it serves and the settings it answers with."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass, field
+
+import httpx
+import platformdirs
+
+from imgtui.backends.local import LocalBackend
+from imgtui.service import Images
+from imgtui.service.signing import CDN_PREFIX
+
+from .faults import FaultSpec
+
+
+def default_library_path() -> pathlib.Path:
+    """The library the TUI opens by default, so `imgtui serve` shares it out of the box."""
+    return platformdirs.user_data_path("imgtui") / "library"
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    library: pathlib.Path = field(default_factory=default_library_path)
+    host: str = "127.0.0.1"
+    port: int = 8787
+    api_token: str | None = field(default=None, repr=False)  # never shown
+    signing_key: str | None = field(default=None, repr=False)  # None: the library's own key
+    faults: FaultSpec | None = None
+    public_url: str | None = None  # how clients reach us, when not http://host:port
+    access_log: bool = False
+
+
+@dataclass(slots=True)
+class EmulatorState:
+    """Built in the server's event loop at startup (the library's workers belong to it)."""
+
+    settings: ServeSettings
+    images: Images
+    library: LocalBackend
+    base_url: str  # e.g. http://127.0.0.1:8787
+    account_hash: str
+    signing_key: str
+    _ingest_client: httpx.AsyncClient | None = None
+
+    @classmethod
+    async def open(cls, settings: ServeSettings, base_url: str) -> EmulatorState:
+        images = Images.local(settings.library, delivery_base=base_url + CDN_PREFIX)
+        library = images.backend
+        assert isinstance(library, LocalBackend)
+        try:
+            account_hash = await library.account_hash()
+            signing_key = settings.signing_key or await library.signing_key()
+        except BaseException:
+            await images.aclose()
+            raise
+        return cls(settings, images, library, base_url, account_hash, signing_key)
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/client/v4"
+
+    def ingest_client(self) -> httpx.AsyncClient:
+        """The client that fetches `url` uploads (its own: no credentials, no base URL)."""
+        if self._ingest_client is None:
+            self._ingest_client = httpx.AsyncClient(
+                timeout=httpx.Timeout(10.0, connect=5.0),
+                follow_redirects=True,
+                max_redirects=5,
+                headers={"User-Agent": "imgtui-serve (url ingest)"},
+            )
+        return self._ingest_client
+
+    async def aclose(self) -> None:
+        try:
+            if self._ingest_client is not None:
+                await self._ingest_client.aclose()
+        finally:
+            await self.images.aclose()

@@ -1,0 +1,182 @@
+"""Delivery variants: what `public`, `thumbnail` and flexible options like `w=400,fit=cover`
+mean, and the Pillow work that produces them (always called on a worker thread)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.rules import MAX_SIDE_PX
+
+FITS = ("scale-down", "contain", "cover", "crop", "pad")
+_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "gif": "GIF"}
+_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSpec:
+    """A resize request. `original` means "serve the stored bytes untouched"."""
+
+    width: int | None = None
+    height: int | None = None
+    fit: str = "scale-down"
+    format: str | None = None  # a Pillow format name, or None for the source's own
+    quality: int = 85
+    flexible: bool = False
+
+    @property
+    def original(self) -> bool:
+        return self.width is None and self.height is None and self.format is None
+
+
+NAMED_VARIANTS = {
+    "public": VariantSpec(),
+    "thumbnail": VariantSpec(width=320, height=320, fit="scale-down"),
+}
+
+
+def _invalid(reason: str) -> ImagesError:
+    return ImagesError(ErrorCode.BAD_REQUEST, f"Invalid variant: {reason}")
+
+
+def _dimension(name: str, value: str) -> int:
+    try:
+        number = int(float(value))
+    except ValueError:
+        raise _invalid(f"{name} must be a number") from None
+    if not 1 <= number <= MAX_SIDE_PX:
+        raise _invalid(f"{name} must be between 1 and {MAX_SIDE_PX}")
+    return number
+
+
+def parse_variant(name: str) -> VariantSpec | None:
+    """The spec for a variant segment; None when it names no variant we know."""
+    if name in NAMED_VARIANTS:
+        return NAMED_VARIANTS[name]
+    if "=" not in name:
+        return None
+    options: dict[str, object] = {"flexible": True}
+    for item in name.split(","):
+        key, _, value = item.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if key in ("w", "width"):
+            options["width"] = _dimension("width", value)
+        elif key in ("h", "height"):
+            options["height"] = _dimension("height", value)
+        elif key == "fit":
+            if value not in FITS:
+                raise _invalid(f"fit must be one of {', '.join(FITS)}")
+            options["fit"] = value
+        elif key in ("f", "format"):
+            if value.lower() != "auto":
+                if value.lower() not in _FORMATS:
+                    raise _invalid("format must be auto, png, jpeg, webp or gif")
+                options["format"] = _FORMATS[value.lower()]
+        elif key in ("q", "quality"):
+            quality = _dimension("quality", value)
+            if quality > 100:
+                raise _invalid("quality must be between 1 and 100")
+            options["quality"] = quality
+        # Other Cloudflare options (sharpen, blur, gravity, ...) are accepted and ignored.
+    return VariantSpec(**options)  # type: ignore[arg-type]
+
+
+def _target(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
+    """The box to fit into: a missing side follows the image's aspect ratio."""
+    width, height = size
+    box_w = spec.width or max(1, round(width * spec.height / height))  # type: ignore[operator]
+    box_h = spec.height or max(1, round(height * spec.width / width))  # type: ignore[operator]
+    return box_w, box_h
+
+
+def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:
+    box = _target(spec, image.size)
+    width, height = image.size
+    fits_inside = width <= box[0] and height <= box[1]
+    fit = spec.fit
+    if fit == "crop":  # cover when larger, scale-down when smaller (never enlarges)
+        fit = "scale-down" if fits_inside else "cover"
+    if fit == "scale-down":
+        if fits_inside:
+            return image
+        return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+    if fit == "contain":
+        return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+    if fit == "cover":
+        return ImageOps.fit(image, box, Image.Resampling.LANCZOS)
+    # pad: contain, then centre on a canvas of exactly the box (transparent where possible)
+    inner = ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+    mode = "RGBA" if inner.mode in ("RGBA", "LA", "P") else "RGB"
+    canvas = Image.new(mode, box, (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
+    canvas.paste(inner.convert(mode), ((box[0] - inner.width) // 2, (box[1] - inner.height) // 2))
+    return canvas
+
+
+def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
+    """Resized image bytes and content type; None when Pillow cannot decode the source
+    (then the original is served, as Cloudflare serves what it cannot transform)."""
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            fmt = spec.format or (source.format if source.format in _MIME else "PNG")
+            if source.format == "JPEG":
+                # Decode at a reduced scale (much faster); a square box is safe for any
+                # EXIF rotation and any fit.
+                side = max(spec.width or 0, spec.height or 0)
+                source.draft("RGB", (side, side))
+            image = ImageOps.exif_transpose(source)
+            image = _resize(image, spec)
+            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+                image = _flatten(image)
+            elif fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
+                image = image.convert("RGBA")
+            out = io.BytesIO()
+            image.save(out, fmt, quality=spec.quality) if fmt in ("JPEG", "WEBP") else image.save(out, fmt)
+            return out.getvalue(), _MIME[fmt]
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return None
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+class RenderCache:
+    """Rendered variants, least recently used first out, bounded by total bytes.
+
+    Keys include the image's upload time, so an id deleted and uploaded again never serves
+    the old picture. Thread-safe: renders finish on worker threads.
+    """
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, int, str], tuple[bytes, str]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, str]) -> tuple[bytes, str] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, int, str], entry: tuple[bytes, str]) -> None:
+        if len(entry[0]) > self._max_bytes // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+            self._entries[key] = entry
+            self._size += len(entry[0])
+            while self._size > self._max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped[0])
