@@ -1,0 +1,351 @@
+"""ImagePreview in a tiny host app, over a real local library in a tmp dir."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from textual.app import App, ComposeResult
+from textual.worker import WorkerCancelled
+
+from imgtui.service import ErrorCode, Images, ImagesError
+from imgtui.ui.preview.loader import PreviewOutcome
+from imgtui.ui.widgets.preview import LOADING_TEXT, ImagePreview
+
+pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")  # textual-image
+
+SIZE = (80, 34)  # the preview gets the whole screen: 80x34 cells
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return len(payload).to_bytes(4, "big") + kind + payload + zlib.crc32(kind + payload).to_bytes(4, "big")
+
+
+def corrupt_png() -> bytes:
+    """Valid signature, IHDR and IEND (passes the upload sniffer), garbage IDAT."""
+    ihdr = (32).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", b"garbage, not zlib" * 8)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+RED = (200, 30, 30)
+PNG = encode(Image.new("RGB", (64, 48), RED), "PNG")
+JPEG = encode(Image.new("RGB", (800, 600), (20, 160, 40)), "JPEG", quality=90)
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><circle r="4"/></svg>'
+GIF = encode(
+    Image.new("RGB", (40, 20), "black"),
+    "GIF",
+    save_all=True,
+    append_images=[Image.new("RGB", (40, 20), "white")],
+    duration=80,
+)
+
+
+class SpyBackend:
+    """The real local backend, with bytes() calls counted, delayable and failable."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self.calls: Counter[str] = Counter()
+        self.delay: dict[str, float] = {}
+        self.cancelled: set[str] = set()
+        self.error: Exception | None = None
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    async def bytes(self, image_id: str):
+        self.calls[image_id] += 1
+        if self.error is not None:
+            raise self.error
+        try:
+            await asyncio.sleep(self.delay.get(image_id, 0))
+        except asyncio.CancelledError:
+            self.cancelled.add(image_id)
+            raise
+        return await self._backend.bytes(image_id)
+
+
+class RecordingPreview(ImagePreview):
+    """Records every id whose outcome reached the screen, in order."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.presented: list[str] = []
+
+    def _present(self, request, outcome: PreviewOutcome) -> None:
+        self.presented.append(request.image_id)
+        super()._present(request, outcome)
+
+
+class Host(App):
+    def __init__(self, images: Images, mode: str = "halfcell") -> None:
+        super().__init__()
+        self.images = images
+        self.mode = mode
+
+    def compose(self) -> ComposeResult:
+        yield RecordingPreview(self.images, mode=self.mode, id="preview")
+
+
+@pytest.fixture
+async def library(tmp_path: Path):
+    images = Images.local(tmp_path / "library")
+    try:
+        yield images
+    finally:
+        await images.aclose()
+
+
+@pytest.fixture
+def spy(library: Images) -> SpyBackend:
+    return SpyBackend(library.backend)
+
+
+@pytest.fixture
+def images(spy: SpyBackend) -> Images:
+    return Images(spy)
+
+
+async def upload(images: Images, data: bytes) -> str:
+    return (await images.hosted.upload(data)).id
+
+
+async def settle(pilot) -> None:
+    """Wait for the preview workers; cancelled ones (superseded shows) are expected."""
+    for worker in list(pilot.app.workers):
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
+    await pilot.pause()
+
+
+def message_of(preview: ImagePreview) -> str:
+    return str(preview._message.render()) if preview._message.display else ""
+
+
+def image_shown(preview: ImagePreview) -> bool:
+    widget = preview._image
+    return widget is not None and widget.display and widget.image is not None
+
+
+async def test_png_and_jpeg_show_an_image_widget_sized_to_the_panel(images):
+    png_id = await upload(images, PNG)
+    jpeg_id = await upload(images, JPEG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(png_id)
+        await settle(pilot)
+        assert image_shown(preview) and preview.shown_id == png_id
+        assert message_of(preview) == ""
+        # 64x48 px in halfcell: native 64 columns x 24 rows (never enlarged past that).
+        assert preview._image.size == (64, 24)
+
+        preview.show(jpeg_id)
+        await settle(pilot)
+        assert image_shown(preview) and preview.shown_id == jpeg_id
+        width, height = preview._image.size
+        # 4:3 in 80x34 cells of 1:2 -> limited by width: 80 x 30, aspect kept.
+        assert (width, height) == (80, 30)
+        assert preview._image.image.size[0] <= 192  # a small thumbnail (2x80 px, bucketed), not 800 px
+
+
+async def test_loading_state_is_shown_while_fetching(images, spy):
+    image_id = await upload(images, PNG)
+    spy.delay[image_id] = 0.3
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await pilot.pause()
+        assert message_of(preview) == LOADING_TEXT and not image_shown(preview)
+        await settle(pilot)
+        assert image_shown(preview) and message_of(preview) == ""
+
+
+async def test_halfcell_renders_coloured_cells(images):
+    image_id = await upload(images, PNG)
+    async with Host(images, mode="halfcell").run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        strip = preview._image.render_line(5)
+        colours = {
+            (segment.style.color.triplet, segment.style.bgcolor.triplet)
+            for segment in strip
+            if segment.style and segment.style.color and segment.text == "▀"
+        }
+        assert colours == {(RED, RED)}
+
+
+async def test_svg_says_no_preview(images):
+    image_id = await upload(images, SVG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        assert message_of(preview).startswith("SVG: no preview")
+        assert not image_shown(preview)
+
+
+async def test_undecodable_upload_shows_a_message(images):
+    image_id = await upload(images, corrupt_png())  # the sniffer accepts it
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        assert "corrupt" in message_of(preview)
+        assert not image_shown(preview)
+
+
+async def test_animated_gif_shows_first_frame_with_a_note(images):
+    image_id = await upload(images, GIF)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        assert image_shown(preview)
+        assert preview._note.display and str(preview._note.render()) == "Animated GIF: first frame of 2"
+        assert preview._image.image.getpixel((0, 0)) == (0, 0, 0)
+
+
+async def test_missing_and_deleted_images_say_so(images):
+    image_id = await upload(images, PNG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show("no-such-image")
+        await settle(pilot)
+        assert "not found" in message_of(preview)
+        assert preview._message.has_class("-error")
+
+        preview.show(image_id)
+        await settle(pilot)
+        assert image_shown(preview)
+        assert await images.hosted.image(image_id).delete()
+        preview.forget(image_id)  # on screen: reloaded, and now it is gone
+        await settle(pilot)
+        assert "not found" in message_of(preview) and not image_shown(preview)
+
+
+async def test_images_error_from_bytes_shows_the_code(images, spy):
+    spy.error = ImagesError(ErrorCode.NETWORK, "connection refused")
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show("any-id")
+        await settle(pilot)
+        assert message_of(preview) == "Preview failed: ERROR 9000: connection refused"
+        assert preview._message.has_class("-error")
+        assert pilot.app.is_running  # a failed preview never takes the app down
+
+
+async def test_rapid_shows_display_only_the_last(images, spy):
+    a, b, c = [
+        await upload(images, encode(Image.new("RGB", (30, 30), colour), "PNG"))
+        for colour in ("red", "lime", "blue")
+    ]
+    spy.delay[a] = spy.delay[b] = 0.5
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(RecordingPreview)
+        preview.show(a)
+        await pilot.pause(0.05)  # a's download is now in flight
+        preview.show(b)
+        await pilot.pause(0.05)
+        preview.show(c)
+        await settle(pilot)
+        await pilot.pause(0.6)  # long after a and b would have finished
+        assert preview.presented == [c]
+        assert preview.shown_id == c and image_shown(preview)
+        assert spy.cancelled == {a, b}  # the stale downloads were abandoned
+        assert preview._image.image.getpixel((0, 0)) == (0, 0, 255)
+
+
+async def test_cache_hit_avoids_a_second_fetch_and_shows_at_once(images, spy):
+    a = await upload(images, PNG)
+    b = await upload(images, JPEG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        for image_id in (a, b):
+            preview.show(image_id)
+            await settle(pilot)
+        preview.show(a)
+        assert preview.shown_id == a and image_shown(preview)  # synchronously, no worker
+        assert spy.calls == Counter({a: 1, b: 1})
+
+
+async def test_resizing_refits_without_refetching(images, spy):
+    image_id = await upload(images, JPEG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        assert preview._image.size == (80, 30)
+        await pilot.resize_terminal(40, 34)
+        await settle(pilot)
+        assert preview._image.size == (40, 15)
+        await pilot.resize_terminal(120, 50)
+        await settle(pilot)
+        assert preview._image.size == (120, 45)
+        assert spy.calls[image_id] == 1  # re-decoded from the cached original
+
+
+async def test_show_none_clears(images):
+    image_id = await upload(images, PNG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        preview.show(None)
+        await pilot.pause()
+        assert not image_shown(preview) and message_of(preview) == ""
+        assert preview.shown_id is None
+
+
+async def test_show_before_mount_loads_once_laid_out(images):
+    image_id = await upload(images, PNG)
+
+    class EarlyHost(Host):
+        def compose(self) -> ComposeResult:
+            preview = ImagePreview(self.images, mode="halfcell")
+            preview.show(image_id)
+            yield preview
+
+    async with EarlyHost(images).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await settle(pilot)
+        assert image_shown(pilot.app.query_one(ImagePreview))
+
+
+async def test_mode_off_shows_a_hint_and_fetches_nothing(images, spy):
+    image_id = await upload(images, PNG)
+    async with Host(images, mode="off").run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        assert preview._image is None
+        assert message_of(preview) == "preview off"
+        assert spy.calls[image_id] == 0
+
+
+async def test_unicode_mode_renders_too(images):
+    image_id = await upload(images, JPEG)
+    async with Host(images, mode="unicode").run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        assert type(preview._image).__name__ == "UnicodeImage"
+        preview.show(image_id)
+        await settle(pilot)
+        assert image_shown(preview)
+        assert preview._image.render_line(0).text.strip() != ""
