@@ -1,8 +1,103 @@
-"""Placeholder until the TUI lands: keeps `imgtui` from failing."""
+"""`imgtui [options]`: open the terminal browser on a local library or a Cloudflare account."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from imgtui import __version__
+from imgtui.service import Images, ImagesError
+
+PREVIEW_CHOICES = ["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
+ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
+TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
+
+
+def default_library() -> Path:
+    return platformdirs.user_data_path("imgtui") / "library"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imgtui",
+        description=(
+            "Browse, preview and edit Cloudflare Images in the terminal. Opens your Cloudflare "
+            f"account when {ACCOUNT_ENV} and {TOKEN_ENV} are set, else a local library."
+        ),
+        epilog="`imgtui serve --help` runs a local Cloudflare Images API emulator.",
+    )
+    where = parser.add_argument_group("what to open")
+    where.add_argument(
+        "--library",
+        metavar="PATH",
+        type=Path,
+        help=f"open the local library in PATH (default: {default_library()}, unless Cloudflare credentials are set)",
+    )
+    where.add_argument(
+        "--demo",
+        action="store_true",
+        help="fill an empty local library with about 60 demo images (drawn locally, nothing downloaded)",
+    )
+    where.add_argument("--account-id", metavar="ID", help=f"Cloudflare account id (default: ${ACCOUNT_ENV})")
+    where.add_argument(
+        "--api-token",
+        metavar="TOKEN",
+        help=f"Cloudflare API token (prefer ${TOKEN_ENV}: a command line is visible to other users)",
+    )
+    where.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="Cloudflare API base URL, e.g. http://127.0.0.1:8787/client/v4 for `imgtui serve`",
+    )
+    parser.add_argument(
+        "--preview",
+        choices=PREVIEW_CHOICES,
+        help="image preview: auto-detect, force a renderer, or off (default: the config file's, else auto)",
+    )
+    parser.add_argument("--version", action="version", version=f"imgtui {__version__}")
+    return parser
+
+
+def wants_cloudflare(args: argparse.Namespace) -> bool:
+    if args.library is not None or args.demo:
+        return False
+    if args.account_id or args.api_token or args.endpoint:
+        return True
+    return bool(os.environ.get(ACCOUNT_ENV) and os.environ.get(TOKEN_ENV))
+
+
+def open_images(args: argparse.Namespace) -> Images:
+    """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
+    if wants_cloudflare(args):
+        options = {"base_url": args.endpoint} if args.endpoint else {}
+        return Images.cloudflare(args.account_id, args.api_token, **options)
+    return Images.local(args.library or default_library())
+
 
 def main(argv: list[str]) -> int:
-    print("imgtui: the terminal browser is not built yet.")
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.demo and (args.account_id or args.api_token or args.endpoint):
+        parser.error("--demo fills a local library; it cannot be combined with Cloudflare options")
+    try:
+        images = open_images(args)
+    except ImagesError as error:
+        print(f"imgtui: {error}", file=sys.stderr)
+        return 2
+
+    from imgtui.ui.config import load_config
+    from imgtui.ui.widgets.preview import prepare_terminal
+
+    config = load_config()
+    # textual-image probes the terminal on import: this must happen before App.run().
+    preview_mode = prepare_terminal(args.preview or config.preview)
+
+    from imgtui.ui.app import ImgTuiApp
+
+    app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, config=config)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,70 @@
+"""The TUI's settings file: `config.toml` under the user config dir (or `$IMGTUI_CONFIG_DIR`).
+
+Only preferences live here (theme, default preview mode); credentials never do. A missing or
+broken file gives the defaults, so a bad edit can never stop the app from starting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+CONFIG_DIR_ENV = "IMGTUI_CONFIG_DIR"
+CONFIG_FILENAME = "config.toml"
+DEFAULT_THEME = "textual-dark"
+
+PreviewSetting = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
+
+
+class UiConfig(BaseModel):
+    """What the user chose last time. Unknown keys are ignored (newer versions may add some)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    theme: str = DEFAULT_THEME
+    preview: PreviewSetting = "auto"
+
+
+def config_dir() -> Path:
+    override = os.environ.get(CONFIG_DIR_ENV)
+    return Path(override) if override else platformdirs.user_config_path("imgtui")
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_FILENAME
+
+
+def load_config(path: Path | None = None) -> UiConfig:
+    """The saved settings, or the defaults when the file is missing or unreadable."""
+    path = path or config_path()
+    try:
+        with path.open("rb") as fileobj:
+            raw = tomllib.load(fileobj)
+        return UiConfig.model_validate(raw)
+    except (OSError, tomllib.TOMLDecodeError, ValidationError):
+        return UiConfig()
+
+
+def dump_toml(config: UiConfig) -> str:
+    """The settings as TOML. The model is flat strings, and a JSON string literal is a valid
+    TOML basic string, so no TOML writer dependency is needed."""
+    lines = ["# imgtui settings (written by the app; edits are kept)"]
+    for key, value in config.model_dump().items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def save_config(config: UiConfig, path: Path | None = None) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a file. Blocking:
+    call it from a thread."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dump_toml(config), encoding="utf-8")
+    os.replace(tmp, path)

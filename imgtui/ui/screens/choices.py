@@ -1,0 +1,94 @@
+"""Small pickers of the browse screen: "copy what?" and "which creator?"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    label: str
+    value: str
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one value from a short list; dismisses with the value, or None on escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "cancel", "Cancel", id="choice.cancel", tooltip="Close without choosing"),
+    ]
+
+    def __init__(self, title: str, choices: list[Choice]) -> None:
+        super().__init__(classes="picker")
+        self.title_text = title
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker-box") as box:
+            box.border_title = self.title_text
+            box.border_subtitle = "enter choose · esc cancel"
+            options = [
+                Option(f"[b]{choice.label}[/b]\n[dim]{_preview(choice.value)}[/dim]", id=str(index))
+                for index, choice in enumerate(self.choices)
+            ]
+            yield OptionList(*options, id="choices")
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option_id or 0)].value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CreatorScreen(ModalScreen[str | None]):
+    """Type a creator (or pick one seen in the loaded rows). Empty means every creator;
+    dismisses with None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="creator.cancel", tooltip="Keep the current filter"),
+    ]
+
+    def __init__(self, current: str | None, known: list[str]) -> None:
+        super().__init__(classes="picker")
+        self.current = current
+        self.known = known
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="picker-box") as box:
+            box.border_title = "List one creator's images"
+            box.border_subtitle = "enter apply · empty = everyone · esc cancel"
+            yield Label("Creator (server-side filter)")
+            yield Input(self.current or "", placeholder="e.g. alice (empty: every creator)", id="creator")
+            if self.known:
+                yield Label("Seen in the loaded images", classes="picker-hint")
+                yield OptionList(
+                    *[Option(escape(name), id=str(i)) for i, name in enumerate(self.known)], id="known"
+                )
+
+    @on(Input.Submitted, "#creator")
+    def _typed(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    @on(OptionList.OptionSelected, "#known")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.known[int(event.option_id or 0)])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _preview(value: str) -> str:
+    first = value.splitlines()[0] if value else ""
+    more = " …" if "\n" in value else ""
+    return escape(first if len(first) <= 90 else first[:89] + "…") + more

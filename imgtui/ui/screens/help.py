@@ -1,0 +1,100 @@
+"""`?` / F1: every key of the screen below, grouped by purpose.
+
+Built from the live bindings (not a hand-kept list), so keys added later by other parts of
+the app show up by themselves. A binding's group is the prefix of its id: `list.down` goes
+under "Move", `edit.metadata` under "Edit"; an unknown prefix lands in "More".
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+GROUPS: dict[str, str] = {
+    "list": "Move",
+    "mark": "Mark",
+    "find": "Find & sort",
+    "view": "View",
+    "copy": "Copy",
+    "edit": "Edit",
+    "upload": "Edit",
+    "app": "App",
+}
+GROUP_ORDER = ["Move", "Mark", "Find & sort", "View", "Copy", "Edit", "More", "App"]
+
+INTRO = (
+    "imgtui browses a Cloudflare Images account or a local library. The list loads more "
+    "images as you scroll; the panel on the right shows the highlighted one."
+)
+
+# Keys Textual itself provides: always worth knowing.
+BUILTIN_KEYS = [("^p", "Command palette (every command, searchable)"), ("^q", "Quit")]
+
+
+def group_of(binding: Binding) -> str:
+    prefix = (binding.id or "").split(".", 1)[0]
+    return GROUPS.get(prefix, "More")
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "close", "Close", id="help.close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__(id="help")
+        self.keys_by_group = collect_keys(screen)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box") as box:
+            box.border_title = "imgtui help"
+            box.border_subtitle = "esc / ? close"
+            with VerticalScroll(id="help-body"):
+                yield Static(INTRO, id="help-intro")
+                for group in GROUP_ORDER:
+                    rows = self.keys_by_group.get(group)
+                    if rows:
+                        yield Static(group, classes="help-group")
+                        yield Static(_key_table(rows), classes="help-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def collect_keys(screen: Screen) -> dict[str, list[tuple[str, str]]]:
+    """{group: [(keys, description)]} for the bindings active on `screen`."""
+    app = screen.app
+    seen: dict[tuple[str, str], tuple[str, list[str], str]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if binding.action in ("command_palette", "quit") or not binding.description:
+            continue
+        ident = (binding.id or binding.action, binding.action)
+        display = app.get_key_display(Binding(key, binding.action, key_display=None))
+        description = binding.description
+        if binding.tooltip:
+            description = f"{binding.description}: {binding.tooltip}"
+        entry = seen.setdefault(ident, (group_of(binding), [], description))
+        if display not in entry[1]:
+            entry[1].append(display)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for group, displays, description in seen.values():
+        groups.setdefault(group, []).append((" ".join(displays), description))
+    groups.setdefault("App", []).extend(BUILTIN_KEYS)
+    return groups
+
+
+def _key_table(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(min_width=12, no_wrap=True)
+    table.add_column()
+    for keys, description in rows:
+        table.add_row(Text(keys, style="bold"), Text(description))
+    return table

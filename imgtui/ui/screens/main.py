@@ -1,0 +1,299 @@
+"""The main screen: the image list on the left, the details panel (and preview) on the right.
+
+The screen owns the I/O of browsing: it pages the list (one request in flight at a time),
+resets it when the query changes (sort order, creator), and turns every ImagesError into a
+notification. Widgets only show what they are given.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from imgtui.service import ImagesError
+from imgtui.ui.pager import ImagePager
+from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
+from imgtui.ui.widgets.details import DetailsPanel
+from imgtui.ui.widgets.image_table import ImageTable, SortOrder
+from imgtui.ui.widgets.preview import PreviewMode
+
+SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
+
+
+class MainScreen(Screen[None]):
+    """Browse: list, quick filter, details. Editing work adds its bindings here (e, p, u, d, o, Y)."""
+
+    BINDING_GROUP_TITLE = "Browse"
+    AUTO_FOCUS = "#images"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "quick_filter",
+            "Filter",
+            id="find.filter",
+            tooltip="Filter loaded images by id or filename",
+        ),
+        Binding("s", "toggle_sort", "Sort", id="find.sort", tooltip="Newest first / oldest first (reloads)"),
+        Binding(
+            "c", "creator_filter", "Creator", id="find.creator", tooltip="List only one creator's images"
+        ),
+        Binding("r", "refresh", "Refresh", id="view.refresh", tooltip="Reload the list from the top"),
+        Binding("y", "copy", "Copy", id="copy.menu", tooltip="Copy the id or a delivery URL"),
+        Binding(
+            "v", "toggle_preview", "Preview", id="view.preview", tooltip="Show or hide the image preview"
+        ),
+    ]
+
+    def __init__(self, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
+        super().__init__(id="main")
+        self.preview_mode = preview_mode
+        self.demo = demo
+        self.sort_order: SortOrder = "desc"
+        self.creator: str | None = None
+        self._pager: ImagePager | None = None
+        self._pager_worker: Worker | None = None
+
+    # ----------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="▣")
+        with Horizontal(id="browser"):
+            with Vertical(id="list-pane"):
+                yield ImageTable(id="images")
+                yield Input(placeholder="filter loaded images by id or filename", id="quick-filter")
+            yield DetailsPanel(self.app.images, preview_mode=self.preview_mode, id="details")
+        yield Static(id="status")
+        yield Footer()
+
+    @property
+    def table(self) -> ImageTable:
+        return self.query_one("#images", ImageTable)
+
+    @property
+    def details(self) -> DetailsPanel:
+        return self.query_one("#details", DetailsPanel)
+
+    @property
+    def quick_filter(self) -> Input:
+        return self.query_one("#quick-filter", Input)
+
+    def on_mount(self) -> None:
+        self.sub_title = self.app.images.label
+        self.query_one("#list-pane").border_title = "Images"
+        self.quick_filter.display = False
+        self._update_status()
+        if self.demo:
+            self._fill_demo()
+        else:
+            self.reload()
+
+    # ----------------------------------------------------------------- paging
+
+    def reload(self) -> None:
+        """Start the list again from the top with the current sort order and creator."""
+        if self._pager_worker is not None:
+            self._pager_worker.cancel()
+            self._pager_worker = None
+        self._pager = ImagePager(self.app.images, sort_order=self.sort_order, creator=self.creator)
+        self.table.reset(sort_order=self.sort_order, creator=self.creator)
+        self._update_status()
+        self.load_more()
+
+    def load_more(self) -> None:
+        """Fetch the next page unless one is in flight or the list is complete."""
+        pager = self._pager
+        if pager is None or pager.complete:
+            return
+        if self._pager_worker is not None and self._pager_worker.is_running:
+            return
+        self.table.set_loading()
+        self._pager_worker = self._load_page(pager)
+
+    @work(group="pager", exit_on_error=False)
+    async def _load_page(self, pager: ImagePager) -> None:
+        try:
+            page = await pager.next_page()
+        except ImagesError as error:
+            if pager is self._pager:
+                self.table.set_error(str(error))
+                self.notify(str(error), title="Listing failed", severity="error", timeout=8)
+            return
+        if pager is not self._pager:
+            return  # the query changed while this page was on its way
+        self.table.append_page(page.images, complete=pager.complete)
+        self._update_status()
+
+    @on(ImageTable.NeedMore)
+    def _on_need_more(self) -> None:
+        self.load_more()
+
+    @work(group="demo", exit_on_error=False)
+    async def _fill_demo(self) -> None:
+        from imgtui.demo import DEMO_COUNT, fill_demo_library
+
+        self.table.set_loading()
+        self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library")
+        try:
+            added = await fill_demo_library(self.app.images)
+        except ImagesError as error:
+            self.notify(str(error), title="Demo library failed", severity="error", timeout=8)
+            added = -1
+        if added == 0:
+            self.notify("The library is not empty: opened it as it is.", title="Demo library")
+        elif added > 0:
+            self.notify(f"Added {added} demo images.", title="Demo library")
+        self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in a worker must not close the app: say what happened instead."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10
+            )
+            if event.worker.group == "pager" and self._pager_worker is event.worker:
+                self.table.set_error(f"{type(error).__name__}: {error}")
+
+    # ----------------------------------------------------------------- list events
+
+    @on(ImageTable.Highlighted)
+    def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
+        self.details.show(event.image.id if event.image else None)
+
+    @on(ImageTable.MarksChanged)
+    def _on_marks_changed(self) -> None:
+        self._update_status()
+
+    def refresh_details(self) -> None:
+        """Re-fetch the details panel (after the current image was edited)."""
+        self.details.reload()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Hook: drag-and-drop uploads arrive here (the editing work fills this in)."""
+
+    # ----------------------------------------------------------------- status line
+
+    def _update_status(self) -> None:
+        table = self.table
+        parts = [f"[b]{SORT_LABELS[self.sort_order]}[/b]"]
+        if self.creator is not None:
+            parts.append(f"creator [b]{escape(self.creator) or '(none)'}[/b]")
+        if table.filter_text:
+            parts.append(f"filter [b]{escape(table.filter_text)}[/b]")
+        loaded = table.loaded_count
+        parts.append(f"{loaded} loaded" + (" (all)" if table.is_complete else ""))
+        marked = len(table.marked_images)
+        if marked:
+            parts.append(f"[$text-warning][b]{marked} marked[/b][/]")
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    # ----------------------------------------------------------------- actions
+
+    def action_quick_filter(self) -> None:
+        field = self.quick_filter
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#quick-filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._update_status()
+
+    @on(Input.Submitted, "#quick-filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        # Enter keeps the filter and hands the keys back to the list.
+        if not event.value.strip():
+            self.quick_filter.display = False
+        self.table.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and self.quick_filter.has_focus:
+            event.stop()
+            self.close_quick_filter()
+
+    def close_quick_filter(self) -> None:
+        field = self.quick_filter
+        field.value = ""
+        field.display = False
+        self.table.set_filter("")
+        self.table.focus()
+        self._update_status()
+
+    def action_toggle_sort(self) -> None:
+        self.sort_order = "asc" if self.sort_order == "desc" else "desc"
+        self.notify(f"Sorted {SORT_LABELS[self.sort_order]}", timeout=2)
+        self.reload()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_creator_filter(self) -> None:
+        known = sorted({image.creator for image in self.table.loaded_images if image.creator})
+        self.app.push_screen(CreatorScreen(self.creator, known[:200]), self._apply_creator)
+
+    def _apply_creator(self, creator: str | None) -> None:
+        """`None`: cancelled. "": every creator. Anything else: that creator only."""
+        if creator is None:
+            return
+        self.set_creator(creator or None)
+
+    def set_creator(self, creator: str | None) -> None:
+        if creator == self.creator:
+            return
+        self.creator = creator
+        self.reload()
+
+    def action_toggle_preview(self) -> None:
+        shown = self.details.toggle_preview()
+        self.notify("Preview on" if shown else "Preview off", timeout=2)
+
+    def action_copy(self) -> None:
+        self._offer_copies()
+
+    @work(group="copy", exclusive=True, exit_on_error=False)
+    async def _offer_copies(self) -> None:
+        choices = await self._copy_choices()
+        if not choices:
+            self.notify("Nothing to copy: the list is empty.", severity="warning")
+            return
+        text = await self.app.push_screen_wait(ChoiceScreen("Copy to clipboard", choices))
+        if text is None:
+            return
+        self.app.copy_to_clipboard(text)
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        self.notify(shown, title="Copied")
+
+    async def _copy_choices(self) -> list[Choice]:
+        table = self.table
+        image = table.current_image
+        choices: list[Choice] = []
+        marked = table.marked_images
+        if len(marked) > 1:
+            choices.append(Choice(f"IDs of the {len(marked)} marked images", "\n".join(m.id for m in marked)))
+        if image is None:
+            return choices
+        choices.append(Choice("ID", image.id))
+        if image.filename:
+            choices.append(Choice("Filename", image.filename))
+        handle = self.app.images.hosted.image(image.id)
+        for url in image.variants:
+            variant = url.rstrip("/").rsplit("/", 1)[-1]
+            if image.require_signed_urls:
+                try:
+                    signed = await handle.signed_url(variant, expires_in=3600)
+                except ImagesError as error:
+                    self.notify(str(error), title="Cannot sign URL", severity="error")
+                    continue
+                choices.append(Choice(f"{variant} URL (signed, valid 1 hour)", signed))
+            else:
+                choices.append(Choice(f"{variant} URL", url))
+        return choices

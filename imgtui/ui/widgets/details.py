@@ -1,0 +1,234 @@
+"""The side panel: the highlighted image's record, its metadata as JSON, and its preview.
+
+Cursor moves are debounced (`DEBOUNCE_SECONDS`) so holding `j` over a thousand rows makes
+one request, not a thousand; an answer for an image that is no longer highlighted is
+dropped. The preview is asked for the same (debounced) image.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.highlight import highlight
+from textual.timer import Timer
+from textual.widgets import Static
+
+from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
+
+DEBOUNCE_SECONDS = 0.12
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """What only a local library knows about the stored bytes."""
+
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def describe_file(stored: StoredFile) -> str:
+    kind = stored.content_type.removeprefix("image/").upper().replace("SVG+XML", "SVG")
+    parts = [kind]
+    if stored.width and stored.height:
+        parts.append(f"{stored.width}\u00d7{stored.height} px")  # a multiplication sign
+    parts.append(human_size(stored.size))
+    return " · ".join(parts)
+
+
+def local_time(value: datetime) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").rstrip()
+
+
+class DetailsPanel(Vertical):
+    """Shows one image; `show(image_id)` is all the screen calls while the cursor moves."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"details--key", "details--muted", "details--signed"}
+
+    DEFAULT_CSS = """
+    DetailsPanel {
+        & > .details--key { color: $text-muted; text-style: bold; }
+        & > .details--muted { color: $text-muted; }
+        & > .details--signed { color: $text-warning; text-style: bold; }
+    }
+    """
+
+    def __init__(
+        self,
+        images: Images,
+        *,
+        preview_mode: PreviewMode = "off",
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.images = images
+        self.preview_mode = preview_mode
+        self.image_id: str | None = None  # the image the panel should show (debounced target)
+        self.shown: ImageMetadata | None = None  # the record on display, once it arrived
+        self._timer: Timer | None = None
+        self._preview_on = preview_mode != "off"
+
+    def compose(self):
+        preview = ImagePreview(self.images, mode=self.preview_mode, id="preview")
+        preview.display = self._preview_on
+        yield preview
+        with VerticalScroll(id="details-body"):
+            yield Static("Nothing selected", id="details-info")
+            yield Static(id="details-meta")
+            yield Static(id="details-variants")
+
+    def on_mount(self) -> None:
+        self.border_title = "Details"
+
+    @property
+    def preview(self) -> ImagePreview:
+        return self.query_one("#preview", ImagePreview)
+
+    @property
+    def info(self) -> Static:
+        return self.query_one("#details-info", Static)
+
+    @property
+    def preview_visible(self) -> bool:
+        return self._preview_on
+
+    def toggle_preview(self) -> bool:
+        """Show or hide the preview; returns whether it is now shown."""
+        self._preview_on = not self._preview_on
+        self.preview.display = self._preview_on
+        self.preview.show(self.image_id if self._preview_on else None)
+        return self._preview_on
+
+    def show(self, image_id: str | None) -> None:
+        """Show `image_id` once the cursor rests for DEBOUNCE_SECONDS."""
+        self.image_id = image_id
+        self.border_title = image_id or "Details"
+        self.set_class(self.shown is None or self.shown.id != image_id, "-stale")
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self._load_now)
+
+    def reload(self) -> None:
+        """Fetch the current image again now (after an edit)."""
+        if self._timer is not None:
+            self._timer.stop()
+        self._load_now()
+
+    def _load_now(self) -> None:
+        self._timer = None
+        image_id = self.image_id
+        if self._preview_on:
+            self.preview.show(image_id)
+        if image_id is None:
+            self._show_message(Content.from_markup("[$text-muted]No image selected[/]"))
+            return
+        self._fetch(image_id)
+
+    @work(exclusive=True, group="details", exit_on_error=False)
+    async def _fetch(self, image_id: str) -> None:
+        try:
+            image, stored = await self._load(image_id)
+        except ImagesError as error:
+            if image_id == self.image_id:
+                self._show_message(
+                    Content.from_markup(
+                        "[b $text-error]ERROR $code[/]\n$message\n\n[$text-muted]while loading $id[/]",
+                        code=str(error.code),
+                        message=error.message,
+                        id=image_id,
+                    )
+                )
+            return
+        if image_id != self.image_id:
+            return  # the cursor moved on while we waited: a stale answer
+        if image is None:
+            self._show_message(
+                Content.from_markup(
+                    "[b $text-warning]Image not found[/]\n\n$id is no longer here (deleted elsewhere?)."
+                    "\n[$text-muted]Press r to refresh the list.[/]",
+                    id=image_id,
+                )
+            )
+            return
+        self.shown = image
+        self.set_class(False, "-stale")
+        self.info.update(self._render_image(image, stored))
+        self.query_one("#details-meta", Static).update(self._render_metadata(image))
+        self.query_one("#details-variants", Static).update(self._render_variants(image))
+
+    async def _load(self, image_id: str) -> tuple[ImageMetadata | None, StoredFile | None]:
+        backend = self.images.backend
+        image_info = getattr(backend, "image_info", None)  # only a local library has it
+        if image_info is None:
+            return await self.images.hosted.image(image_id).details(), None
+        answer = await image_info(image_id)
+        if answer is None:
+            return None, None
+        image, content_type, size, width, height = answer
+        return image, StoredFile(content_type, size, width, height)
+
+    def _show_message(self, message: Content) -> None:
+        """Replace the whole body by one message (no image, not found, error)."""
+        self.shown = None
+        self.set_class(False, "-stale")
+        self.info.update(message)
+        self.query_one("#details-meta", Static).update("")
+        self.query_one("#details-variants", Static).update("")
+
+    def _style(self, component: str):
+        return self.get_component_rich_style(component, partial=True)
+
+    def _render_image(self, image: ImageMetadata, stored: StoredFile | None) -> RenderableType:
+        key = self._style("details--key")
+        muted = self._style("details--muted")
+        fields = Table.grid(padding=(0, 1))
+        fields.add_column(style=key, no_wrap=True)
+        fields.add_column(overflow="fold")
+        fields.add_row("ID", Text(image.id))
+        fields.add_row("Filename", Text(image.filename or "—"))
+        fields.add_row("Uploaded", Text(local_time(image.uploaded)))
+        if image.require_signed_urls:
+            fields.add_row("Access", Text("🔒 signed URLs required", style=self._style("details--signed")))
+        else:
+            fields.add_row("Access", Text("public"))
+        fields.add_row("Creator", Text(image.creator or "—", style="" if image.creator else muted))
+        if stored is not None:
+            fields.add_row("File", Text(describe_file(stored)))
+        if image.draft:
+            fields.add_row("Draft", Text("yes (upload not finished)"))
+        return fields
+
+    def _render_metadata(self, image: ImageMetadata) -> Content:
+        title = Content.from_markup("\n[b $text-muted]Metadata[/]\n")
+        if not image.meta:
+            return title + Content.from_markup("[$text-muted]none[/]")
+        source = json.dumps(image.meta, indent=2, ensure_ascii=False, sort_keys=True)
+        return title + highlight(source, language="json")
+
+    def _render_variants(self, image: ImageMetadata) -> Content:
+        title = Content.from_markup("\n[b $text-muted]Variants[/]\n")
+        if not image.variants:
+            return title + Content.from_markup("[$text-muted]none[/]")
+        return title + Content("\n").join(Content(url) for url in image.variants)
