@@ -1,0 +1,26 @@
+"""The editing forms, each a standalone ModalScreen the main screen pushes.
+
+    EditMetadataModal(images, image)        -> ImageMetadata | None
+    SignedUrlsModal(images, image)          -> ImageMetadata | None
+    SignedUrlCopyModal(images, image)       -> str | None
+    UploadModal(images, paths=None, urls=)  -> list[ImageMetadata] | None
+    ConfirmDeleteModal(images, targets)     -> list[str] | None   (ids now gone)
+    DownloadModal(images, targets)          -> list[Path] | None
+
+Styles: tcss/modals.tcss (the app lists it in CSS_PATH).
+"""
+
+from .delete import ConfirmDeleteModal
+from .download import DownloadModal
+from .metadata import EditMetadataModal
+from .signed_urls import SignedUrlCopyModal, SignedUrlsModal
+from .upload import UploadModal
+
+__all__ = [
+    "ConfirmDeleteModal",
+    "DownloadModal",
+    "EditMetadataModal",
+    "SignedUrlCopyModal",
+    "SignedUrlsModal",
+    "UploadModal",
+]

@@ -1,0 +1,127 @@
+"""What every form shares: the cancel key, a busy state, the error line, metadata checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from imgtui.service import ImageMetadata, ImagesError
+from imgtui.service.rules import MAX_METADATA_BYTES, metadata_size
+
+ResultT = TypeVar("ResultT")
+
+
+def describe_error(exc: BaseException) -> str:
+    """The line a form shows for a failed call: `ERROR 5400: …` for service errors."""
+    if isinstance(exc, ImagesError):
+        return str(exc)
+    # The service promises ImagesError only; anything else is a bug, shown rather than lost.
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataCheck:
+    """The verdict on a metadata editor's text: the value when valid, else why not."""
+
+    value: dict[str, Any] | None
+    size: int | None  # compact UTF-8 bytes, when it parsed as an object
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def usage(self) -> str:
+        if self.size is None:
+            return f"? / {MAX_METADATA_BYTES} bytes"
+        return f"{self.size} / {MAX_METADATA_BYTES} bytes"
+
+
+def check_metadata_text(text: str, *, empty_is_none: bool = False) -> MetadataCheck:
+    """Parse metadata as the user typed it; the size is measured as the service measures it."""
+    if not text.strip():
+        if empty_is_none:
+            return MetadataCheck(None, 0, None)
+        return MetadataCheck(None, None, "Metadata must be a JSON object (use {} for none)")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return MetadataCheck(None, None, f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    except RecursionError:
+        return MetadataCheck(None, None, "Invalid JSON: nested too deeply")
+    if not isinstance(value, dict):
+        return MetadataCheck(None, None, f"Metadata must be a JSON object, not {type(value).__name__}")
+    try:
+        size = metadata_size(value)
+    except ValueError:  # json.loads accepts NaN and Infinity; JSON proper does not
+        return MetadataCheck(None, None, "Metadata must not contain NaN or Infinity")
+    if size > MAX_METADATA_BYTES:
+        return MetadataCheck(
+            None, size, f"Metadata is {size} bytes; at most {MAX_METADATA_BYTES} bytes are allowed"
+        )
+    return MetadataCheck(value, size, None)
+
+
+def image_caption(image: ImageMetadata) -> Content:
+    """`Image <id>  <filename>`, safe for names with markup characters in them."""
+    return Content.from_markup("Image [b]$id[/b]  $name", id=image.id, name=image.filename or "")
+
+
+def pretty_metadata(meta: dict[str, Any] | None) -> str:
+    return json.dumps(meta or {}, indent=2, ensure_ascii=False)
+
+
+class ErrorLine(Static):
+    """The line under a form that shows why the last call or check failed (hidden when empty)."""
+
+    DEFAULT_CSS = """
+    ErrorLine { display: none; }
+    ErrorLine.-shown { display: block; }
+    """
+
+    def show(self, text: str) -> None:
+        self.update(Content(text))  # messages may hold `[`: never parse them as markup
+        self.set_class(bool(text), "-shown")
+
+    def clear(self) -> None:
+        self.show("")
+
+
+class FormModal(ModalScreen[ResultT]):
+    """A modal form: Escape cancels (dismiss None) unless a call is in flight.
+
+    Subclasses compose an `ErrorLine(id="form-error")` and mark widgets to disable while
+    busy with the class `busy-off`.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without changing anything"),
+    ]
+
+    busy: reactive[bool] = reactive(False, init=False)
+
+    def action_cancel(self) -> None:
+        if self.busy:
+            # The call may land anyway: leaving now would leave the user unsure of the outcome.
+            self.notify("Still working: wait for the answer.", severity="warning", timeout=3)
+            return
+        self.dismiss(None)
+
+    def watch_busy(self, busy: bool) -> None:
+        for widget in self.query(".busy-off"):
+            widget.disabled = busy
+        self.set_class(busy, "-busy")
+
+    def show_error(self, error: BaseException | str) -> None:
+        text = error if isinstance(error, str) else describe_error(error)
+        self.query_one("#form-error", ErrorLine).show(text)
+
+    def clear_error(self) -> None:
+        self.query_one("#form-error", ErrorLine).clear()

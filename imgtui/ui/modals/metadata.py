@@ -1,0 +1,96 @@
+"""Edit an image's metadata (a JSON object, at most 1024 bytes) and creator."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Input, Label, TextArea
+
+from imgtui.service import ImageMetadata, Images
+
+from .common import ErrorLine, FormModal, check_metadata_text, image_caption, pretty_metadata
+from .widgets import json_editor
+
+
+class EditMetadataModal(FormModal[ImageMetadata]):
+    """Replace (never merge) an image's metadata; dismisses with the updated record."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *FormModal.BINDINGS,
+        Binding("ctrl+s", "save", "Save", id="modal.save", tooltip="Save the metadata"),
+    ]
+
+    def __init__(self, images: Images, image: ImageMetadata) -> None:
+        super().__init__()
+        self.images = images
+        self.image = image
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="modal-dialog modal-wide") as dialog:
+            dialog.border_title = "Edit metadata"
+            dialog.border_subtitle = "ctrl+s save · esc cancel"
+            yield Label(image_caption(self.image), classes="modal-intro")
+            yield Label("Metadata (a JSON object; it replaces the current one)", classes="field-label")
+            yield json_editor(pretty_metadata(self.image.meta), id="metadata", classes="busy-off")
+            with Horizontal(classes="field-status"):
+                yield Label("", id="metadata-size", classes="metadata-size")
+                yield Label("", id="metadata-error", classes="field-error")
+            yield Label("Creator", classes="field-label")
+            yield Input(self.image.creator or "", placeholder="none", id="creator", classes="busy-off")
+            yield ErrorLine(id="form-error", classes="form-error")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Save", variant="primary", id="save", classes="busy-off")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._validate()
+        self.query_one("#metadata", TextArea).focus()
+
+    @on(TextArea.Changed, "#metadata")
+    def _validate(self) -> bool:
+        check = check_metadata_text(self.query_one("#metadata", TextArea).text)
+        size_label = self.query_one("#metadata-size", Label)
+        size_label.update(check.usage())
+        size_label.set_class(check.size is not None and not check.ok, "-over")
+        self.query_one("#metadata-error", Label).update(Content(check.error or ""))
+        self.query_one("#save", Button).disabled = self.busy or not check.ok
+        return check.ok
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self.busy:
+            return
+        check = check_metadata_text(self.query_one("#metadata", TextArea).text)
+        if not check.ok or check.value is None:
+            self._validate()
+            return
+        creator = self.query_one("#creator", Input).value
+        # None leaves the creator as is; an emptied field clears it.
+        changed_creator = creator if creator != (self.image.creator or "") else None
+        self.clear_error()
+        self.busy = True
+        self._save(check.value, changed_creator)
+
+    def watch_busy(self, busy: bool) -> None:
+        super().watch_busy(busy)
+        if not busy and self.is_mounted:
+            self._validate()
+
+    @work(exit_on_error=False, exclusive=True, group="metadata-save")
+    async def _save(self, metadata: dict, creator: str | None) -> None:
+        try:
+            updated = await self.images.hosted.image(self.image.id).update(metadata=metadata, creator=creator)
+        except Exception as exc:  # shown in the form; what was typed stays
+            self.busy = False
+            self.show_error(exc)
+            return
+        self.dismiss(updated)

@@ -1,0 +1,232 @@
+"""Make an image private (signed URLs only) or public, and copy a signed delivery URL."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Input, Label, Select, Static
+
+from imgtui.service import ImageMetadata, Images
+from imgtui.service.rules import is_custom_id
+
+from .common import ErrorLine, FormModal, image_caption
+
+CUSTOM_ID_PRIVATE_REASON = (
+    "Images uploaded with a custom ID cannot require signed URLs (Cloudflare refuses it with "
+    "ERROR 5410). To make it private, upload it again without a custom ID."
+)
+
+HOUR = 3600
+DAY = 24 * HOUR
+# (label, seconds): None = never expires; "custom" reveals a seconds field.
+EXPIRY_CHOICES: list[tuple[str, int | str | None]] = [
+    ("1 hour", HOUR),
+    ("1 day", DAY),
+    ("7 days", 7 * DAY),
+    ("30 days", 30 * DAY),
+    ("Never", None),
+    ("Custom (seconds)…", "custom"),
+]
+_NEVER = "never"  # Select cannot hold None as a value: it means "nothing selected"
+
+
+def variant_names(image: ImageMetadata) -> list[str]:
+    """The variant names of an image, from its delivery URLs (`…/<id>/<variant>`)."""
+    names: list[str] = []
+    for url in image.variants:
+        name = url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        if name and name not in names:
+            names.append(name)
+    return names or ["public"]
+
+
+class SignedUrlsModal(FormModal[ImageMetadata]):
+    """Toggle `requireSignedURLs`; dismisses with the updated record."""
+
+    def __init__(self, images: Images, image: ImageMetadata) -> None:
+        super().__init__()
+        self.images = images
+        self.image = image
+        self.make_private = not image.require_signed_urls
+        self.refused = self.make_private and is_custom_id(image.id)
+
+    def compose(self) -> ComposeResult:
+        private = self.image.require_signed_urls
+        with Vertical(id="dialog", classes="modal-dialog") as dialog:
+            dialog.border_title = "Signed URLs"
+            yield Label(image_caption(self.image), classes="modal-intro")
+            state = (
+                "[b]Private[/b]: only signed URLs deliver it."
+                if private
+                else "[b]Public[/b]: anyone with its URL can see it."
+            )
+            yield Static(f"Now: {state}", id="signed-state")
+            if self.make_private:
+                effect = (
+                    "Making it private means only signed URLs (with a signature, and an expiry if "
+                    "you choose one) deliver it; plain URLs stop working and cached copies are purged."
+                )
+            else:
+                effect = "Making it public means its plain URLs deliver it again; signed URLs keep working."
+            yield Static(effect, id="signed-effect", classes="modal-text")
+            if self.refused:
+                yield Static(CUSTOM_ID_PRIVATE_REASON, id="signed-refused", classes="modal-warning")
+            yield ErrorLine(id="form-error", classes="form-error")
+            with Horizontal(classes="modal-buttons"):
+                yield Button(
+                    "Make private" if self.make_private else "Make public",
+                    variant="warning" if self.make_private else "primary",
+                    id="confirm",
+                    disabled=self.refused,
+                    classes="busy-off",
+                )
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel" if self.refused else "#confirm", Button).focus()
+
+    def watch_busy(self, busy: bool) -> None:
+        super().watch_busy(busy)
+        self.query_one("#confirm", Button).disabled = busy or self.refused
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        if self.busy or self.refused:
+            return
+        self.clear_error()
+        self.busy = True
+        self._apply()
+
+    @work(exit_on_error=False, exclusive=True, group="signed-urls")
+    async def _apply(self) -> None:
+        try:
+            updated = await self.images.hosted.image(self.image.id).update(
+                require_signed_urls=self.make_private
+            )
+        except Exception as exc:
+            self.busy = False
+            self.show_error(exc)
+            return
+        self.dismiss(updated)
+
+
+class SignedUrlCopyModal(FormModal[str]):
+    """Make a signed URL for a variant and expiry, copy it, show it; dismisses with the URL."""
+
+    def __init__(self, images: Images, image: ImageMetadata) -> None:
+        super().__init__()
+        self.images = images
+        self.image = image
+        self.url: str | None = None
+
+    def compose(self) -> ComposeResult:
+        variants = variant_names(self.image)
+        with Vertical(id="dialog", classes="modal-dialog") as dialog:
+            dialog.border_title = "Copy signed URL"
+            yield Label(image_caption(self.image), classes="modal-intro")
+            yield Label("Variant", classes="field-label")
+            yield Select(
+                [(name, name) for name in variants],
+                value="public" if "public" in variants else variants[0],
+                allow_blank=False,
+                id="variant",
+                classes="busy-off",
+            )
+            yield Label("Expires after", classes="field-label")
+            yield Select(
+                [(label, _NEVER if seconds is None else seconds) for label, seconds in EXPIRY_CHOICES],
+                value=DAY,
+                allow_blank=False,
+                id="expiry",
+                classes="busy-off",
+            )
+            yield Input(
+                placeholder="seconds, e.g. 900",
+                type="integer",
+                id="custom-seconds",
+                classes="busy-off",
+            )
+            yield Static("", id="signed-url", classes="signed-url")
+            yield ErrorLine(id="form-error", classes="form-error")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Copy URL", variant="primary", id="copy", classes="busy-off")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#custom-seconds").display = False
+        self.query_one("#signed-url").display = False
+        self.query_one("#copy", Button).focus()
+
+    @on(Select.Changed, "#expiry")
+    def _expiry_changed(self, event: Select.Changed) -> None:
+        custom = event.value == "custom"
+        field = self.query_one("#custom-seconds", Input)
+        field.display = custom
+        if custom:
+            field.focus()
+
+    def _expires_in(self) -> int | None:
+        """Seconds until expiry, None for never; ValueError with a message when invalid."""
+        choice = self.query_one("#expiry", Select).value
+        if choice == _NEVER:
+            return None
+        if choice == "custom":
+            text = self.query_one("#custom-seconds", Input).value.strip()
+            if not text.isdigit() or int(text) <= 0:
+                raise ValueError("Custom expiry must be a whole number of seconds above 0")
+            return int(text)
+        return int(choice)  # type: ignore[arg-type]
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        # Once made, the URL is on the clipboard: closing hands it back rather than "nothing".
+        if self.url is not None and not self.busy:
+            self.dismiss(self.url)
+            return
+        super().action_cancel()
+
+    @on(Button.Pressed, "#copy")
+    @on(Input.Submitted, "#custom-seconds")
+    def _copy(self) -> None:
+        if self.busy:
+            return
+        if self.url is not None:
+            self.dismiss(self.url)
+            return
+        try:
+            expires_in = self._expires_in()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        variant = str(self.query_one("#variant", Select).value)
+        self.clear_error()
+        self.busy = True
+        self._make(variant, expires_in)
+
+    @work(exit_on_error=False, exclusive=True, group="signed-url")
+    async def _make(self, variant: str, expires_in: int | None) -> None:
+        try:
+            url = await self.images.hosted.image(self.image.id).signed_url(variant, expires_in)
+        except Exception as exc:
+            self.busy = False
+            self.show_error(exc)
+            return
+        self.url = url
+        self.app.copy_to_clipboard(url)
+        self.busy = False
+        shown = self.query_one("#signed-url", Static)
+        shown.update(Content(url))
+        shown.display = True
+        copy = self.query_one("#copy", Button)
+        copy.label = "Done"
+        copy.focus()
+        self.notify("Signed URL copied to the clipboard", timeout=3)

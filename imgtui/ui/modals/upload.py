@@ -1,0 +1,398 @@
+"""Upload files, folders or URLs: a queue with a progress bar each, options, and a summary."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Checkbox, Collapsible, Input, Label, ProgressBar, Static, TextArea
+
+from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.service.rules import MAX_CREATOR_CHARS, MAX_FILENAME_CHARS, check_custom_id, check_filename
+from imgtui.ui.dropparse import DropResult, parse_drop
+from imgtui.ui.upload_queue import (
+    UploadEvent,
+    UploadItem,
+    UploadOptions,
+    UploadQueue,
+    UploadSummary,
+    human_size,
+    inspect_files,
+    is_http_url,
+)
+
+from .common import ErrorLine, FormModal, check_metadata_text, describe_error
+from .widgets import ImageFileTree, PathInput
+
+CUSTOM_ID_CONFLICT = "A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR 5410)."
+_STATUS_TEXT = {
+    "queued": "queued",
+    "fetching": "fetching…",
+    "uploading": "uploading…",
+    "done": "✓ uploaded",
+    "failed": "✗ failed",
+    "skipped": "not sent",
+}
+
+
+class QueueRow(Vertical):
+    """One queued file: name, size, progress, status, and its error when it failed."""
+
+    def __init__(self, item: UploadItem) -> None:
+        super().__init__(classes="queue-row")
+        self.item = item
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="queue-line"):
+            yield Label(Content(self.item.name), classes="queue-name")
+            yield Label(human_size(self.item.size) or "URL", classes="queue-size")
+            yield ProgressBar(total=1, show_eta=False, classes="queue-bar")
+            yield Label("queued", classes="queue-status")
+            yield Button("✕", classes="queue-remove busy-off", tooltip="Remove from the queue", compact=True)
+        yield ErrorLine(classes="queue-error")
+
+    def show(self, event: UploadEvent) -> None:
+        outcome = event.outcome
+        status = self.query_one(".queue-status", Label)
+        status.update(_STATUS_TEXT[outcome.status])
+        self.set_class(outcome.status == "failed", "-failed")
+        self.set_class(outcome.status == "done", "-done")
+        bar = self.query_one(ProgressBar)
+        if outcome.status == "fetching" and event.done is not None:
+            bar.update(total=event.total, progress=event.done)
+        elif outcome.status in ("fetching", "uploading") and event.done is None:
+            bar.update(total=None)  # indeterminate: the service reports no byte progress
+        elif outcome.status == "done":
+            bar.update(total=1, progress=1)
+        elif outcome.status in ("failed", "skipped"):
+            bar.update(total=1, progress=0)
+        self.query_one(".queue-error", ErrorLine).show(
+            describe_error(outcome.error) if outcome.error is not None else ""
+        )
+
+
+class UploadModal(FormModal[list[ImageMetadata]]):
+    """Queue files/URLs, set options, upload 3 at a time; dismisses with what was uploaded."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *FormModal.BINDINGS,
+        Binding("ctrl+u", "upload", "Upload", id="upload.start", tooltip="Upload the queued files"),
+        Binding("ctrl+o", "browse", "Browse", id="upload.browse", tooltip="Pick files in a folder tree"),
+    ]
+
+    def __init__(
+        self,
+        images: Images,
+        paths: list[Path] | None = None,
+        *,
+        urls: list[str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.images = images
+        self.cwd = cwd
+        self._initial_paths = list(paths or [])
+        self._initial_urls = list(urls or [])
+        self.items: list[UploadItem] = []
+        self.queue: UploadQueue | None = None
+        self.uploaded: list[ImageMetadata] = []
+        self.finished = False
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog", classes="modal-dialog modal-wide") as dialog:
+            dialog.border_title = "Upload images"
+            dialog.border_subtitle = "enter add · ctrl+u upload · esc cancel"
+            yield Label(
+                "Add a file, a folder or an https:// URL (tab completes; you can also drop files here)",
+                classes="field-label",
+            )
+            with Horizontal(classes="path-row"):
+                yield PathInput(placeholder="~/Pictures/cat.png", id="path", cwd=self.cwd, classes="busy-off")
+                yield Button("Add", id="add", classes="busy-off")
+                yield Button("Browse", id="browse", classes="busy-off")
+            yield Static("", id="path-hint", classes="field-hint")
+            yield Vertical(id="tree-box")
+            yield Label("Queue is empty", id="queue-title", classes="field-label")
+            yield VerticalScroll(id="queue")
+            yield ProgressBar(total=1, show_eta=False, id="overall")
+            with Collapsible(title="Options", id="options", collapsed=True):
+                with Horizontal(classes="option-row"):
+                    with Vertical():
+                        yield Label("Custom ID (one file only)", classes="field-label")
+                        yield Input(placeholder="e.g. products/shoe-1", id="custom-id", classes="busy-off")
+                    with Vertical():
+                        yield Label("Filename (one file only)", classes="field-label")
+                        yield Input(
+                            id="filename", max_length=MAX_FILENAME_CHARS, classes="busy-off", placeholder=""
+                        )
+                yield Label("Creator", classes="field-label")
+                yield Input(
+                    id="creator", max_length=MAX_CREATOR_CHARS, placeholder="none", classes="busy-off"
+                )
+                yield Label("Metadata (a JSON object; empty for none)", classes="field-label")
+                yield TextArea(
+                    "",
+                    id="metadata",
+                    classes="busy-off upload-metadata",
+                    tab_behavior="focus",
+                    soft_wrap=True,
+                )
+                yield Label("", id="metadata-status", classes="field-hint")
+                yield Checkbox("Require signed URLs (private)", id="signed", classes="busy-off")
+                yield Static("", id="signed-hint", classes="field-hint")
+            yield ErrorLine(id="form-error", classes="form-error")
+            yield Static("", id="summary", classes="upload-summary")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Upload", variant="primary", id="upload", disabled=True)
+                yield Button("Cancel", id="cancel")
+
+    async def on_mount(self) -> None:
+        self.query_one("#overall").display = False
+        self.query_one("#summary").display = False
+        self._refresh_options()
+        if self._initial_paths or self._initial_urls:
+            items, problems = await asyncio.to_thread(inspect_files, self._initial_paths)
+            items += [UploadItem(url=url) for url in self._initial_urls if is_http_url(url)]
+            await self._add_items(items, problems)
+            self.query_one("#upload", Button).focus()
+        else:
+            self.query_one("#path", PathInput).focus()
+
+    # -- adding to the queue --------------------------------------------------------------
+
+    async def _add_items(self, items: list[UploadItem], problems: list[str]) -> None:
+        known = {item.key for item in self.items}
+        fresh = [item for item in items if item.key not in known]
+        self.items.extend(fresh)
+        if fresh:
+            await self.query_one("#queue", VerticalScroll).mount_all(QueueRow(item) for item in fresh)
+        hint = "; ".join(problems)
+        if fresh and not problems:
+            hint = f"Added {len(fresh)} file{'s' if len(fresh) != 1 else ''}"
+        elif items and not fresh and not problems:
+            hint = "Already queued"
+        self._hint(hint, error=bool(problems))
+        self._refresh_options()
+
+    async def _add_drop(self, result: DropResult) -> None:
+        items, problems = await asyncio.to_thread(inspect_files, result.files)
+        items += [UploadItem(url=url) for url in result.urls]
+        await self._add_items(items, [*result.problems, *problems] if result.empty else problems)
+
+    def _hint(self, text: str, *, error: bool = False) -> None:
+        hint = self.query_one("#path-hint", Static)
+        hint.update(Content(text))
+        hint.set_class(error, "-error")
+
+    @on(Input.Submitted, "#path")
+    @on(Button.Pressed, "#add")
+    async def _add_typed(self) -> None:
+        if self.busy or self.finished:
+            return
+        path_input = self.query_one("#path", PathInput)
+        text = path_input.value.strip()
+        if not text:
+            if self.items:  # Enter on an empty field: the queue is what the user wants
+                self.action_upload()
+            return
+        if "://" in text and not text.lower().startswith("file:") and not is_http_url(text):
+            self._hint(f"{text}: only http(s) URLs can be fetched", error=True)
+            return
+        result = await asyncio.to_thread(parse_drop, text, cwd=self.cwd)
+        if result.empty:
+            self._hint("; ".join(result.problems), error=True)
+            return
+        await self._add_drop(result)
+        path_input.value = ""
+
+    @on(PathInput.Dropped)
+    async def _dropped_on_input(self, event: PathInput.Dropped) -> None:
+        if not self.busy and not self.finished:
+            await self._add_drop(event.result)
+
+    @on(PathInput.Completed)
+    def _completed(self, event: PathInput.Completed) -> None:
+        if len(event.matches) > 1:
+            shown = ", ".join(Path(match.rstrip("/")).name for match in event.matches[:6])
+            more = f" (+{len(event.matches) - 6})" if len(event.matches) > 6 else ""
+            self._hint(f"{len(event.matches)} matches: {shown}{more} (tab again to cycle)")
+        elif not event.matches:
+            self._hint("No match")
+
+    async def on_paste(self, event: events.Paste) -> None:
+        # A drop while a button or the queue has focus reaches the screen.
+        if self.busy or self.finished:
+            return
+        event.stop()
+        result = await asyncio.to_thread(parse_drop, event.text, cwd=self.cwd)
+        if result.empty:
+            self._hint("; ".join(result.problems), error=True)
+        else:
+            await self._add_drop(result)
+
+    @on(Button.Pressed, ".queue-remove")
+    async def _remove(self, event: Button.Pressed) -> None:
+        row = event.button.query_ancestor(QueueRow)
+        if self.busy or self.queue is not None:
+            return
+        self.items = [item for item in self.items if item.key != row.item.key]
+        await row.remove()
+        self._refresh_options()
+
+    @on(Button.Pressed, "#browse")
+    async def action_browse(self) -> None:
+        box = self.query_one("#tree-box", Vertical)
+        if not box.children:
+            root = self.cwd or Path.cwd()
+            await box.mount(ImageFileTree(root, id="tree"))
+            box.display = True
+            self.query_one("#tree").focus()
+        else:
+            box.display = not box.display
+            if box.display:
+                self.query_one("#tree").focus()
+
+    @on(ImageFileTree.FileSelected)
+    async def _picked(self, event: ImageFileTree.FileSelected) -> None:
+        event.stop()
+        if not self.busy and not self.finished:
+            await self._add_drop(DropResult(files=[event.path]))
+
+    # -- options ----------------------------------------------------------------------------
+
+    @on(Input.Changed, "#custom-id")
+    @on(Checkbox.Changed, "#signed")
+    @on(TextArea.Changed, "#metadata")
+    def _refresh_options(self) -> None:
+        """Keep the form honest: what applies, what conflicts, whether Upload can go."""
+        single = len(self.items) == 1
+        custom_id = self.query_one("#custom-id", Input)
+        filename = self.query_one("#filename", Input)
+        custom_id.disabled = filename.disabled = self.busy or not single
+        filename.placeholder = self.items[0].default_filename if single else "(one file only)"
+        count = len(self.items)
+        size = sum(item.size or 0 for item in self.items)
+        self.query_one("#queue-title", Label).update(
+            f"Queue: {count} item{'s' if count != 1 else ''}, {human_size(size)}"
+            if count
+            else "Queue is empty"
+        )
+        metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
+        meta_status = self.query_one("#metadata-status", Label)
+        meta_status.update(Content(metadata.error or metadata.usage()))
+        meta_status.set_class(not metadata.ok, "-error")
+        conflict = self._signed_conflict()
+        self.query_one("#signed-hint", Static).update(
+            CUSTOM_ID_CONFLICT
+            if conflict
+            else "Private: only signed URLs will deliver these images."
+            if self.query_one("#signed", Checkbox).value
+            else ""
+        )
+        self.query_one("#signed-hint").set_class(conflict, "-error")
+        self.query_one("#upload", Button).disabled = (
+            self.busy or self.finished or not self.items or conflict or not metadata.ok
+        )
+
+    def _signed_conflict(self) -> bool:
+        custom = self.query_one("#custom-id", Input).value.strip()
+        return bool(custom) and len(self.items) == 1 and self.query_one("#signed", Checkbox).value
+
+    def _options(self) -> UploadOptions:
+        """The options as typed, checked; ImagesError names what is wrong."""
+        single = len(self.items) == 1
+        custom_id = self.query_one("#custom-id", Input).value.strip() or None
+        filename = self.query_one("#filename", Input).value or None
+        if single and custom_id is not None:
+            check_custom_id(custom_id)
+        if single and filename is not None:
+            check_filename(filename)
+        creator = self.query_one("#creator", Input).value or None
+        metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
+        if not metadata.ok:
+            raise ImagesError(5400, metadata.error or "Invalid metadata")
+        return UploadOptions(
+            custom_id=custom_id if single else None,
+            filename=filename if single else None,
+            creator=creator,
+            metadata=metadata.value,
+            require_signed_urls=self.query_one("#signed", Checkbox).value,
+        )
+
+    # -- uploading ---------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#upload")
+    def action_upload(self) -> None:
+        if self.busy or self.finished or not self.items:
+            return
+        self.clear_error()
+        try:
+            options = self._options()
+        except ImagesError as exc:
+            self.show_error(exc)
+            self.query_one("#options", Collapsible).collapsed = False
+            return
+        if self._signed_conflict():
+            self.show_error(CUSTOM_ID_CONFLICT)
+            return
+        self.queue = UploadQueue(self.images, self.items, options, on_event=self._on_upload_event)
+        overall = self.query_one("#overall", ProgressBar)
+        overall.update(total=len(self.items), progress=0)
+        overall.display = True
+        self.add_class("-started")  # the queue is fixed from now on
+        self.busy = True
+        self._refresh_options()
+        self._run_queue(self.queue)
+
+    def _on_upload_event(self, event: UploadEvent) -> None:
+        rows = list(self.query(QueueRow))
+        if event.index < len(rows):
+            rows[event.index].show(event)
+        if event.outcome.status in ("done", "failed", "skipped") and event.done is None:
+            finished = sum(o.status in ("done", "failed", "skipped") for o in self.queue.outcomes)  # type: ignore[union-attr]
+            self.query_one("#overall", ProgressBar).update(progress=finished)
+
+    @work(exit_on_error=False, exclusive=True, group="upload")
+    async def _run_queue(self, queue: UploadQueue) -> None:
+        try:
+            outcomes = await queue.run()
+        finally:
+            self.busy = False
+        summary = UploadSummary.of(outcomes)
+        self.uploaded = summary.uploaded
+        self.finished = True
+        self._refresh_options()
+        if not summary.failed and not summary.skipped:
+            self.notify(summary.text(), title="Upload", timeout=4)
+            self.dismiss(self.uploaded)
+            return
+        shown = self.query_one("#summary", Static)
+        shown.update(Content(summary.text()))
+        shown.display = True
+        close = self.query_one("#cancel", Button)
+        close.label = "Close"
+        close.focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        if self.queue is not None and self.busy:
+            # Never leave the user unsure: in-flight uploads finish and are reported.
+            if not self.queue.stopped:
+                self.queue.stop()
+                self._hint("Stopping: uploads in flight will finish; the rest will not be sent.", error=True)
+            return
+        if self.finished:
+            self.dismiss(self.uploaded)  # what landed must reach the list even on Escape
+            return
+        self.dismiss(None)

@@ -1,0 +1,311 @@
+"""Upload several files or URLs at once, a few in flight, each failure kept apart.
+
+No Textual here: the upload form drives an `UploadQueue` from an async worker and turns its
+events into progress bars. Files are read off the event loop by the service (Path sources);
+URLs are fetched with httpx, streamed under the 10 MiB cap and sniffed before uploading, as
+in Cloudflare's "ingest a remote image" example.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
+from imgtui.service.rules import MAX_FILENAME_CHARS, MAX_UPLOAD_BYTES
+from imgtui.service.sniff import sniff_image
+from imgtui.ui.dropparse import BASE64_EXTENSION
+
+CONCURRENCY = 3  # a few at a time: faster than one by one, gentle on rate limits (1200 / 5 min)
+FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+_FETCH_CHUNK = 64 * 1024
+# A base64 file may hold a 10 MiB image: 4/3 of it, plus line breaks.
+MAX_BASE64_FILE_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + MAX_UPLOAD_BYTES // 32 + 8
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def is_http_url(text: str) -> bool:
+    parts = urlsplit(text.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadItem:
+    """One thing to upload: a local file (`path`) or an http(s) URL (`url`)."""
+
+    path: Path | None = None
+    url: str | None = None
+    size: int | None = None  # bytes on disk; None for URLs until fetched
+
+    @property
+    def key(self) -> str:
+        return self.url if self.url is not None else os.path.realpath(self.path or "")
+
+    @property
+    def name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        return self.url or ""
+
+    @property
+    def encoding(self) -> str | None:
+        is_b64 = self.path is not None and self.path.suffix.lower() == BASE64_EXTENSION
+        return "base64" if is_b64 else None
+
+    @property
+    def default_filename(self) -> str:
+        """The filename Cloudflare records unless the user types another one."""
+        if self.url is not None:
+            return filename_from_url(self.url)
+        assert self.path is not None
+        return self.path.stem if self.encoding else self.path.name
+
+
+def filename_from_url(url: str, extension: str | None = None) -> str:
+    """The last path segment of a URL, percent-decoded; `image.<ext>` when there is none."""
+    name = unquote(PurePosixPath(urlsplit(url).path).name)
+    name = "".join(ch for ch in name if ord(ch) >= 0x20)[:MAX_FILENAME_CHARS]
+    return name or f"image.{extension or 'jpg'}"
+
+
+def _too_large(name: str, size: int, limit: int) -> str:
+    return f"{name}: {human_size(size)}; Cloudflare takes at most {human_size(limit)}"
+
+
+def inspect_files(paths: list[Path]) -> tuple[list[UploadItem], list[str]]:
+    """Stat the files to queue; too large or unreadable ones become problems. Blocking."""
+    items: list[UploadItem] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            problems.append(f"{path.name}: {exc.strerror or exc}")
+            continue
+        item = UploadItem(path=path, size=size)
+        limit = MAX_BASE64_FILE_BYTES if item.encoding else MAX_UPLOAD_BYTES
+        if size > limit:
+            problems.append(_too_large(path.name, size, limit))
+            continue
+        items.append(item)
+    return items, problems
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOptions:
+    """What the form's option fields say. `custom_id` and `filename` apply to one file only."""
+
+    custom_id: str | None = None
+    filename: str | None = None
+    creator: str | None = None
+    metadata: dict[str, Any] | None = None
+    require_signed_urls: bool = False
+
+
+Status = Literal["queued", "fetching", "uploading", "done", "failed", "skipped"]
+
+
+@dataclass(slots=True)
+class UploadOutcome:
+    item: UploadItem
+    status: Status = "queued"
+    image: ImageMetadata | None = None
+    error: ImagesError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadEvent:
+    """A change the form shows: `index` into the items; `done`/`total` bytes while fetching."""
+
+    index: int
+    outcome: UploadOutcome
+    done: int | None = None
+    total: int | None = None
+
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+async def fetch_remote_image(
+    url: str,
+    *,
+    client: httpx.AsyncClient,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[bytes, str]:
+    """The image at `url` (at most 10 MiB, must sniff as an image) and its filename."""
+    if not is_http_url(url):
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"Not an http(s) URL: {url}")
+    try:
+        async with client.stream("GET", url, follow_redirects=True, timeout=FETCH_TIMEOUT) as response:
+            if response.status_code >= 400:
+                raise ImagesError(
+                    ErrorCode.BAD_REQUEST, f"Fetching {url} failed: HTTP {response.status_code}"
+                )
+            declared = response.headers.get("content-length")
+            total = int(declared) if declared and declared.isdigit() else None
+            if total is not None and total > MAX_UPLOAD_BYTES:
+                raise ImagesError(ErrorCode.TOO_LARGE, _too_large(url, total, MAX_UPLOAD_BYTES))
+            parts: list[bytes] = []
+            received = 0
+            async for chunk in response.aiter_bytes(_FETCH_CHUNK):
+                received += len(chunk)
+                if received > MAX_UPLOAD_BYTES:  # a lying or missing Content-Length
+                    raise ImagesError(
+                        ErrorCode.TOO_LARGE, f"{url}: more than {human_size(MAX_UPLOAD_BYTES)}; stopped"
+                    )
+                parts.append(chunk)
+                if on_progress is not None:
+                    on_progress(received, total)
+            final_url = str(response.url)
+    except httpx.TimeoutException:
+        raise ImagesError(ErrorCode.NETWORK, f"Fetching {url} timed out") from None
+    except httpx.HTTPError as exc:
+        raise ImagesError(ErrorCode.NETWORK, f"Fetching {url} failed: {exc}") from None
+    data = b"".join(parts)
+    try:
+        info = sniff_image(data)
+    except ImagesError as exc:
+        raise ImagesError(exc.code, f"{url} is not an image Cloudflare takes: {exc.message}") from None
+    return data, filename_from_url(final_url, info.extension)
+
+
+class UploadQueue:
+    """Upload `items` with at most `concurrency` in flight; `stop()` skips the ones not started.
+
+    `on_event` is called on the event loop for every status change, in order per item.
+    """
+
+    def __init__(
+        self,
+        images: Images,
+        items: list[UploadItem],
+        options: UploadOptions,
+        *,
+        on_event: Callable[[UploadEvent], None] | None = None,
+        concurrency: int = CONCURRENCY,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.images = images
+        self.items = list(items)
+        self.options = options
+        self.outcomes = [UploadOutcome(item) for item in self.items]
+        self._on_event = on_event
+        self._concurrency = max(1, concurrency)
+        self._http_client = http_client
+        self._next = 0
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        """Send nothing new; uploads already in flight finish (their outcome is then known)."""
+        self._stopped = True
+
+    def _emit(self, index: int, done: int | None = None, total: int | None = None) -> None:
+        if self._on_event is not None:
+            self._on_event(UploadEvent(index, self.outcomes[index], done, total))
+
+    async def run(self) -> list[UploadOutcome]:
+        own_client = self._http_client is None and any(item.url for item in self.items)
+        client = httpx.AsyncClient() if own_client else self._http_client
+        try:
+            workers = min(self._concurrency, len(self.items))
+            await asyncio.gather(*(self._worker(client) for _ in range(workers)))
+        finally:
+            if own_client and client is not None:
+                await client.aclose()
+        for index, outcome in enumerate(self.outcomes):
+            if outcome.status == "queued":  # stopped before it started
+                outcome.status = "skipped"
+                self._emit(index)
+        return self.outcomes
+
+    async def _worker(self, client: httpx.AsyncClient | None) -> None:
+        while not self._stopped and self._next < len(self.items):
+            index = self._next
+            self._next += 1
+            await self._upload_one(index, client)
+
+    async def _upload_one(self, index: int, client: httpx.AsyncClient | None) -> None:
+        item, outcome, options = self.items[index], self.outcomes[index], self.options
+        single = len(self.items) == 1
+        try:
+            source: Any = item.path
+            filename = options.filename if single and options.filename else None
+            if item.url is not None:
+                assert client is not None
+                outcome.status = "fetching"
+                self._emit(index)
+                source, fetched_name = await fetch_remote_image(
+                    item.url, client=client, on_progress=lambda done, total: self._emit(index, done, total)
+                )
+                filename = filename or fetched_name
+            elif item.encoding and filename is None:
+                filename = item.default_filename
+            outcome.status = "uploading"
+            self._emit(index)
+            outcome.image = await self.images.hosted.upload(
+                source,
+                id=options.custom_id if single and options.custom_id else None,
+                filename=filename,
+                require_signed_urls=options.require_signed_urls,
+                metadata=options.metadata,
+                creator=options.creator,
+                encoding=item.encoding,
+            )
+            outcome.status = "done"
+        except ImagesError as exc:
+            outcome.status, outcome.error = "failed", exc
+        except Exception as exc:  # a bug must not hide what the other files did
+            outcome.status = "failed"
+            outcome.error = ImagesError(
+                ErrorCode.BAD_REQUEST, f"Unexpected error ({type(exc).__name__}): {exc}"
+            )
+        self._emit(index)
+
+
+@dataclass(slots=True)
+class UploadSummary:
+    uploaded: list[ImageMetadata] = field(default_factory=list)
+    failed: list[UploadOutcome] = field(default_factory=list)
+    skipped: list[UploadOutcome] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, outcomes: list[UploadOutcome]) -> UploadSummary:
+        summary = cls()
+        for outcome in outcomes:
+            if outcome.status == "done" and outcome.image is not None:
+                summary.uploaded.append(outcome.image)
+            elif outcome.status == "failed":
+                summary.failed.append(outcome)
+            elif outcome.status == "skipped":
+                summary.skipped.append(outcome)
+        return summary
+
+    def text(self) -> str:
+        parts = [
+            f"Uploaded {len(self.uploaded)} of {len(self.uploaded) + len(self.failed) + len(self.skipped)}"
+        ]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed (see above)")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} not sent (stopped)")
+        return "; ".join(parts) + "."
