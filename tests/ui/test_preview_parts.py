@@ -256,6 +256,30 @@ async def test_loader_caches_thumbnails_and_originals(spied):
         loader.close()
 
 
+async def test_forget_during_a_load_keeps_the_stale_result_out_of_the_caches(spied):
+    images, spy = spied
+    image_id = await upload(images, encode(Image.effect_noise((200, 200), 60), "PNG"))
+    spy.chunk_delay = 0.01
+    loader = PreviewLoader(images)
+    try:
+        task = asyncio.create_task(loader.load(image_id, (64, 64)))
+        await asyncio.sleep(0.05)
+        loader.forget(image_id)  # e.g. the image was re-uploaded meanwhile
+        assert isinstance(await task, Thumbnail)  # the caller still gets its answer
+        assert image_id not in loader.originals and loader.cached(image_id, (64, 64)) is None
+    finally:
+        loader.close()
+
+
+async def test_loader_works_again_after_close(spied):
+    images, _ = spied
+    image_id = await upload(images, encode(Image.new("RGB", (20, 20)), "PNG"))
+    loader = PreviewLoader(images)
+    loader.close()
+    assert isinstance(await loader.load(image_id, (64, 64)), Thumbnail)
+    loader.close()
+
+
 async def test_loader_turns_every_failure_into_a_message(spied):
     images, spy = spied
     svg_id = await upload(images, SVG)

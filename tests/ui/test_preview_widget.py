@@ -16,7 +16,7 @@ from textual.worker import WorkerCancelled
 
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.ui.preview.loader import PreviewOutcome
-from imgtui.ui.widgets.preview import LOADING_TEXT, ImagePreview
+from imgtui.ui.widgets.preview import LOADING_DELAY, LOADING_TEXT, ImagePreview
 
 pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")  # textual-image
 
@@ -172,6 +172,8 @@ async def test_loading_state_is_shown_while_fetching(images, spy):
         preview = pilot.app.query_one(ImagePreview)
         preview.show(image_id)
         await pilot.pause()
+        assert message_of(preview) == "" and not image_shown(preview)  # no flash of text
+        await pilot.pause(LOADING_DELAY + 0.05)
         assert message_of(preview) == LOADING_TEXT and not image_shown(preview)
         await settle(pilot)
         assert image_shown(preview) and message_of(preview) == ""
@@ -190,6 +192,17 @@ async def test_halfcell_renders_coloured_cells(images):
             if segment.style and segment.style.color and segment.text == "▀"
         }
         assert colours == {(RED, RED)}
+
+
+async def test_transparency_is_flattened_onto_the_panel_background(images):
+    image_id = await upload(images, encode(Image.new("RGBA", (16, 16), (255, 0, 0, 0)), "PNG"))
+    async with Host(images, mode="halfcell").run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        background = preview.background_colors[1].rgb
+        assert preview._image.image.mode == "RGB"
+        assert preview._image.image.getpixel((0, 0)) == background  # not the hidden red
 
 
 async def test_svg_says_no_preview(images):

@@ -66,9 +66,10 @@ class PreviewLoader:
             thumbnail_budget, lambda thumb: thumb.cost
         )
         self.originals: ByteBudgetLRU[str, bytes] = ByteBudgetLRU(original_budget, len)
-        # One thread: on 2 cores a second concurrent decode would only slow the UI; queued
-        # decodes of images the user has already moved past are cancelled before they start.
-        self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imgtui-preview")
+        # Bumped by forget(): a fetch or decode that started before it must not refill the
+        # caches with what may now be a deleted or replaced image.
+        self._generation: dict[str, int] = {}
+        self._decoder: ThreadPoolExecutor | None = None
 
     def cached(self, image_id: str, box: tuple[int, int]) -> Thumbnail | None:
         """The thumbnail for (id, box) if it is already decoded: no I/O, instant."""
@@ -79,15 +80,17 @@ class PreviewLoader:
         thumbnail = self.thumbnails.get((image_id, box))
         if thumbnail is not None:
             return thumbnail
+        generation = self._generation.get(image_id, 0)
         try:
             data = self.originals.get(image_id)
             if data is None:
                 data = await self._fetch(image_id)
                 if data is None:
                     return PreviewMessage("Image not found (it may have been deleted)", is_error=True)
-                self.originals.put(image_id, data)
+                if generation == self._generation.get(image_id, 0):
+                    self.originals.put(image_id, data)
             loop = asyncio.get_running_loop()
-            thumbnail = await loop.run_in_executor(self._decoder, decode_thumbnail, data, box)
+            thumbnail = await loop.run_in_executor(self._executor(), decode_thumbnail, data, box)
         except Unpreviewable as exc:
             return PreviewMessage(exc.message)
         except ImagesError as exc:
@@ -98,8 +101,16 @@ class PreviewLoader:
             # Service errors arrive as ImagesError; anything else is a bug somewhere. Show
             # the type only: a foreign exception's text is not vetted for secrets.
             return PreviewMessage(f"Preview failed: unexpected {type(exc).__name__}", is_error=True)
-        self.thumbnails.put((image_id, box), thumbnail)
+        if generation == self._generation.get(image_id, 0):
+            self.thumbnails.put((image_id, box), thumbnail)
         return thumbnail
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # One thread: on 2 cores a second concurrent decode would only slow the UI; queued
+        # decodes of images the user has already moved past are cancelled before they start.
+        if self._decoder is None:
+            self._decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imgtui-preview")
+        return self._decoder
 
     async def _fetch(self, image_id: str) -> bytes | None:
         stream = await self.images.hosted.image(image_id).bytes()
@@ -124,9 +135,13 @@ class PreviewLoader:
 
     def forget(self, image_id: str) -> None:
         """Drop everything cached for `image_id` (after a delete or a re-upload)."""
+        self._generation[image_id] = self._generation.get(image_id, 0) + 1
         self.originals.pop(image_id)
         self.thumbnails.discard_where(lambda key: key[0] == image_id)
 
     def close(self) -> None:
-        """Stop the decode thread; queued decodes are dropped, a running one finishes."""
-        self._decoder.shutdown(wait=False, cancel_futures=True)
+        """Stop the decode thread (a later load() starts a new one); queued decodes are
+        dropped, a running one finishes."""
+        if self._decoder is not None:
+            self._decoder.shutdown(wait=False, cancel_futures=True)
+            self._decoder = None

@@ -18,6 +18,7 @@ repaints textual-image does on every resize or focus change stay cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from PIL import Image as PILImage
 from textual import events
@@ -36,6 +37,8 @@ __all__ = ["ImagePreview", "PreviewMode", "prepare_terminal"]
 
 WORKER_GROUP = "preview"
 LOADING_TEXT = "Loading preview…"
+# Most previews arrive within this; showing "Loading" only after it avoids a flash of text.
+LOADING_DELAY = 0.15  # seconds
 OFF_TEXT = "preview off"
 
 
@@ -179,7 +182,8 @@ class ImagePreview(Widget):
             self._present(request, cached)
             return
         if not quiet:
-            self._set_message(LOADING_TEXT)
+            self._clear()  # never leave the previous image up under the new id
+            self.set_timer(LOADING_DELAY, partial(self._loading_due, request))
         self.run_worker(
             self._load(request),
             name=f"preview {request.image_id}",
@@ -187,6 +191,10 @@ class ImagePreview(Widget):
             exclusive=True,
             exit_on_error=False,
         )
+
+    def _loading_due(self, request: _Request) -> None:
+        if request == self._request and self.shown_id != request.image_id:
+            self._set_message(LOADING_TEXT)
 
     async def _load(self, request: _Request) -> None:
         outcome = await self._loader.load(request.image_id, request.box)
