@@ -53,7 +53,9 @@ async def rest_server_and_images(
     """Like `rest_images`, also yielding the server (its URLs, state and fault counts)."""
     server = start_emulator(library_path, api_token=api_token, faults=faults, signing_key=signing_key)
     try:
-        images = Images.cloudflare(ACCOUNT_ID, api_token, base_url=server.api_url, **{**FAST_RETRIES, **client_options})
+        images = Images.cloudflare(
+            ACCOUNT_ID, api_token, base_url=server.api_url, **{**FAST_RETRIES, **client_options}
+        )
         try:
             yield server, images
         finally:

@@ -63,7 +63,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.render_cache = RenderCache()
-    if settings.faults is None or settings.faults.rate == 0:
+    if settings.faults is None:
         return app
 
     def is_api(scope: Scope) -> bool:

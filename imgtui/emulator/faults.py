@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -117,13 +117,36 @@ class FaultInjector:
         self.applies = applies
         self.rng = random.Random(spec.seed)
         self.counts: Counter[str] = Counter()  # faults injected so far, per kind
+        self.requests = 0  # API requests seen, faulty or not
+        self._scripted: deque[str | None] = deque()
         quiet_dropped_connections()
 
+    def script(self, *kinds: str | None) -> None:
+        """Force the next API requests' fate, in order (None: no fault), then back to random.
+
+        Tests use it to stage exact sequences, such as "drop the answer, then behave".
+        """
+        unknown = {kind for kind in kinds if kind is not None} - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}")
+        self._scripted.extend(kinds)  # deque appends are thread-safe: tests call this from their own thread
+
+    def _pick(self) -> str | None:
+        if self._scripted:
+            return self._scripted.popleft()
+        if self.rng.random() >= self.spec.rate:
+            return None
+        return self.rng.choice(self.spec.kinds)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.applies(scope) or self.rng.random() >= self.spec.rate:
+        if scope["type"] != "http" or not self.applies(scope):
             await self.app(scope, receive, send)
             return
-        kind = self.rng.choice(self.spec.kinds)
+        self.requests += 1
+        kind = self._pick()
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
         self.counts[kind] += 1
         if kind == "latency":
             await asyncio.sleep(self.spec.latency)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import uvicorn
 
 from .app import create_app
+from .faults import FaultInjector
 from .state import EmulatorState, ServeSettings
 
 _WILDCARDS = ("0.0.0.0", "::", "")
@@ -30,7 +31,9 @@ def is_loopback(host: str) -> bool:
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind first, so port 0 is resolved before the app (and its variant URLs) is built."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio only sets TCP_NODELAY on sockets whose proto says TCP,
+    # and without it every answer written in two parts waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -91,6 +94,11 @@ class BackgroundEmulator:
     def base_url(self) -> str:
         assert self.state is not None, "not started"
         return self.state.base_url
+
+    @property
+    def faults(self) -> FaultInjector | None:
+        """The fault injector (counts, scripting) when started with `faults`."""
+        return self.app if isinstance(self.app, FaultInjector) else None
 
     @property
     def api_url(self) -> str:
