@@ -16,7 +16,7 @@ from PIL import Image
 from textual import events
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from imgtui.service import Images, ImagesError
 from imgtui.ui.dropparse import parse_drop
@@ -69,8 +69,13 @@ class RecordingBackend:
 
 
 @pytest.fixture
-async def library(tmp_path: Path):
-    """A real local library in a tmp dir, behind a RecordingBackend (`library.backend`)."""
+async def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real local library in a tmp dir, behind a RecordingBackend (`library.backend`).
+
+    Also turns off Button's 0.2 s "pressed" effect, during which a second press is ignored:
+    tests press faster than people do.
+    """
+    monkeypatch.setattr(Button, "_start_active_affect", lambda self: None)
     real = Images.local(tmp_path / "library")
     recorder = RecordingBackend(real.backend)
     images = Images(recorder)  # type: ignore[arg-type]
