@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import io
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -192,6 +195,7 @@ class SpyBackend:
         self.calls: Counter[str] = Counter()
         self.error: Exception | None = None
         self.chunk_delay = 0.0
+        self.gate: asyncio.Event | None = None  # when set, streams wait for it first
         self.closed: list[str] = []
 
     def __getattr__(self, name):
@@ -208,6 +212,8 @@ class SpyBackend:
 
     async def _slow(self, image_id, stream):
         try:
+            if self.gate is not None:
+                await self.gate.wait()
             async for chunk in stream:
                 for start in range(0, len(chunk), 256):
                     await asyncio.sleep(self.chunk_delay)
@@ -259,12 +265,13 @@ async def test_loader_caches_thumbnails_and_originals(spied):
 async def test_forget_during_a_load_keeps_the_stale_result_out_of_the_caches(spied):
     images, spy = spied
     image_id = await upload(images, encode(Image.effect_noise((200, 200), 60), "PNG"))
-    spy.chunk_delay = 0.01
+    spy.gate = asyncio.Event()
     loader = PreviewLoader(images)
     try:
         task = asyncio.create_task(loader.load(image_id, (64, 64)))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
         loader.forget(image_id)  # e.g. the image was re-uploaded meanwhile
+        spy.gate.set()
         assert isinstance(await task, Thumbnail)  # the caller still gets its answer
         assert image_id not in loader.originals and loader.cached(image_id, (64, 64)) is None
     finally:
@@ -355,10 +362,21 @@ def test_prepare_terminal_is_off_when_textual_image_cannot_load(monkeypatch):
     assert prepare_terminal("halfcell") == "off"
 
 
-def test_prepare_terminal_survives_a_zero_sized_pty():
-    """textual-image's probe divides by the PTY size (ZeroDivisionError on 0x0): the
-    import is retried with the probe answered, and previews fall back to halfcell."""
-    master, slave = pty.openpty()  # a fresh PTY is 0 rows x 0 columns
+@pytest.mark.parametrize(
+    "winsize",
+    [
+        pytest.param(None, id="0x0-pty"),  # a fresh PTY: textual-image divides by zero
+        pytest.param((40, 120, 1200, 800), id="silent-pty"),  # never answers the probe
+    ],
+)
+def test_prepare_terminal_on_a_bad_tty_falls_back_to_halfcell_silently(winsize):
+    """On a 0x0 PTY textual-image's import raises ZeroDivisionError (it catches only
+    OSError): the import is retried with the probe answered, giving halfcell. On a PTY
+    that never answers, the probe times out and logs a warning, which must not be
+    printed. Either way the only stderr output is our own result."""
+    master, slave = pty.openpty()
+    if winsize is not None:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *winsize))
     script = "from imgtui.ui.preview.terminal import prepare_terminal as p; import sys; sys.stderr.write(p('auto'))"
     try:
         result = subprocess.run(
@@ -375,3 +393,20 @@ def test_prepare_terminal_survives_a_zero_sized_pty():
         os.close(master)
     assert result.returncode == 0
     assert result.stderr.decode() == "halfcell"
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_widget_never_probes_a_real_tty_once_the_app_may_be_running(monkeypatch):
+    """Without prepare_terminal() first, importing textual-image on a TTY would race
+    Textual for stdin: the widget turns previews off instead."""
+    prepare_terminal("halfcell")
+    monkeypatch.setattr(sys, "__stdout__", FakeTTY())
+    assert terminal.resolve_in_app("halfcell") == "halfcell"  # prepared: safe
+    monkeypatch.delitem(sys.modules, "textual_image.widget")
+    assert terminal.resolve_in_app("halfcell") == "off"
+    assert terminal.resolve_in_app("auto") == "off"
+    assert terminal.cell_size() == CellSize(10, 20)  # and no cell-size query either

@@ -9,6 +9,7 @@ stdin, the probe blocks for its timeout and then guesses wrong. So the CLI calls
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -43,6 +44,11 @@ class CellSize(NamedTuple):
 
 def _import_widgets() -> object:
     """Import `textual_image.widget` (this runs the terminal probe on first import)."""
+    # A failed probe logs a warning with a traceback; with logging unconfigured, Python's
+    # last-resort handler would print it over the user's terminal before the app starts.
+    quiet = logging.getLogger("textual_image")
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
     return importlib.import_module("textual_image.widget")
 
 
