@@ -247,7 +247,7 @@ class CloudflareBackend:
         code = error_code(response)
         if code == ErrorCode.ALREADY_EXISTS and outcome.maybe_processed_before and request.id is not None:
             landed = await self.details(request.id)
-            if landed is not None and _is_our_upload(landed, request):
+            if landed is not None and await self._is_our_upload(landed, request):
                 return landed
         try:
             result_of(response)
@@ -256,6 +256,23 @@ class CloudflareBackend:
                 raise ImagesError(exc.code, f"{exc.message}; {MAYBE_STORED_HINT}") from None
             raise
         raise unexpected(response, "an error status with a successful envelope")
+
+    async def _is_our_upload(self, landed: ImageMetadata, request: UploadRequest) -> bool:
+        """Is the image holding our custom id the upload we sent (or indistinguishable from it)?
+
+        Only asked after an attempt whose answer was lost, so the extra reads are rare.
+        """
+        if (
+            landed.filename != request.filename
+            or (landed.meta or None) != (request.metadata or None)
+            or landed.creator != request.creator
+            or landed.require_signed_urls != request.require_signed_urls
+        ):
+            return False
+        stream = await self.bytes(landed.id)
+        if stream is None:
+            return False
+        return b"".join([chunk async for chunk in stream]) == request.data
 
     async def list(
         self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
@@ -362,16 +379,6 @@ def _is_not_found(response: httpx.Response) -> bool:
     # Only Cloudflare's own "not found" counts: an HTML 404 means a wrong base URL, not a
     # missing image, and must not be mistaken for "no such image".
     return response.status_code == 404 and error_code(response) == ErrorCode.NOT_FOUND
-
-
-def _is_our_upload(landed: ImageMetadata, request: UploadRequest) -> bool:
-    """Does the image holding our custom id look like the upload we sent?"""
-    return (
-        landed.filename == request.filename
-        and (landed.meta or None) == (request.metadata or None)
-        and landed.creator == request.creator
-        and landed.require_signed_urls == request.require_signed_urls
-    )
 
 
 async def _stream_body(response: httpx.Response, host: str) -> AsyncIterator[bytes]:
