@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
@@ -132,11 +133,7 @@ async def _metadata_field(form: FormData) -> dict[str, Any] | None:
     if isinstance(value, UploadFile):  # a part with Content-Type: application/json
         value = (await value.read()).decode("utf-8", "replace")
     if value is None:
-        # Form-encoding clients (the official SDK) flatten objects to `metadata[key]` fields.
-        flat = {
-            key[len("metadata[") : -1]: val for key, val in form.multi_items() if key.startswith("metadata[")
-        }
-        return {key: val for key, val in flat.items() if key and "[" not in key} or None
+        return _flattened_metadata(form)
     if not value.strip():
         raise ImagesError(ErrorCode.BAD_REQUEST, "metadata must not be empty")
     try:
@@ -146,6 +143,30 @@ async def _metadata_field(form: FormData) -> dict[str, Any] | None:
     if not isinstance(parsed, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "Metadata must be a JSON object")
     return parsed
+
+
+_FLAT_KEY = re.compile(r"^metadata(?:\.[^.\[\]]+|\[[^\[\]]+\])+$")
+_FLAT_PART = re.compile(r"\.([^.\[\]]+)|\[([^\[\]]+)\]")
+
+
+def _flattened_metadata(form: FormData) -> dict[str, Any] | None:
+    """Metadata sent as one field per leaf: `metadata.a.b=1` (the official Python SDK) or
+    `metadata[a][b]=1` (form-encoding clients). Leaves arrive as text, so they stay text."""
+    metadata: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if not key.startswith("metadata") or not _FLAT_KEY.match(key) or not isinstance(value, str):
+            continue
+        path = [dotted or bracketed for dotted, bracketed in _FLAT_PART.findall(key[len("metadata") :])]
+        node = metadata
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ImagesError(ErrorCode.BAD_REQUEST, f"Conflicting metadata fields at {key!r}")
+            node = child
+        if isinstance(node.get(path[-1]), dict):
+            raise ImagesError(ErrorCode.BAD_REQUEST, f"Conflicting metadata fields at {key!r}")
+        node[path[-1]] = value
+    return metadata or None
 
 
 def _bool_field(form: FormData, name: str) -> bool:

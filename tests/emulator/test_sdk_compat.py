@@ -1,0 +1,70 @@
+"""The official `cloudflare` Python SDK (5.x) drives the emulator: upload, list (v2), get,
+blob, edit, delete, stats and keys, with a custom id containing '/'."""
+
+from __future__ import annotations
+
+import cloudflare
+import pytest
+
+from imgtui.emulator import BackgroundEmulator
+from tests.rest_harness import ACCOUNT_ID
+
+from .conftest import TOKEN, make_png
+
+
+@pytest.fixture
+def sdk(server: BackgroundEmulator):
+    client = cloudflare.Cloudflare(api_token=TOKEN, base_url=server.api_url, max_retries=0)
+    yield client
+    client.close()
+
+
+def test_the_official_sdk_round_trip(sdk: cloudflare.Cloudflare, server: BackgroundEmulator) -> None:
+    v1 = sdk.images.v1
+    created = v1.create(
+        account_id=ACCOUNT_ID,
+        file=("cat.png", make_png(), "image/png"),
+        id="pets/cat",
+        metadata={"name": "tom", "owner": {"id": 7}},
+        creator="ann",
+    )
+    assert created.id == "pets/cat" and created.filename == "cat.png"
+    # the SDK flattens metadata into `metadata.name` form fields: leaves come back as text
+    assert created.meta == {"name": "tom", "owner": {"id": "7"}} and created.require_signed_urls is False
+    assert created.uploaded is not None and len(created.variants) == 2
+
+    generated = v1.create(account_id=ACCOUNT_ID, file=("dog.png", make_png(8, 8), "image/png"))
+    listed = sdk.images.v2.list(account_id=ACCOUNT_ID, per_page=1, sort_order="asc")
+    assert [image.id for image in listed.images] == ["pets/cat"] and listed.continuation_token
+    rest = sdk.images.v2.list(account_id=ACCOUNT_ID, per_page=1, continuation_token=listed.continuation_token)
+    assert [image.id for image in rest.images] == [generated.id] and rest.continuation_token is None
+
+    fetched = v1.get("pets/cat", account_id=ACCOUNT_ID)
+    assert fetched.id == "pets/cat" and fetched.meta == created.meta
+    assert v1.blobs.get("pets/cat", account_id=ACCOUNT_ID).read() == make_png()
+
+    # edit sends JSON, so types survive (the multipart upload above sends text leaves)
+    edited = v1.edit(
+        "pets/cat", account_id=ACCOUNT_ID, metadata={"name": "tom", "age": 3, "tags": {"a": True}}
+    )
+    assert edited.meta == {"name": "tom", "age": 3, "tags": {"a": True}}
+    private = v1.edit(generated.id, account_id=ACCOUNT_ID, require_signed_urls=True)
+    assert private.require_signed_urls is True
+
+    assert v1.stats.get(account_id=ACCOUNT_ID).count.current == 2
+    assert v1.keys.list(account_id=ACCOUNT_ID).keys[0].value == server.state.signing_key
+
+    v1.delete("pets/cat", account_id=ACCOUNT_ID)
+    with pytest.raises(cloudflare.NotFoundError):
+        v1.get("pets/cat", account_id=ACCOUNT_ID)
+    with pytest.raises(cloudflare.ConflictError):
+        v1.create(account_id=ACCOUNT_ID, file=("dog.png", make_png(), "image/png"), id=generated.id + "x")
+        v1.create(account_id=ACCOUNT_ID, file=("dog.png", make_png(), "image/png"), id=generated.id + "x")
+
+
+def test_the_sdk_is_refused_without_the_token(server: BackgroundEmulator) -> None:
+    with (
+        cloudflare.Cloudflare(api_token="wrong", base_url=server.api_url, max_retries=0) as client,
+        pytest.raises(cloudflare.AuthenticationError),
+    ):
+        client.images.v2.list(account_id=ACCOUNT_ID)
