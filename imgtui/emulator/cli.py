@@ -15,6 +15,13 @@ from .state import EmulatorState, ServeSettings, default_library_path
 TOKEN_ENV = "IMGTUI_API_TOKEN"
 
 
+def _fault_spec(text: str) -> FaultSpec:
+    try:
+        return FaultSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imgtui serve",
@@ -40,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--faults",
-        type=FaultSpec.parse,
+        type=_fault_spec,
         default=None,
         metavar="SPEC",
         help="misbehave on a share of API requests, e.g. 0.2 or rate=0.2,latency=50ms,seed=1",

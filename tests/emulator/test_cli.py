@@ -1,0 +1,119 @@
+"""`imgtui serve` as a user runs it: options, the startup banner, refusals, fault specs."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from imgtui.emulator import FaultSpec
+from imgtui.emulator.cli import main
+from imgtui.service import Images
+from tests.rest_harness import ACCOUNT_ID, start_emulator
+
+from .conftest import make_png
+
+SECRET = "serve-secret-token-42"
+
+
+@pytest.fixture
+def serve_process(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgtui", "serve", "--library", str(tmp_path / "lib"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "IMGTUI_API_TOKEN": SECRET},
+    )
+    banner = ""
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            banner += line
+            if line.startswith("Press Ctrl+C"):
+                break
+        yield process, banner
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_the_real_command_serves_and_never_prints_the_token(serve_process) -> None:
+    _process, banner = serve_process
+    assert SECRET not in banner
+    api_url = re.search(r"API\s+(\S+)", banner).group(1)
+    key = re.search(r"signing key\s+(\S+)", banner).group(1)
+    assert re.search(r"account hash\s+\S+", banner) and "CLOUDFLARE_BASE_URL=" in banner
+    async with Images.cloudflare(ACCOUNT_ID, SECRET, base_url=api_url) as images:
+        image = await images.hosted.upload(make_png(), id="from-cli")
+        assert image.variants[0].startswith(api_url.removesuffix("/client/v4") + "/cdn-cgi/imagedelivery/")
+        assert await images.hosted.image("from-cli").read() == make_png()
+    async with httpx.AsyncClient() as client:
+        keys = await client.get(
+            f"{api_url}/accounts/x/images/v1/keys", headers={"Authorization": f"Bearer {SECRET}"}
+        )
+        assert keys.json()["result"]["keys"][0]["value"] == key
+        assert (await client.get(f"{api_url}/accounts/x/images/v1")).status_code == 401
+
+
+def test_a_public_address_without_a_token_is_refused(monkeypatch, capsys, tmp_path) -> None:
+    monkeypatch.delenv("IMGTUI_API_TOKEN", raising=False)
+    assert main(["--host", "0.0.0.0", "--library", str(tmp_path)]) == 2
+    assert "--api-token" in capsys.readouterr().err
+
+
+def test_a_busy_port_is_reported(tmp_path, capsys) -> None:
+    server = start_emulator(tmp_path / "lib")
+    try:
+        port = server.api_url.split(":")[2].split("/")[0]
+        assert main(["--port", port, "--library", str(tmp_path / "other"), "--api-token", "t"]) == 1
+        assert "cannot listen" in capsys.readouterr().err
+    finally:
+        server.stop()
+
+
+async def test_a_given_signing_key_is_the_one_served_and_checked(tmp_path) -> None:
+    server = start_emulator(tmp_path / "lib", signing_key="my-own-signing-key")
+    try:
+        async with Images.cloudflare(ACCOUNT_ID, "test-token", base_url=server.api_url) as images:
+            image = await images.hosted.upload(make_png(), require_signed_urls=True)
+            signed = await images.hosted.image(image.id).signed_url("public", expires_in=60)
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(signed)).status_code == 200
+        async with Images.local(
+            tmp_path / "lib", delivery_base=server.base_url + "/cdn-cgi/imagedelivery"
+        ) as local:
+            # the library's own key no longer opens it
+            library_signed = await local.hosted.image(image.id).signed_url("public", expires_in=60)
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(library_signed)).text == "Invalid signature"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0.2", FaultSpec(rate=0.2)),
+        ("rate=0.5,latency=50ms,seed=3", FaultSpec(rate=0.5, latency=0.05, seed=3)),
+        (
+            "rate=1,kinds=429+drop-after,retry_after=2s",
+            FaultSpec(rate=1, kinds=("429", "drop-after"), retry_after=2),
+        ),
+    ],
+)
+def test_fault_specs(text: str, expected: FaultSpec) -> None:
+    assert FaultSpec.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["2", "-0.1", "rate=x", "latency=5ms", "rate=0.1,kinds=explode", "rate=0.1,bogus=1"]
+)
+def test_bad_fault_specs(text: str) -> None:
+    with pytest.raises(ValueError, match="invalid --faults"):
+        FaultSpec.parse(text)
