@@ -222,8 +222,12 @@ class CloudflareBackend:
         return ImagesError(ErrorCode.NETWORK, f"{reason} (tried {tries} times)")
 
     def _image_path(self, image_id: str, suffix: str = "") -> str:
-        # Custom ids contain '/', so the id is one fully encoded path segment.
-        return f"{self._images_path}/v1/{quote(image_id, safe='')}{suffix}"
+        # Custom ids contain '/', so the id is one fully encoded path segment; "." and ".."
+        # are encoded too, or URL normalisation would walk up the path.
+        segment = quote(image_id, safe="")
+        if segment in (".", ".."):
+            segment = segment.replace(".", "%2E")
+        return f"{self._images_path}/v1/{segment}{suffix}"
 
     # -- the contract ------------------------------------------------------------------------
 
