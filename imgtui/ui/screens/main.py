@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from imgtui.service import ImagesError
-from imgtui.ui.pager import ImagePager
+from imgtui.ui.pager import FIRST_PAGE, NEXT_PAGES, ImagePager
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
@@ -33,6 +33,8 @@ class MainScreen(Screen[None]):
 
     BINDING_GROUP_TITLE = "Browse"
     AUTO_FOCUS = "#images"
+    FIRST_PAGE_SIZE = FIRST_PAGE
+    PAGE_SIZE = NEXT_PAGES
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -103,7 +105,13 @@ class MainScreen(Screen[None]):
         if self._pager_worker is not None:
             self._pager_worker.cancel()
             self._pager_worker = None
-        self._pager = ImagePager(self.app.images, sort_order=self.sort_order, creator=self.creator)
+        self._pager = ImagePager(
+            self.app.images,
+            sort_order=self.sort_order,
+            creator=self.creator,
+            first_page=self.FIRST_PAGE_SIZE,
+            page_size=self.PAGE_SIZE,
+        )
         self.table.reset(sort_order=self.sort_order, creator=self.creator)
         self._update_status()
         self.load_more()

@@ -255,6 +255,9 @@ class ImageTable(ScrollView, can_focus=True):
         self._error = ""
         self._more_requested = False
         self._content_changed()
+        # Keep a screen of rows beyond the viewport: a page that does not reach that far
+        # (or a first page shorter than the screen) asks for the next one straight away.
+        self.call_after_refresh(self._check_near_end)
         return len(fresh)
 
     def set_loading(self) -> None:
@@ -364,7 +367,7 @@ class ImageTable(ScrollView, can_focus=True):
             self._refresh_row(row)
         self._scroll_cursor_into_view()
         self._emit_highlight()
-        self._check_near_end()
+        self._check_near_end(user_moved=True)
 
     # ----------------------------------------------------------------- actions
 
@@ -505,6 +508,7 @@ class ImageTable(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
         self._content_changed()
+        self._check_near_end()  # a taller window shows more rows: it may need the next page
 
     def on_focus(self) -> None:
         self.refresh()
@@ -600,18 +604,21 @@ class ImageTable(ScrollView, can_focus=True):
             self._last_highlight = image_id
             self.post_message(self.Highlighted(self, image))
 
-    def _check_near_end(self) -> None:
+    def _check_near_end(self, *, user_moved: bool = False) -> None:
+        """Post NeedMore when the cursor or the viewport is within a screen of the end."""
         if self._state != "idle" or self._more_requested:
             return
-        remaining_rows = len(self._view) - 1 - self._cursor
-        bottom = int(self.scroll_offset.y) + self._page_rows
-        near_cursor = remaining_rows < self._page_rows
-        near_view = bottom >= len(self._view) - self._page_rows
-        if self._filter and not near_cursor:
-            # A short filtered list is always "near the end": only the cursor pages then,
-            # so the filter never quietly pulls in every page.
-            return
-        if near_cursor or near_view:
+        if self._filter:
+            # A short filtered list is always "near the end": only a key press on its last
+            # row pages then, so a filter never quietly pulls in every page.
+            near = user_moved and self._cursor >= len(self._view) - 1
+        else:
+            bottom = int(self.scroll_offset.y) + self._page_rows
+            near = (
+                self._cursor >= len(self._view) - self._page_rows
+                or bottom >= len(self._view) - self._page_rows
+            )
+        if near:
             self._more_requested = True
             self.post_message(self.NeedMore(self))
 

@@ -1,0 +1,386 @@
+"""Pilot tests of the browser against a real local library in a temp dir."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from textual.content import Content
+
+from imgtui.backends.local import LocalBackend
+from imgtui.service import ErrorCode, Images, ImagesError
+from imgtui.ui.app import ImgTuiApp
+from imgtui.ui.screens.choices import ChoiceScreen, CreatorScreen
+from imgtui.ui.screens.help import HelpScreen
+from imgtui.ui.screens.main import MainScreen
+from imgtui.ui.widgets.image_table import ImageTable
+
+SIZE = (120, 36)
+
+
+@pytest.fixture(autouse=True)
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 40 then 50 rows: 200 images span five pages on a 30-row list."""
+    monkeypatch.setattr(MainScreen, "FIRST_PAGE_SIZE", 40)
+    monkeypatch.setattr(MainScreen, "PAGE_SIZE", 50)
+
+
+@pytest.fixture
+async def filled(library_path, fill):
+    images = Images.local(library_path)
+    metas = await fill(images, 200)
+    await images.aclose()
+    return metas
+
+
+def table_of(app: ImgTuiApp) -> ImageTable:
+    return app.screen.query_one("#images", ImageTable)
+
+
+def main_of(app: ImgTuiApp) -> MainScreen:
+    screen = app.main_screen
+    assert screen is not None
+    return screen
+
+
+async def loaded(pilot, wait_until, count: int) -> ImageTable:
+    table = table_of(pilot.app)
+    await wait_until(pilot, lambda: table.loaded_count >= count and table.load_state != "loading")
+    return table
+
+
+def plain_text(widget) -> str:
+    """What a Static shows, as plain text (rich renderables and Content alike)."""
+    console = Console(width=100, file=io.StringIO(), color_system=None)
+    content = widget.content
+    console.print(content.plain if isinstance(content, Content) else content)
+    return console.file.getvalue()
+
+
+def row_ids(table: ImageTable) -> list[str]:
+    return [image.id for image in table.loaded_images]
+
+
+async def test_first_page_then_keys_page_to_the_end(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        assert table.has_focus  # the list, not an Input, has focus (drops land on the screen)
+        # 40 rows reach less than a screen past the viewport: the next page comes at once.
+        table = await loaded(pilot, wait_until, 90)
+        await pilot.pause(0.1)
+        assert table.loaded_count == 90 and table.load_state == "idle"
+        assert row_ids(table)[0] == "img-0199"  # newest first
+        # G goes to the last loaded row and asks for the next page, again and again.
+        for expected in (140, 190, 200):
+            await pilot.press("G")
+            table = await loaded(pilot, wait_until, expected)
+        assert table.is_complete
+        assert row_ids(table) == [f"img-{i:04d}" for i in reversed(range(200))]  # no page twice
+        assert main_of(app)._pager.pages == 5  # 40 + 50 + 50 + 50 + 10 (the last one complete)
+        await pilot.press("G")
+        last_line = table.row_count - int(table.scroll_offset.y) + 1
+        assert "200 images · end" in table.render_line(last_line).text
+        assert table.current_image.id == "img-0000"
+
+
+async def test_scrolling_pages_without_moving_the_cursor(library_path, filled, wait_until, pilot_wheel):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 90)
+        # The wheel scrolls the view; within a screen of the end the next page loads.
+        await pilot_wheel(pilot, "#images", times=15)
+        table = await loaded(pilot, wait_until, 140)
+        assert table.scroll_offset.y > 0
+        assert table.cursor == 0
+        # The scrollbar (or any scroll_to) pages the same way.
+        for _ in range(4):
+            table.scroll_end(animate=False, immediate=True)
+            await pilot.pause(0.05)
+            await wait_until(pilot, lambda: table.load_state != "loading")
+        assert table.is_complete and table.loaded_count == 200
+        assert table.cursor == 0
+
+
+async def test_highlight_shows_details(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        details = app.screen.query_one("#details")
+        await pilot.press("j", "j")
+        await wait_until(pilot, lambda: details.shown is not None and details.shown.id == "img-0197")
+        text = plain_text(details.query_one("#details-info"))
+        assert "file-0197.png" in text and "carol" in text
+        assert "PNG · 4\u00d73 px" in text  # local library extras: format, dimensions, size
+        assert '"n": 197' in plain_text(details.query_one("#details-meta"))
+        assert "/img-0197/public" in plain_text(details.query_one("#details-variants"))
+
+
+async def test_details_debounce_drops_stale_answers(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        details = app.screen.query_one("#details")
+        await pilot.press(*"jjjjj")  # faster than the debounce: only the last one is fetched
+        await wait_until(pilot, lambda: details.shown is not None and details.shown.id == "img-0194")
+        await pilot.pause(0.3)
+        assert details.shown.id == "img-0194"
+        assert details.border_title == "img-0194"
+
+
+async def test_quick_filter(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("slash")
+        field = app.screen.query_one("#quick-filter")
+        assert field.has_focus and field.display
+        await pilot.press(*"FILE-0195")  # any case, matches the filename
+        assert [image.id for image in table._view] == ["img-0195"]
+        assert table.current_image.id == "img-0195"
+        await pilot.press("enter")
+        assert table.has_focus and table.filter_text == "file-0195"
+        await pilot.press("slash", "escape")
+        assert table.filter_text == "" and table.row_count == table.loaded_count
+        assert table.has_focus and not field.display
+
+
+async def test_creator_filter_is_server_side(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("c")
+        assert isinstance(app.screen, CreatorScreen)
+        await pilot.press(*"bob", "enter")
+        await pilot.pause()
+        table = await loaded(pilot, wait_until, 40)
+        assert {image.creator for image in table.loaded_images} == {"bob"}
+        assert main_of(app).creator == "bob"
+        assert "creator bob" in str(app.screen.query_one("#status").render())
+        # Empty means every creator again.
+        await pilot.press("c", "ctrl+u", "enter")  # ctrl+u clears the Input
+        await pilot.pause()
+        table = await loaded(pilot, wait_until, 40)
+        assert main_of(app).creator is None
+        assert len({image.creator for image in table.loaded_images}) == 3
+
+
+async def test_sort_toggle_and_refresh(library_path, filled, fill, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("s")
+        await pilot.pause()
+        table = await loaded(pilot, wait_until, 40)
+        assert row_ids(table)[:2] == ["img-0000", "img-0001"]  # oldest first
+        await pilot.press("s")
+        await pilot.pause()
+        await loaded(pilot, wait_until, 40)
+        assert row_ids(table)[0] == "img-0199"
+        # Uploaded elsewhere: `r` shows it.
+        await fill(app.images, 1, prefix="late")
+        await pilot.press("r")
+        await pilot.pause()
+        await loaded(pilot, wait_until, 40)
+        assert row_ids(table)[0] == "late-0000"
+
+
+async def test_marks(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("space", "space")  # marks and moves down
+        assert [image.id for image in table.marked_images] == ["img-0199", "img-0198"]
+        assert table.cursor == 2
+        assert "●" in table.render_line(1).text
+        await pilot.pause()
+        assert "2 marked" in str(app.screen.query_one("#status").render())
+        await pilot.press("k", "space")  # unmark
+        assert [image.id for image in table.marked_images] == ["img-0199"]
+        await pilot.press("asterisk")
+        assert len(table.marked_images) == table.loaded_count
+        await pilot.press("escape")
+        assert table.marked_images == []
+        await pilot.press("ctrl+a")
+        assert len(table.marked_images) == table.loaded_count
+        await pilot.press("ctrl+u")
+        assert table.marked_images == []
+
+
+async def test_copy_id_and_url(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        labels = [choice.label for choice in app.screen.choices]
+        assert labels[:2] == ["ID", "Filename"]
+        assert "public URL" in labels
+        await pilot.press("enter")  # the first choice: the id
+        await pilot.pause()
+        assert app.clipboard == "img-0199"
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert app.clipboard.startswith("http") and app.clipboard.endswith("/img-0199/public")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.clipboard.endswith("/public")  # unchanged
+
+
+async def test_copy_offers_signed_urls_for_private_images(library_path, fill, png, wait_until):
+    images = Images.local(library_path)
+    await fill(images, 3)
+    private = await images.hosted.upload(png, filename="secret.png", require_signed_urls=True)
+    await images.aclose()
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 4)
+        assert table.current_image.id == private.id
+        assert "🔒" in table.render_line(1).text
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        signed = [choice for choice in app.screen.choices if "signed" in choice.label]
+        assert signed and all("sig=" in choice.value and "exp=" in choice.value for choice in signed)
+
+
+async def test_help_screen_lists_keys_by_group(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        groups = app.screen.keys_by_group
+        assert {"Move", "Mark", "Find & sort", "View", "Copy", "App"} <= groups.keys()
+        assert any("space" in keys for keys, _ in groups["Mark"])
+        assert any(keys == "/" for keys, _ in groups["Find & sort"])
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")  # closes the help, not the app
+        assert isinstance(app.screen, MainScreen)
+        assert app.is_running
+
+
+async def test_command_palette_has_imgtui_commands(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Refresh", "Sort order", "Creator filter…", "Copy…", "Toggle preview", "Help"} <= titles
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        commands["Sort order"].callback()
+        await pilot.pause()
+        assert main_of(app).sort_order == "asc"
+
+
+async def test_theme_choice_persists(library_path, _isolated_config, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "nord"
+        config_file = _isolated_config / "config.toml"
+        await wait_until(pilot, lambda: config_file.exists())
+        await app.workers.wait_for_complete()
+    assert 'theme = "nord"' in config_file.read_text()
+    second = ImgTuiApp(Images.local(library_path))
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert second.theme == "nord"
+
+
+async def test_toggle_preview(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path), preview_mode="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        preview = app.screen.query_one("#preview")
+        assert preview.display
+        await pilot.press("v")
+        assert not preview.display
+        await pilot.press("v")
+        assert preview.display
+
+
+async def test_mouse_click_selects_a_row(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.click("#images", offset=(5, 4))  # line 0 is the header: row 3
+        assert table.cursor == 3
+        assert table.current_image.id == "img-0196"
+        await pilot.click("#images", offset=(5, 0))  # the header does nothing
+        assert table.cursor == 3
+
+
+# ----------------------------------------------------------------- errors
+
+
+class FailingDetails(LocalBackend):
+    async def image_info(self, image_id):
+        raise ImagesError(ErrorCode.STORAGE, "disk on fire")
+
+
+class FailingList(LocalBackend):
+    fail = True
+
+    async def list(self, **kwargs):
+        if self.fail:
+            raise ImagesError(ErrorCode.NETWORK, "cannot reach the library")
+        return await super().list(**kwargs)
+
+
+class BuggyList(LocalBackend):
+    async def list(self, **kwargs):
+        raise RuntimeError("a bug, not an I/O error")
+
+
+async def test_details_error_shows_code_and_message(library_path, filled, wait_until):
+    app = ImgTuiApp(Images(FailingDetails(library_path)))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        details = app.screen.query_one("#details")
+        info = details.query_one("#details-info")
+        await wait_until(pilot, lambda: "ERROR 9001" in plain_text(info))
+        assert "disk on fire" in plain_text(info)
+        assert app.is_running
+
+
+async def test_deleted_image_shows_not_found(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        assert await app.images.hosted.image("img-0198").delete()
+        await pilot.press("j")
+        info = app.screen.query_one("#details-info")
+        await wait_until(pilot, lambda: "Image not found" in plain_text(info))
+
+
+async def test_list_error_notifies_and_retry_works(library_path, filled, wait_until):
+    backend = FailingList(library_path)
+    app = ImgTuiApp(Images(backend))
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await wait_until(pilot, lambda: table.load_state == "error")
+        assert any("ERROR 9000" in n.message for n in app._notifications)
+        assert "ERROR 9000: cannot reach the library" in table.render_line(1).text
+        assert app.is_running
+        backend.fail = False
+        await pilot.press("r")
+        await loaded(pilot, wait_until, 40)
+        assert table.loaded_count == 90  # the first page and the prefetched next one
+
+
+async def test_unexpected_worker_error_keeps_the_app_alive(library_path, filled, wait_until):
+    app = ImgTuiApp(Images(BuggyList(library_path)))
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await wait_until(pilot, lambda: table.load_state == "error")
+        assert any("RuntimeError" in n.message for n in app._notifications)
+        await pilot.press("j", "r")
+        await pilot.pause()
+        assert app.is_running
