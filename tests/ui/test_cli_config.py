@@ -1,0 +1,111 @@
+"""The command line (backend choice, credentials never echoed) and the settings file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imgtui.demo import DEMO_COUNT, demo_catalog, fill_demo_library
+from imgtui.service import Images
+from imgtui.ui import cli
+from imgtui.ui.app import css_paths
+from imgtui.ui.config import UiConfig, config_path, load_config, save_config
+
+SECRET = "tok-SECRET-123456"
+
+
+@pytest.fixture
+def no_cloudflare_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(cli.ACCOUNT_ENV, raising=False)
+    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
+
+
+def parse(*argv: str):
+    return cli.build_parser().parse_args(list(argv))
+
+
+def test_local_library_is_the_default(no_cloudflare_env, tmp_path: Path):
+    assert not cli.wants_cloudflare(parse())
+    images = cli.open_images(parse("--library", str(tmp_path / "lib")))
+    assert "local library" in images.label and str(tmp_path / "lib") in images.label
+
+
+def test_cloudflare_when_credentials_are_in_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(cli.ACCOUNT_ENV, "acc123456789")
+    monkeypatch.setenv(cli.TOKEN_ENV, SECRET)
+    args = parse("--endpoint", "http://127.0.0.1:8787/client/v4")
+    assert cli.wants_cloudflare(args)
+    images = cli.open_images(args)
+    assert images.label.startswith("Cloudflare account") and "127.0.0.1:8787" in images.label
+    assert SECRET not in images.label and SECRET not in repr(images)
+    # An explicit --library still opens the local library.
+    assert not cli.wants_cloudflare(parse("--library", "/tmp/x"))
+
+
+def test_missing_credentials_is_a_clear_error_without_the_token(no_cloudflare_env, capsys):
+    assert cli.main(["--api-token", SECRET]) == 2
+    err = capsys.readouterr().err
+    assert "ERROR 10000" in err and cli.ACCOUNT_ENV in err
+    assert SECRET not in err
+
+
+def test_demo_refuses_cloudflare_options(no_cloudflare_env, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--demo", "--account-id", "abc"])
+    assert exit_info.value.code == 2
+    assert "--demo" in capsys.readouterr().err
+
+
+def test_help_and_bad_preview(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--preview" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--preview", "bogus"])
+    assert exit_info.value.code == 2
+
+
+def test_config_round_trip_and_bad_files(_isolated_config: Path):
+    assert config_path() == _isolated_config / "config.toml"
+    assert load_config() == UiConfig()  # missing file: defaults
+    save_config(UiConfig(theme='we"ird\\theme', preview="halfcell"))
+    assert load_config() == UiConfig(theme='we"ird\\theme', preview="halfcell")
+    config_path().write_text("theme = [unclosed")
+    assert load_config() == UiConfig()  # broken TOML: defaults, never a crash
+    config_path().write_text('preview = "hologram"\nfuture_key = 1\n')
+    assert load_config() == UiConfig()  # invalid value: defaults
+    config_path().write_text('theme = "nord"\nfuture_key = 1\n')
+    assert load_config().theme == "nord"  # unknown keys are ignored
+
+
+def test_styles_are_found():
+    paths = css_paths()
+    assert [path.name for path in paths] == ["app.tcss", "modals.tcss"]
+    assert all(path.is_file() for path in paths)
+
+
+def test_demo_catalog_is_varied():
+    catalog = demo_catalog()
+    assert len(catalog) == DEMO_COUNT
+    assert {spec.fmt for spec in catalog} >= {"PNG", "JPEG", "GIF", "WEBP", "SVG"}
+    assert any(spec.custom_id == "products/shoes/red-sneaker.png" for spec in catalog)
+    assert any(spec.signed for spec in catalog)
+    assert all(spec.custom_id is None for spec in catalog if spec.signed)  # Cloudflare's rule
+    assert len({spec.creator for spec in catalog}) >= 4
+    assert len({spec.size for spec in catalog}) >= 5
+
+
+async def test_demo_fills_only_an_empty_library(tmp_path: Path, png: bytes):
+    async with Images.local(tmp_path / "demo") as images:
+        assert await fill_demo_library(images) == DEMO_COUNT
+        page = await images.hosted.list(limit=100)
+        assert len(page.images) == DEMO_COUNT
+        sneaker = await images.hosted.image("products/shoes/red-sneaker.png").details()
+        assert sneaker is not None and sneaker.meta["sku"] == "SNK-RED-42"
+        assert sum(image.require_signed_urls for image in page.images) >= 3
+        assert await fill_demo_library(images) == 0  # not empty: left alone
+    async with Images.local(tmp_path / "other") as images:
+        await images.hosted.upload(png)
+        assert await fill_demo_library(images) == 0
