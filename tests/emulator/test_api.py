@@ -233,7 +233,7 @@ class _Origin(BaseHTTPRequestHandler):
 @pytest.fixture
 def origin() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Origin)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
