@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import json
 import os
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -59,6 +61,11 @@ class _Outcome:
     # An earlier attempt may have been processed by the server although we got no answer
     # (dropped connection, read timeout, 5xx): a 404 or 5409 now may be our own doing.
     maybe_processed_before: bool
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 def _transport_failure(exc: httpx.TransportError, host: str) -> str:
@@ -149,6 +156,9 @@ class CloudflareBackend:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 base_url=self._base_url,
+                # Plain http (a local `imgtui serve`) needs no TLS; loading the CA bundle costs
+                # ~30 ms, so https clients share one context per process.
+                verify=_tls_context() if self._base_url.scheme == "https" else False,
                 auth=self._auth,
                 timeout=self._timeout,
                 transport=self._transport,
