@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from imgtui.service.errors import ErrorCode, ImagesError
@@ -31,6 +31,7 @@ from .state import EmulatorState
 API_PREFIX = "/client/v4"
 # Room for the form fields and multipart framing around a maximal file.
 MAX_FORM_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
+MAX_PATCH_BYTES = 64 * 1024  # an update carries at most 1 KiB of metadata and two small fields
 IMAGES_ALLOWED = 100_000  # what /stats reports as the plan's allowance
 NOT_MULTIPART_MESSAGE = (
     "Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format"
@@ -68,6 +69,8 @@ async def api_endpoint(request: Request) -> Response:
         return await route(request, state, segments)
     except ImagesError as error:
         return from_error(error)
+    except ClientDisconnect:  # the client gave up mid-body: nothing was done, nobody to answer
+        return Response(status_code=400)
 
 
 def _route(method: str, segments: list[str]) -> Handler | Response:
@@ -101,7 +104,10 @@ async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes
     async for chunk in stream:
         size += len(chunk)
         if size > cap:
-            raise ImagesError(ErrorCode.TOO_LARGE, f"Image is larger than {MAX_UPLOAD_BYTES} bytes")
+            what = "Image" if cap > MAX_PATCH_BYTES else "The request body"
+            raise ImagesError(
+                ErrorCode.TOO_LARGE, f"{what} is larger than {min(cap, MAX_UPLOAD_BYTES)} bytes"
+            )
         yield chunk
 
 
@@ -225,8 +231,9 @@ async def blob(request: Request, state: EmulatorState, segments: list[str]) -> R
 async def update(request: Request, state: EmulatorState, segments: list[str]) -> Response:
     if request.headers.get("content-type", "").lower().startswith("multipart/"):
         raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be JSON, not a form")
+    raw = b"".join([chunk async for chunk in _capped(request.stream(), MAX_PATCH_BYTES)])
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(raw or b"{}")
     except ValueError:
         raise ImagesError(ErrorCode.BAD_REQUEST, "The update body is not valid JSON") from None
     if not isinstance(body, dict):

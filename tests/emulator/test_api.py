@@ -124,6 +124,11 @@ async def test_bad_form_fields_are_400_5400(api: httpx.AsyncClient) -> None:
     )
 
 
+async def test_an_oversized_update_body_is_refused(api: httpx.AsyncClient) -> None:
+    assert_ok(await _upload(api, id="p"))
+    assert_error(await api.patch("/v1/p", json={"creator": "x" * 100_000}), 413, 5413)
+
+
 async def test_patch_with_a_form_is_400_5400(api: httpx.AsyncClient) -> None:
     assert_ok(await _upload(api, id="p"))
     assert_error(await api.patch("/v1/p", files={"metadata": (None, '{"a":1}')}), 400, 5400)
