@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -35,7 +35,7 @@ INTRO = (
 )
 
 # Keys Textual itself provides: always worth knowing.
-BUILTIN_KEYS = [("^p", "Command palette (every command, searchable)"), ("^q", "Quit")]
+BUILTIN_KEYS = [("^p", "Command palette: search every command"), ("^q", "Quit")]
 
 
 def group_of(binding: Binding) -> str:
@@ -58,11 +58,13 @@ class HelpScreen(ModalScreen[None]):
             box.border_subtitle = "esc / ? close"
             with VerticalScroll(id="help-body"):
                 yield Static(INTRO, id="help-intro")
-                for group in GROUP_ORDER:
-                    rows = self.keys_by_group.get(group)
-                    if rows:
-                        yield Static(group, classes="help-group")
-                        yield Static(_key_table(rows), classes="help-keys")
+                with Grid(id="help-groups"):
+                    for group in GROUP_ORDER:
+                        rows = self.keys_by_group.get(group)
+                        if rows:
+                            with Vertical(classes="help-section"):
+                                yield Static(group, classes="help-group")
+                                yield Static(_key_table(rows), classes="help-keys")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -74,13 +76,11 @@ def collect_keys(screen: Screen) -> dict[str, list[tuple[str, str]]]:
     seen: dict[tuple[str, str], tuple[str, list[str], str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if binding.action in ("command_palette", "quit") or not binding.description:
-            continue
+        if not binding.description or not _declared_by_imgtui(active.node, key, binding):
+            continue  # Textual's own scrolling/focus keys: standard, and noise here
         ident = (binding.id or binding.action, binding.action)
         display = app.get_key_display(Binding(key, binding.action, key_display=None))
-        description = binding.description
-        if binding.tooltip:
-            description = f"{binding.description}: {binding.tooltip}"
+        description = binding.tooltip or binding.description  # the tooltip says more
         entry = seen.setdefault(ident, (group_of(binding), [], description))
         if display not in entry[1]:
             entry[1].append(display)
@@ -91,9 +91,24 @@ def collect_keys(screen: Screen) -> dict[str, list[tuple[str, str]]]:
     return groups
 
 
+def _declared_by_imgtui(node: object, key: str, binding: Binding) -> bool:
+    """Was `binding` declared by an imgtui class (not inherited from a Textual widget)?"""
+    for cls in type(node).__mro__:
+        if not cls.__module__.startswith("imgtui"):
+            continue
+        for declared in vars(cls).get("BINDINGS", []):
+            if (
+                isinstance(declared, Binding)
+                and key in declared.key.split(",")
+                and (declared.action, declared.description) == (binding.action, binding.description)
+            ):
+                return True
+    return False
+
+
 def _key_table(rows: list[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(min_width=12, no_wrap=True)
+    table.add_column(min_width=8, no_wrap=True)
     table.add_column()
     for keys, description in rows:
         table.add_row(Text(keys, style="bold"), Text(description))

@@ -61,7 +61,7 @@ class ImageTable(ScrollView, can_focus=True):
             "Last",
             show=False,
             id="list.last",
-            tooltip="Last loaded image (and load the next page)",
+            tooltip="Last loaded image; loads the next page",
         ),
         Binding(
             "enter", "select", "Open", show=False, id="list.select", tooltip="Open the highlighted image"
@@ -81,7 +81,7 @@ class ImageTable(ScrollView, can_focus=True):
             "Clear marks",
             show=False,
             id="mark.clear",
-            tooltip="Unmark everything (then clear the filter)",
+            tooltip="Unmark all (again: clear the filter)",
         ),
     ]
 
