@@ -164,6 +164,12 @@ async def test_creator_filter_is_server_side(library_path, filled, wait_until):
         table = await loaded(pilot, wait_until, 40)
         assert main_of(app).creator is None
         assert len({image.creator for image in table.loaded_images}) == 3
+        # Down walks from the (empty) field into the creators seen so far.
+        await pilot.press("c", "down", "down", "enter")
+        await pilot.pause()
+        table = await loaded(pilot, wait_until, 40)
+        assert main_of(app).creator == "bob"
+        assert {image.creator for image in table.loaded_images} == {"bob"}
 
 
 async def test_sort_toggle_and_refresh(library_path, filled, fill, wait_until):

@@ -190,7 +190,8 @@ def test_layout_shares_flexible_space_and_drops_columns_when_narrow():
     assert layout_columns(50).creator == 0 and layout_columns(50).uploaded
     narrow = layout_columns(30)
     assert narrow.creator == 0 and narrow.uploaded == 0 and narrow.id >= 1 and narrow.filename >= 1
-    assert layout_columns(400).id == 40  # a UUID fits; the filename takes the rest
+    assert layout_columns(400).id == 36  # a UUID fits; the filename takes the rest
+    assert layout_columns(90).id > layout_columns(90).filename  # ids are longer than names
 
 
 def test_fit_and_clean():

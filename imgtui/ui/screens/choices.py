@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -76,6 +76,14 @@ class CreatorScreen(ModalScreen[str | None]):
                     *[Option(escape(name), id=str(i)) for i, name in enumerate(self.known)], id="known"
                 )
 
+    def on_key(self, event: events.Key) -> None:
+        # Down from the text field walks into the list of known creators.
+        if event.key == "down" and self.focused is self.query_one("#creator") and self.known:
+            event.stop()
+            known = self.query_one("#known", OptionList)
+            known.focus()
+            known.highlighted = 0
+
     @on(Input.Submitted, "#creator")
     def _typed(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
@@ -88,7 +96,14 @@ class CreatorScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+PREVIEW_CHARS = 68  # fits the picker box on one line
+
+
 def _preview(value: str) -> str:
+    """One line of `value`; a long one loses its middle (a URL's end names the image)."""
     first = value.splitlines()[0] if value else ""
     more = " …" if "\n" in value else ""
-    return escape(first if len(first) <= 90 else first[:89] + "…") + more
+    if len(first) > PREVIEW_CHARS:
+        keep = PREVIEW_CHARS - 1
+        first = first[: keep // 3] + "…" + first[-(keep - keep // 3) :]
+    return escape(first) + more

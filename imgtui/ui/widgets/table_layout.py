@@ -14,9 +14,10 @@ from rich.cells import cell_len, set_cell_size
 MARK_WIDTH = 2  # "● " or two spaces
 LOCK_WIDTH = 2  # the signed-URL marker (an emoji is two cells wide)
 UPLOADED_WIDTH = 16  # "2025-03-01 14:22"
-CREATOR_WIDTH = 14
+CREATOR_WIDTH = 12
 MIN_FLEX = 10  # narrowest id or filename column worth showing
-ID_MAX = 40  # a UUID is 36: beyond that the filename makes better use of the space
+ID_MAX = 36  # a UUID: beyond that the filename makes better use of the space
+FILENAME_WANTED = 24  # most filenames fit; the id gets what is left, up to ID_MAX
 GAP = 1
 
 LOCK_GLYPH = "🔒"
@@ -55,7 +56,7 @@ def layout_columns(width: int) -> Columns:
         uploaded = 0
         flex += UPLOADED_WIDTH + GAP
     flex = max(flex, 2)
-    id_width = min(max(flex // 2, 1), ID_MAX)
+    id_width = max(min(ID_MAX, flex - min(FILENAME_WANTED, flex // 2)), 1)
     return Columns(id=id_width, filename=flex - id_width, uploaded=uploaded, creator=creator)
 
 
