@@ -367,7 +367,8 @@ async def fill_demo_library(images: Images) -> int:
         return 0
     catalog = demo_catalog()
     blobs = await asyncio.to_thread(draw_all, catalog)
-    for spec, data in zip(catalog, blobs, strict=True):
+    # Oldest first, so the first entries of the catalog are the newest: `--demo` opens on them.
+    for spec, data in reversed(list(zip(catalog, blobs, strict=True))):
         await images.hosted.upload(
             data,
             id=spec.custom_id,

@@ -1,0 +1,85 @@
+"""Make the README screenshots: `python screenshots/make_screenshots.py`.
+
+Builds the demo library in a temp dir, opens the browser headless with the half-cell
+preview (colour, no terminal graphics protocol needed) and saves SVGs next to this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import tempfile
+from pathlib import Path
+
+from imgtui.demo import fill_demo_library
+from imgtui.service import Images
+from imgtui.ui.app import ImgTuiApp
+from imgtui.ui.config import UiConfig
+from imgtui.ui.widgets.details import DetailsPanel
+from imgtui.ui.widgets.image_table import ImageTable
+
+OUT = Path(__file__).resolve().parent
+SIZE = (150, 42)
+LABEL = "local library ~/imgtui-demo"
+START_MS = 1_746_000_000_000  # spring 2025: uploads spread over a few weeks read better than "all now"
+
+
+async def build_library(path: Path) -> None:
+    try:  # spread the upload times (the library stamps "now"; a clock pin keeps this script honest)
+        from imgtui.backends.local import store
+
+        clock = itertools.count(START_MS, 7_919_000)
+        store._now_ms = lambda: next(clock)
+    except (ImportError, AttributeError):
+        pass
+    async with Images.local(path) as images:
+        await fill_demo_library(images)
+
+
+async def settle(pilot) -> None:
+    app = pilot.app
+    table = app.screen.query_one(ImageTable)
+    for _ in range(400):
+        panel = app.screen.query_one(DetailsPanel)
+        if table.load_state == "complete" and panel.shown is not None and panel.shown.id == panel.image_id:
+            break
+        await pilot.pause(0.05)
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.5)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def shoot(library: Path) -> list[Path]:
+    saved: list[Path] = []
+    # Default settings, whatever the user's config says (and nothing is written there).
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell", config=UiConfig())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.sub_title = LABEL
+        table = app.screen.query_one(ImageTable)
+        # Two rows marked, the cursor a few rows down.
+        await pilot.press("j", "j", "space", "j", "space", "j", "j")
+        await settle(pilot)
+        saved.append(Path(app.save_screenshot("main.svg", path=str(OUT))))
+        await pilot.press("slash", *"landscape", "enter")
+        await settle(pilot)
+        saved.append(Path(app.save_screenshot("filter.svg", path=str(OUT))))
+        await pilot.press("slash", "escape", "question_mark")
+        await pilot.pause(0.3)
+        saved.append(Path(app.save_screenshot("help.svg", path=str(OUT))))
+    return saved
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="imgtui-shots-") as tmp:
+        library = Path(tmp) / "library"
+        asyncio.run(build_library(library))
+        for path in asyncio.run(shoot(library)):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
