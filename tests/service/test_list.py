@@ -171,3 +171,13 @@ async def test_creator_changes_are_seen_by_the_filter(images: Images) -> None:
     await images.hosted.image(ids[0]).update(creator="bob")
     assert [i.id for i in (await images.hosted.list(creator="ann")).images] == [ids[1]]
     assert [i.id for i in (await images.hosted.list(creator="bob")).images] == [ids[0]]
+
+
+async def test_new_images_after_deleting_the_cursor_and_everything_after_it(images: Images) -> None:
+    # Sequences must never be reused: the new image would hide behind the old cursor.
+    ids = await _upload_n(images, 3)
+    page = await images.hosted.list(limit=2)
+    for image_id in ids[1:]:
+        assert await images.hosted.image(image_id).delete()
+    newer = await _upload_n(images, 1, prefix="new")
+    assert [i.id for i in (await images.hosted.list(limit=10, cursor=page.cursor)).images] == newer
