@@ -18,7 +18,11 @@ from .cursor import decode_cursor, encode_cursor
 from .worker import ConnectionWorker
 
 DEFAULT_DELIVERY_BASE = "http://127.0.0.1:8787/cdn-cgi/imagedelivery"  # where `imgtui serve` answers
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 256 * 1024  # what `bytes()` yields
+# What one trip to the reader thread fetches. Each blob open walks the blob's overflow-page
+# chain from its start, so fewer, larger reads keep streaming linear in practice (10 MiB:
+# ~10 ms instead of ~40 ms with one open per 256 KiB), at 1 MiB of memory per stream.
+READ_BYTES = 1024 * 1024
 
 
 class LocalBackend:
@@ -95,8 +99,10 @@ class LocalBackend:
         return self._stream(*location)
 
     async def _stream(self, seq: int, size: int) -> AsyncIterator[bytes]:
-        for offset in range(0, size, CHUNK_BYTES):
-            yield await self._reader.run(store.read_blob_chunk, seq, offset, CHUNK_BYTES)
+        for offset in range(0, size, READ_BYTES):
+            block = await self._reader.run(store.read_blob_chunk, seq, offset, READ_BYTES)
+            for start in range(0, len(block), CHUNK_BYTES):
+                yield block[start : start + CHUNK_BYTES]
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
         return await self._writer.run(store.update_image, image_id, request, await self._delivery())
