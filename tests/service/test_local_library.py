@@ -304,3 +304,14 @@ async def test_sqlite_runs_off_the_event_loop(local_images: Images, monkeypatch:
     monkeypatch.setattr(store, "list_page", spy)
     await local_images.hosted.list()
     assert threads and loop_thread not in threads
+
+
+async def test_a_damaged_record_is_a_storage_error(local_images: Images) -> None:
+    await local_images.hosted.upload(png(), id="bad")
+    conn = sqlite3.connect(Path(_backend(local_images).root) / schema.LIBRARY_FILE)
+    conn.execute("UPDATE images SET meta = '{not json' WHERE id = 'bad'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ImagesError) as info:
+        await local_images.hosted.image("bad").details()
+    assert info.value.code == 9001 and "damaged" in info.value.message

@@ -70,6 +70,17 @@ async def test_a_script_uploads_while_this_process_lists_and_uploads(tmp_path) -
         assert seen_from_script == sorted(seen_from_script)
 
 
+async def test_several_processes_can_create_one_new_library_at_once(tmp_path) -> None:
+    library = tmp_path / "lib"
+    writers = [await _start_writer(library, 5, f"w{n}") for n in range(3)]
+    results = [await writer.communicate() for writer in writers]
+    for writer, (_out, err) in zip(writers, results, strict=True):
+        assert writer.returncode == 0, err.decode()
+    async with Images.local(library) as images:
+        for n, (out, _err) in enumerate(results):
+            assert await _walk_ids(images, creator=f"w{n}") == out.decode().split()
+
+
 def _check_integrity(library: Path) -> set[str]:
     conn = sqlite3.connect(library / LIBRARY_FILE)
     try:

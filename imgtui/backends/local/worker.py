@@ -49,6 +49,8 @@ class ConnectionWorker:
             raise
         except (sqlite3.Error, OSError) as exc:
             raise storage_error(f"Local library {self._where}", exc) from None
+        except ValueError as exc:  # a stored value we cannot read back (edited by hand?)
+            raise storage_error(f"Local library {self._where} holds a damaged record", exc) from None
 
     def _close_connection(self) -> None:
         if self._conn is not None:
