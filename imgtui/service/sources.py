@@ -23,7 +23,10 @@ def _too_large() -> ImagesError:
 
 
 def _read_file_capped(fileobj: IO[bytes], cap: int) -> bytes:
-    data = fileobj.read(cap + 1)
+    try:
+        data = fileobj.read(cap + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a closed file
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"Cannot read the image file: {exc}") from None
     if data is None:  # non-blocking stream with nothing ready
         data = b""
     if isinstance(data, str):
@@ -41,8 +44,14 @@ def _read_path_capped(path: pathlib.Path, cap: int) -> bytes:
 
 async def read_source(source: Any, *, cap: int) -> bytes:
     """Return at most cap+1 bytes of `source` (one byte over means "too large")."""
-    if isinstance(source, bytes | bytearray | memoryview):
+    if isinstance(source, bytes | bytearray):
         return bytes(source[: cap + 1])
+    if isinstance(source, memoryview):
+        try:
+            flat = source.cast("B")  # count bytes, not items of a wider format
+        except TypeError:
+            raise ImagesError(ErrorCode.BAD_REQUEST, "An image memoryview must be contiguous") from None
+        return bytes(flat[: cap + 1])
     if isinstance(source, pathlib.PurePath):
         return await asyncio.to_thread(_read_path_capped, pathlib.Path(source), cap)
     if hasattr(source, "read"):

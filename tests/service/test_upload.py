@@ -301,3 +301,17 @@ async def test_bad_sources_are_5400(images: Images, tmp_path) -> None:
 
     assert await _codes(images.hosted.upload(strings())) == 5400
     assert await _count(images) == 0
+
+
+async def test_closed_files_and_odd_memoryviews(images: Images) -> None:
+    closed = io.BytesIO(png())
+    closed.close()
+    assert await _codes(images.hosted.upload(closed)) == 5400
+    import array
+
+    words = array.array("B", png())
+    meta = await images.hosted.upload(memoryview(words))
+    assert await images.hosted.image(meta.id).read() == png()
+    wide = memoryview(png() + bytes(-len(png()) % 4)).cast("I")  # 4-byte items: still the same bytes
+    assert await images.hosted.image((await images.hosted.upload(wide)).id).read() == bytes(wide)
+    assert await _codes(images.hosted.upload(memoryview(png())[::2])) == 5400
