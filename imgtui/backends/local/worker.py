@@ -7,11 +7,10 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 from imgtui.service.errors import ErrorCode, ImagesError
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -34,13 +33,14 @@ class ConnectionWorker:
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
 
-    async def run(self, fn: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args) -> T:
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(connection, *args)` on this worker's thread."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._call, fn, args)
 
-    def _call(self, fn: Callable[..., T], args: tuple) -> T:
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
             if self._conn is None:
                 self._conn = self._connect()
