@@ -131,9 +131,11 @@ class UploadOutcome:
 
 @dataclass(frozen=True, slots=True)
 class UploadEvent:
-    """A change the form shows: `index` into the items; `done`/`total` bytes while fetching."""
+    """A change the form shows: `index` into the items, the status at that moment (the
+    outcome object keeps changing), and `done`/`total` bytes while fetching."""
 
     index: int
+    status: Status
     outcome: UploadOutcome
     done: int | None = None
     total: int | None = None
@@ -221,7 +223,7 @@ class UploadQueue:
 
     def _emit(self, index: int, done: int | None = None, total: int | None = None) -> None:
         if self._on_event is not None:
-            self._on_event(UploadEvent(index, self.outcomes[index], done, total))
+            self._on_event(UploadEvent(index, self.outcomes[index].status, self.outcomes[index], done, total))
 
     async def run(self) -> list[UploadOutcome]:
         own_client = self._http_client is None and any(item.url for item in self.items)

@@ -58,19 +58,18 @@ class QueueRow(Vertical):
         yield ErrorLine(classes="queue-error")
 
     def show(self, event: UploadEvent) -> None:
-        outcome = event.outcome
-        status = self.query_one(".queue-status", Label)
-        status.update(_STATUS_TEXT[outcome.status])
-        self.set_class(outcome.status == "failed", "-failed")
-        self.set_class(outcome.status == "done", "-done")
+        outcome, status = event.outcome, event.status
+        self.query_one(".queue-status", Label).update(_STATUS_TEXT[status])
+        self.set_class(status == "failed", "-failed")
+        self.set_class(status == "done", "-done")
         bar = self.query_one(ProgressBar)
-        if outcome.status == "fetching" and event.done is not None:
+        if status == "fetching" and event.done is not None:
             bar.update(total=event.total, progress=event.done)
-        elif outcome.status in ("fetching", "uploading") and event.done is None:
+        elif status in ("fetching", "uploading"):
             bar.update(total=None)  # indeterminate: the service reports no byte progress
-        elif outcome.status == "done":
+        elif status == "done":
             bar.update(total=1, progress=1)
-        elif outcome.status in ("failed", "skipped"):
+        else:
             bar.update(total=1, progress=0)
         self.query_one(".queue-error", ErrorLine).show(
             describe_error(outcome.error) if outcome.error is not None else ""
@@ -356,7 +355,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         rows = list(self.query(QueueRow))
         if event.index < len(rows):
             rows[event.index].show(event)
-        if event.outcome.status in ("done", "failed", "skipped") and event.done is None:
+        if event.status in ("done", "failed", "skipped"):
             finished = sum(o.status in ("done", "failed", "skipped") for o in self.queue.outcomes)  # type: ignore[union-attr]
             self.query_one("#overall", ProgressBar).update(progress=finished)
 

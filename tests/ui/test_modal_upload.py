@@ -1,0 +1,477 @@
+"""UploadModal and UploadQueue on a real local library; URLs from a loopback HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from textual import events
+from textual.widgets import Button, Checkbox, Input, Static, TextArea
+
+from imgtui.service import ErrorCode, ImagesError
+from imgtui.service.rules import MAX_UPLOAD_BYTES
+from imgtui.ui.modals import UploadModal
+from imgtui.ui.modals.common import ErrorLine
+from imgtui.ui.modals.upload import CUSTOM_ID_CONFLICT, QueueRow
+from imgtui.ui.modals.widgets import PathInput, path_completions
+from imgtui.ui.upload_queue import (
+    UploadItem,
+    UploadOptions,
+    UploadQueue,
+    fetch_remote_image,
+    filename_from_url,
+    inspect_files,
+)
+
+try:
+    from .test_modal_kit import ModalHost, library, png_bytes, recorder, settle
+except ImportError:
+    from test_modal_kit import ModalHost, library, png_bytes, recorder, settle  # type: ignore[no-redef]
+
+__all__ = ["library"]
+
+
+@pytest.fixture
+def pictures(tmp_path: Path) -> Path:
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for index, name in enumerate(["a cat.png", "b.png", "c.png"]):
+        (folder / name).write_bytes(png_bytes((index * 40, 10, 10)))
+    (folder / "notes.txt").write_text("hello")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (folder / "encoded.png.b64").write_text(base64.b64encode(png_bytes((1, 2, 3))).decode())
+    big = folder / "huge.png"
+    with big.open("wb") as fileobj:  # sparse: costs no disk
+        fileobj.truncate(MAX_UPLOAD_BYTES + 1)
+    return folder
+
+
+@pytest.fixture
+def web(tmp_path: Path):
+    """A loopback HTTP server over a folder: yields (folder, base URL)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def rows(app) -> list[QueueRow]:
+    return list(app.screen.query(QueueRow))
+
+
+def hint(app) -> str:
+    return str(app.screen.query_one("#path-hint", Static).render())
+
+
+async def listed(images) -> list:
+    return (await images.hosted.list(limit=100)).images
+
+
+# -- the form ------------------------------------------------------------------------------
+
+
+async def test_opened_with_dropped_paths_enter_uploads_them(library, pictures):
+    files = [pictures / "a cat.png", pictures / "b.png", pictures / "c.png"]
+    app = ModalHost(lambda: UploadModal(library, files))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        assert [row.item.name for row in rows(app)] == ["a cat.png", "b.png", "c.png"]
+        assert app.focused.id == "upload"
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert sorted(meta.filename for meta in app.result) == ["a cat.png", "b.png", "c.png"]
+    assert {meta.id for meta in await listed(library)} == {meta.id for meta in app.result}
+
+
+async def test_typed_path_enter_adds_then_enter_uploads_with_options(library, pictures):
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        assert app.focused.id == "path"
+        assert app.screen.query_one("#upload", Button).disabled  # nothing queued
+        app.screen.query_one("#path", Input).value = str(pictures / "a cat.png")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [row.item.name for row in rows(app)] == ["a cat.png"]
+        assert app.screen.query_one("#path", Input).value == ""
+        screen = app.screen
+        screen.query_one("#custom-id", Input).value = "pets/cat"
+        screen.query_one("#filename", Input).value = "kitty.png"
+        screen.query_one("#creator", Input).value = "ann"
+        screen.query_one("#metadata", TextArea).text = '{"alt": "a cat"}'
+        await pilot.pause()
+        assert not screen.query_one("#upload", Button).disabled
+        app.screen.query_one("#path", Input).focus()
+        await pilot.press("enter")  # empty field + queue: Enter uploads
+        await settle(pilot, app)
+    [meta] = app.result
+    assert (meta.id, meta.filename, meta.creator, meta.meta) == (
+        "pets/cat",
+        "kitty.png",
+        "ann",
+        {"alt": "a cat"},
+    )
+
+
+async def test_folder_adds_its_images_and_problems_are_said(library, pictures, tmp_path):
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        path_input = app.screen.query_one("#path", Input)
+        for text, expected in [
+            (str(tmp_path / "missing.png"), "no such file"),
+            (str(pictures / "notes.txt"), "not an image"),
+            (str(pictures / "huge.png"), "Cloudflare takes at most 10.0 MiB"),
+            ("ftp://example.com/a.png", "only http(s) URLs"),
+        ]:
+            path_input.value = text
+            await pilot.press("enter")
+            await pilot.pause()
+            assert expected in hint(app), text
+            assert app.screen.query_one("#path-hint").has_class("-error")
+        assert rows(app) == []
+        path_input.value = str(pictures)
+        await pilot.press("enter")
+        await pilot.pause()
+        names = [row.item.name for row in rows(app)]
+        assert names == ["a cat.png", "b.png", "broken.png", "c.png", "encoded.png.b64"]
+        assert "huge.png" in hint(app)  # skipped, and said why
+        path_input.value = str(pictures / "b.png")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(rows(app)) == 5  # no duplicates
+    assert recorder(library).calls == []
+
+
+async def test_one_bad_file_fails_alone_and_the_rest_upload(library, pictures):
+    files = [
+        pictures / "a cat.png",
+        pictures / "broken.png",
+        pictures / "encoded.png.b64",
+        pictures / "c.png",
+    ]
+    recorder(library).fail["upload"] = lambda args: (
+        ImagesError(ErrorCode.ALREADY_EXISTS, "Resource already exists")
+        if args[0].filename == "c.png"
+        else None
+    )
+    app = ModalHost(lambda: UploadModal(library, files))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, UploadModal)  # stays to show what failed
+        statuses = {row.item.name: str(row.query_one(".queue-status").render()) for row in rows(app)}
+        assert statuses == {
+            "a cat.png": "✓ uploaded",
+            "broken.png": "✗ failed",
+            "encoded.png.b64": "✓ uploaded",
+            "c.png": "✗ failed",
+        }
+        errors = {row.item.name: str(row.query_one(ErrorLine).render()) for row in rows(app)}
+        assert errors["broken.png"].startswith("ERROR 5455: ")
+        assert errors["c.png"] == "ERROR 5409: Resource already exists"
+        assert (
+            str(app.screen.query_one("#summary", Static).render()) == "Uploaded 2 of 4; 2 failed (see above)."
+        )
+        assert app.focused.id == "cancel" and str(app.focused.label) == "Close"
+        await pilot.press("escape")  # even Escape hands back what landed
+        await pilot.pause()
+    assert sorted(meta.filename for meta in app.result) == ["a cat.png", "encoded.png"]  # .b64 dropped
+
+
+async def test_custom_id_with_signed_urls_is_refused_up_front(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"]))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#custom-id", Input).value = "my-id"
+        screen.query_one("#signed", Checkbox).value = True
+        await pilot.pause()
+        assert str(screen.query_one("#signed-hint", Static).render()) == CUSTOM_ID_CONFLICT
+        assert screen.query_one("#upload", Button).disabled
+        screen.action_upload()
+        await settle(pilot, app)
+        assert "upload" not in recorder(library).names()
+        screen.query_one("#custom-id", Input).value = ""
+        await pilot.pause()
+        assert not screen.query_one("#upload", Button).disabled
+        await pilot.click("#upload")
+        await settle(pilot, app)
+    assert app.result[0].require_signed_urls is True
+
+
+async def test_invalid_options_are_caught_before_any_call(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"]))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        metadata = screen.query_one("#metadata", TextArea)
+        for text, message in [
+            ("[1]", "not list"),
+            ('{"a": ', "Invalid JSON"),
+            ('{"k":"' + "x" * 1017 + '"}', "1025"),
+        ]:
+            metadata.text = text
+            await pilot.pause()
+            assert message in str(screen.query_one("#metadata-status").render())
+            assert screen.query_one("#upload", Button).disabled
+        metadata.text = ""
+        screen.query_one("#custom-id", Input).value = "2cdc28f0-017a-49c4-9ed7-87056c83901f"
+        await pilot.pause()
+        await pilot.click("#upload")
+        await settle(pilot, app)
+        assert str(screen.query_one("#form-error").render()) == "ERROR 5400: Custom ID must not be UUID"
+        assert screen.query_one("#custom-id", Input).value == "2cdc28f0-017a-49c4-9ed7-87056c83901f"
+        assert not screen.query_one("#options").collapsed
+    assert recorder(library).calls == []
+
+
+async def test_custom_id_and_filename_only_for_one_file(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png", pictures / "c.png"]))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#custom-id", Input).disabled
+        assert app.screen.query_one("#filename", Input).disabled
+        await pilot.click(".queue-remove")  # remove the first: one file left
+        await pilot.pause()
+        assert [row.item.name for row in rows(app)] == ["c.png"]
+        assert not app.screen.query_one("#custom-id", Input).disabled
+        assert app.screen.query_one("#filename", Input).placeholder == "c.png"
+
+
+async def test_escape_before_upload_cancels_without_calls(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"]))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.result is None
+    assert recorder(library).calls == []
+
+
+async def test_escape_while_uploading_stops_the_rest_and_reports_what_landed(library, tmp_path):
+    files = []
+    for index in range(8):
+        path = tmp_path / f"f{index}.png"
+        path.write_bytes(png_bytes((index, 0, 0)))
+        files.append(path)
+    gate = asyncio.Event()
+    real_upload = recorder(library)._inner.upload
+
+    async def gated_upload(request):
+        await gate.wait()
+        return await real_upload(request)
+
+    recorder(library)._inner.upload = gated_upload
+    app = ModalHost(lambda: UploadModal(library, files))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        statuses = [str(row.query_one(".queue-status").render()) for row in rows(app)]
+        assert statuses.count("uploading…") == 3  # three in flight, no more
+        await pilot.press("escape")  # stop: in-flight ones finish, the rest are not sent
+        await pilot.pause()
+        assert isinstance(app.screen, UploadModal)
+        assert "Stopping" in hint(app)
+        gate.set()
+        await settle(pilot, app)
+        assert str(app.screen.query_one("#summary").render()) == "Uploaded 3 of 8; 5 not sent (stopped)."
+        await pilot.press("escape")
+        await pilot.pause()
+    assert [meta.filename for meta in app.result] == ["f0.png", "f1.png", "f2.png"]
+    assert len(await listed(library)) == 3
+
+
+async def test_tab_completes_and_cycles(library, pictures, tmp_path):
+    app = ModalHost(lambda: UploadModal(library, cwd=tmp_path))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        path_input = app.screen.query_one("#path", PathInput)
+        await pilot.press(*"pi", "tab")
+        await pilot.pause()
+        assert path_input.value == "pics/"
+        await pilot.press("b", "tab")
+        await pilot.pause()
+        assert path_input.value in ("pics/b", "pics/b.png")  # b.png and broken.png share "b"
+        await pilot.press("tab")
+        await pilot.pause()
+        first = path_input.value
+        await pilot.press("tab")
+        await pilot.pause()
+        assert {first, path_input.value} == {"pics/b.png", "pics/broken.png"}
+        assert "matches" in hint(app)
+
+
+def test_path_completions(pictures, tmp_path):
+    assert path_completions("pics/a", cwd=tmp_path) == ["pics/a cat.png"]
+    assert path_completions("pics/n", cwd=tmp_path) == []  # notes.txt is not uploadable
+    assert path_completions(str(pictures / "e"), cwd=tmp_path) == [str(pictures / "encoded.png.b64")]
+    assert path_completions("nowhere/x", cwd=tmp_path) == []
+    assert path_completions("https://x", cwd=tmp_path) == []
+
+
+async def test_pasting_several_paths_into_the_input_queues_them(library, pictures):
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        text = f"'{pictures / 'a cat.png'}' '{pictures / 'b.png'}' "
+        app.screen.query_one("#path", PathInput).post_message(events.Paste(text))
+        await settle(pilot, app)
+        assert [row.item.name for row in rows(app)] == ["a cat.png", "b.png"]
+
+
+async def test_drop_on_the_host_opens_the_upload_form(library, pictures):
+    app = ModalHost(images=library)
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        app.post_message(events.Paste("just some words"))
+        await settle(pilot, app)
+        assert not isinstance(app.screen, UploadModal)
+        assert app.problems == ["The pasted text does not name any file"]
+        app.post_message(events.Paste(f"{pictures / 'a cat.png'}\n{pictures / 'c.png'}\n"))  # kitty style
+        await settle(pilot, app)
+        assert isinstance(app.screen, UploadModal)
+        assert [row.item.name for row in rows(app)] == ["a cat.png", "c.png"]
+        assert app.focused.id == "upload"
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert sorted(meta.filename for meta in app.result) == ["a cat.png", "c.png"]
+
+
+async def test_browse_picks_a_file(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, cwd=pictures))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        tree = app.screen.query_one("#tree")
+        for _ in range(50):  # DirectoryTree's loader worker never completes: poll instead
+            await pilot.pause(0.02)
+            if tree.root.children:
+                break
+        assert app.focused is tree
+        shown = [str(node.label) for node in tree.root.children]
+        assert shown == ["a cat.png", "b.png", "broken.png", "c.png", "encoded.png.b64", "huge.png"]
+        await pilot.press("down", "down", "enter")  # the cursor starts on the folder itself
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if rows(app):
+                break
+        assert [row.item.name for row in rows(app)] == ["b.png"]
+
+
+# -- URLs -----------------------------------------------------------------------------------
+
+
+async def test_url_is_fetched_and_uploaded(library, web):
+    root, base = web
+    (root / "remote cat.png").write_bytes(png_bytes())
+    app = ModalHost(lambda: UploadModal(library, urls=[f"{base}/remote%20cat.png"]))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, app)
+    [meta] = app.result
+    assert meta.filename == "remote cat.png"
+    assert await library.hosted.image(meta.id).read() == png_bytes()
+
+
+async def test_bad_urls_fail_with_their_reason(library, web):
+    root, base = web
+    (root / "page.html").write_text("<html>hi</html>")
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        path_input = app.screen.query_one("#path", Input)
+        for url in (f"{base}/missing.png", f"{base}/page.html"):
+            path_input.value = url
+            await pilot.press("enter")
+            await pilot.pause()
+        await pilot.click("#upload")
+        await settle(pilot, app)
+        errors = [str(row.query_one(ErrorLine).render()) for row in rows(app)]
+    assert errors[0] == f"ERROR 5400: Fetching {base}/missing.png failed: HTTP 404"
+    assert errors[1].startswith(f"ERROR 5455: {base}/page.html is not an image Cloudflare takes")
+    assert "upload" not in recorder(library).names()
+
+
+async def test_fetch_caps_size_while_streaming(web):
+    root, base = web
+    (root / "big.png").write_bytes(png_bytes() + b"\0" * MAX_UPLOAD_BYTES)
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(ImagesError) as declared:
+            await fetch_remote_image(f"{base}/big.png", client=client)
+        assert declared.value.code == ErrorCode.TOO_LARGE
+
+        async def no_length(request: httpx.Request) -> httpx.Response:
+            async def body():
+                for _ in range(12):
+                    yield b"\0" * (1024 * 1024)
+
+            return httpx.Response(200, content=body())
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(no_length)) as lying:
+            with pytest.raises(ImagesError) as streamed:
+                await fetch_remote_image("https://example.test/x.png", client=lying)
+        assert streamed.value.code == ErrorCode.TOO_LARGE
+        with pytest.raises(ImagesError) as refused:
+            await fetch_remote_image("http://127.0.0.1:9/nothing.png", client=client)
+        assert refused.value.code == ErrorCode.NETWORK
+        with pytest.raises(ImagesError) as not_http:
+            await fetch_remote_image("ftp://example.com/a.png", client=client)
+        assert not_http.value.code == ErrorCode.BAD_REQUEST
+
+
+def test_filename_from_url():
+    assert filename_from_url("https://e.com/a/My%20Cat.png?x=1") == "My Cat.png"
+    assert filename_from_url("https://e.com/", "webp") == "image.webp"
+
+
+def test_inspect_files_refuses_big_and_missing(pictures, tmp_path):
+    items, problems = inspect_files([pictures / "b.png", pictures / "huge.png", tmp_path / "gone.png"])
+    assert [item.name for item in items] == ["b.png"]
+    assert len(problems) == 2 and "huge.png" in problems[0] and "gone.png" in problems[1]
+
+
+async def test_queue_runs_at_most_three_at_once(library, tmp_path):
+    in_flight = peak = 0
+    real_upload = recorder(library)._inner.upload
+
+    async def counting(request):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return await real_upload(request)
+
+    recorder(library)._inner.upload = counting
+    items = []
+    for index in range(7):
+        path = tmp_path / f"q{index}.png"
+        path.write_bytes(png_bytes((index, 1, 1)))
+        items.append(UploadItem(path=path, size=path.stat().st_size))
+    events_seen = []
+    outcomes = await UploadQueue(library, items, UploadOptions(), on_event=events_seen.append).run()
+    assert peak == 3
+    assert [outcome.status for outcome in outcomes] == ["done"] * 7
+    assert [outcome.image.filename for outcome in outcomes] == [f"q{i}.png" for i in range(7)]
+    assert [event.status for event in events_seen].count("done") == 7
+    assert [event.status for event in events_seen].count("uploading") == 7
