@@ -18,7 +18,6 @@ from rich.text import Text
 from textual import work
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.highlight import highlight
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -224,6 +223,8 @@ class DetailsPanel(Vertical):
         title = Content.from_markup("\n[b $text-muted]Metadata[/]\n")
         if not image.meta:
             return title + Content.from_markup("[$text-muted]none[/]")
+        from textual.highlight import highlight  # pygments: loaded on first use, not at startup
+
         source = json.dumps(image.meta, indent=2, ensure_ascii=False, sort_keys=True)
         return title + highlight(source, language="json")
 

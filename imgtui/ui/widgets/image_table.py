@@ -448,7 +448,8 @@ class ImageTable(ScrollView, can_focus=True):
                 segments += [Segment(fit(title, cells), style), Segment(" " * GAP, style)]
         used = sum(segment.cell_length for segment in segments)
         segments.append(Segment(" " * max(width - used, 0), style))
-        return Strip(segments, width).crop(0, width)
+        strip = Strip(segments, max(used, width))
+        return strip if used <= width else strip.crop(0, width)
 
     def _row_strip(
         self, image: ImageMetadata, columns: Columns, width: int, *, is_cursor: bool, marked: bool
@@ -477,7 +478,8 @@ class ImageTable(ScrollView, can_focus=True):
         used = sum(segment.cell_length for segment in segments)
         if used < width:
             segments.append(Segment(" " * (width - used), base))
-        return Strip(segments, width).crop(0, width)
+        strip = Strip(segments, max(used, width))
+        return strip if used <= width else strip.crop(0, width)
 
     def _status_strip(self, width: int) -> Strip:
         shown, loaded = len(self._view), len(self._rows)
