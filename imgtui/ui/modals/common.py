@@ -115,9 +115,16 @@ class FormModal(ModalScreen[ResultT]):
         self.dismiss(None)
 
     def watch_busy(self, busy: bool) -> None:
+        if busy:
+            # Disabling the focused field moves focus away; give it back afterwards so a
+            # failed call leaves the user where they were typing.
+            self._focus_before_busy = self.focused
         for widget in self.query(".busy-off"):
             widget.disabled = busy
         self.set_class(busy, "-busy")
+        previous = getattr(self, "_focus_before_busy", None)
+        if not busy and previous is not None and previous.is_mounted and previous.focusable:
+            previous.focus()
 
     def show_error(self, error: BaseException | str) -> None:
         text = error if isinstance(error, str) else describe_error(error)
