@@ -65,6 +65,24 @@ def peak_rss_mb() -> float:
 # ----------------------------------------------------------------------------- children
 
 
+class FirstFrame:
+    """When the first frame satisfying `ready()` was composed (Screen._compositor_refresh is
+    where Textual draws a frame): the same probe for both apps, so they are measured alike."""
+
+    def __init__(self, ready) -> None:
+        from textual.screen import Screen
+
+        self.at: float | None = None
+        original = Screen._compositor_refresh
+
+        def refresh(screen) -> None:
+            original(screen)
+            if self.at is None and ready(screen.app):
+                self.at = time.perf_counter()
+
+        Screen._compositor_refresh = refresh
+
+
 async def child_empty_app() -> dict:
     started = time.perf_counter()
     from textual.app import App
@@ -75,11 +93,13 @@ async def child_empty_app() -> dict:
             yield Header()
             yield Footer()
 
+    frame = FirstFrame(lambda app: True)
     app = Empty()
     async with app.run_test(size=(150, 42)) as pilot:
+        await poll_until(lambda: frame.at is not None)
         await pilot.pause()
-        painted = time.perf_counter() - started
-    return {"seconds": painted}
+        idle = time.perf_counter() - started
+    return {"frame": frame.at - started, "idle": idle}
 
 
 async def child_first_page(library: str) -> dict:
@@ -88,14 +108,18 @@ async def child_first_page(library: str) -> dict:
     from imgtui.ui.app import ImgTuiApp
     from imgtui.ui.config import UiConfig
 
+    def rows_on_screen(app) -> bool:
+        tables = app.screen.query("#images")
+        return bool(tables) and tables.first().row_count > 0
+
+    frame = FirstFrame(rows_on_screen)
     app = ImgTuiApp(Images.local(library), preview_mode="off", config=UiConfig())
     async with app.run_test(size=(150, 42)) as pilot:
-        table = app.screen.query_one("#images")
-        await poll_until(lambda: table.loaded_count > 0)
-        await pilot.pause()  # the page is on screen once this refresh is done
-        painted = time.perf_counter() - started
-        assert table.render_line(1).text.strip()
-    return {"seconds": painted}
+        await poll_until(lambda: frame.at is not None)
+        await pilot.pause()  # and until everything else at startup settled
+        idle = time.perf_counter() - started
+        assert app.screen.query_one("#images").render_line(1).text.strip()
+    return {"frame": frame.at - started, "idle": idle}
 
 
 async def child_page_all(library: str) -> dict:
@@ -193,20 +217,20 @@ def main() -> int:
         large = Path(tmp) / "large"
         asyncio.run(fill_library(small, 1_000))
         fill_seconds = asyncio.run(fill_library(large, args.images))
-        empty = [run_child("empty")["seconds"] for _ in range(args.runs)]
-        first = [run_child("first", str(small))["seconds"] for _ in range(args.runs)]
+        empty = [run_child("empty") for _ in range(args.runs)]
+        first = [run_child("first", str(small)) for _ in range(args.runs)]
         paging = run_child("all", str(large))
 
-    empty_s, first_s = statistics.median(empty), statistics.median(first)
+    empty_s = statistics.median(run["frame"] for run in empty)
+    first_s = statistics.median(run["frame"] for run in first)
+    empty_idle = statistics.median(run["idle"] for run in empty)
+    first_idle = statistics.median(run["idle"] for run in first)
+    ratio = first_s / empty_s
     rows = [
-        ("empty Textual app: launch to first paint", f"{empty_s * 1000:.0f} ms", "median", ""),
-        ("imgtui: launch to first page painted", f"{first_s * 1000:.0f} ms", "median", ""),
-        (
-            "  ratio to the empty app",
-            f"{first_s / empty_s:.2f}x",
-            "target ≤ 1.5x",
-            _ok(first_s / empty_s <= 1.5),
-        ),
+        ("empty Textual app: launch to first frame", f"{empty_s * 1000:.0f} ms", "median", ""),
+        ("imgtui: launch to first frame with a page", f"{first_s * 1000:.0f} ms", "median", ""),
+        ("  ratio to the empty app", f"{ratio:.2f}x", "target ≤ 1.5x", _ok(ratio <= 1.5)),
+        ("  until idle: empty / imgtui", f"{empty_idle * 1000:.0f}/{first_idle * 1000:.0f} ms", "median", ""),
         (
             f"page through {paging['rows']:,} images (G)",
             f"{paging['seconds']:.2f} s",
