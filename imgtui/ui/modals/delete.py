@@ -50,6 +50,7 @@ class ConfirmDeleteModal(FormModal[list[str]]):
         count = len(self.targets)
         with Vertical(id="dialog", classes="modal-dialog modal-danger") as dialog:
             dialog.border_title = "Delete image" if count == 1 else f"Delete {count} images"
+            dialog.border_subtitle = "y delete · esc keep"
             if count == 1:
                 yield Label("Delete this image? This cannot be undone.", classes="modal-intro")
             else:

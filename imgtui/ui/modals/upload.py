@@ -126,15 +126,24 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                 with Horizontal(classes="option-row"):
                     with Vertical():
                         yield Label("Custom ID (one file only)", classes="field-label")
-                        yield Input(placeholder="e.g. products/shoe-1", id="custom-id", classes="busy-off")
+                        yield Input(
+                            placeholder="e.g. products/shoe-1",
+                            id="custom-id",
+                            classes="busy-off",
+                            compact=True,
+                        )
                     with Vertical():
                         yield Label("Filename (one file only)", classes="field-label")
                         yield Input(
-                            id="filename", max_length=MAX_FILENAME_CHARS, classes="busy-off", placeholder=""
+                            id="filename", max_length=MAX_FILENAME_CHARS, classes="busy-off", compact=True
                         )
                 yield Label("Creator", classes="field-label")
                 yield Input(
-                    id="creator", max_length=MAX_CREATOR_CHARS, placeholder="none", classes="busy-off"
+                    id="creator",
+                    max_length=MAX_CREATOR_CHARS,
+                    placeholder="none",
+                    classes="busy-off",
+                    compact=True,
                 )
                 yield Label("Metadata (a JSON object; empty for none)", classes="field-label")
                 yield TextArea(
@@ -143,9 +152,11 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                     classes="busy-off upload-metadata",
                     tab_behavior="focus",
                     soft_wrap=True,
+                    compact=True,
+                    placeholder='{"alt": "…"}',
                 )
                 yield Label("", id="metadata-status", classes="field-hint")
-                yield Checkbox("Require signed URLs (private)", id="signed", classes="busy-off")
+                yield Checkbox("Require signed URLs (private)", id="signed", classes="busy-off", compact=True)
                 yield Static("", id="signed-hint", classes="field-hint")
             yield ErrorLine(id="form-error", classes="form-error")
             yield Static("", id="summary", classes="upload-summary")
@@ -373,6 +384,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
             self.notify(summary.text(), title="Upload", timeout=4)
             self.dismiss(self.uploaded)
             return
+        self.query_one("#upload", Button).display = False
         shown = self.query_one("#summary", Static)
         shown.update(Content(summary.text()))
         shown.display = True
