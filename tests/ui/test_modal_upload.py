@@ -191,9 +191,31 @@ async def test_one_bad_file_fails_alone_and_the_rest_upload(library, pictures):
             str(app.screen.query_one("#summary", Static).render()) == "Uploaded 2 of 4; 2 failed (see above)."
         )
         assert app.focused.id == "cancel" and str(app.focused.label) == "Close"
+        assert str(app.screen.query_one("#upload", Button).label) == "Retry 2"
         await pilot.press("escape")  # even Escape hands back what landed
         await pilot.pause()
     assert sorted(meta.filename for meta in app.result) == ["a cat.png", "encoded.png"]  # .b64 dropped
+
+
+async def test_retry_sends_only_the_failed_ones(library, pictures):
+    files = [pictures / "a cat.png", pictures / "b.png", pictures / "c.png"]
+    recorder(library).fail["upload"] = lambda args: (
+        ImagesError(ErrorCode.TIMEOUT, "Upload timed out") if args[0].filename != "a cat.png" else None
+    )
+    app = ModalHost(lambda: UploadModal(library, files))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert str(app.screen.query_one("#summary").render()) == "Uploaded 1 of 3; 2 failed (see above)."
+        recorder(library).fail.clear()
+        recorder(library).calls.clear()
+        await pilot.click("#upload")
+        await settle(pilot, app)
+    sent = [args[0].filename for name, args in recorder(library).calls if name == "upload"]
+    assert sorted(sent) == ["b.png", "c.png"]
+    assert sorted(meta.filename for meta in app.result) == ["a cat.png", "b.png", "c.png"]
+    assert len(await listed(library)) == 3
 
 
 async def test_custom_id_with_signed_urls_is_refused_up_front(library, pictures):

@@ -20,6 +20,7 @@ from imgtui.ui.upload_queue import (
     UploadEvent,
     UploadItem,
     UploadOptions,
+    UploadOutcome,
     UploadQueue,
     UploadSummary,
     human_size,
@@ -101,7 +102,10 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self.items: list[UploadItem] = []
         self.queue: UploadQueue | None = None
         self.uploaded: list[ImageMetadata] = []
-        self.finished = False
+        self.started = False  # once uploading began, the queue is fixed (rows map to items)
+        self.pending: list[int] = []  # rows still to send after a run: failed or not sent
+        self._latest: dict[int, UploadOutcome] = {}  # row -> its latest outcome
+        self._run_rows: list[int] = []  # queue index -> row, for the run in progress
 
     # -- layout -------------------------------------------------------------------------
 
@@ -205,7 +209,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#add")
     async def _add_typed(self) -> None:
-        if self.busy or self.finished:
+        if self.busy or self.started:
             return
         path_input = self.query_one("#path", PathInput)
         text = path_input.value.strip()
@@ -225,7 +229,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     @on(PathInput.Dropped)
     async def _dropped_on_input(self, event: PathInput.Dropped) -> None:
-        if not self.busy and not self.finished:
+        if not self.busy and not self.started:
             await self._add_drop(event.result)
 
     @on(PathInput.Completed)
@@ -239,7 +243,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     async def on_paste(self, event: events.Paste) -> None:
         # A drop while a button or the queue has focus reaches the screen.
-        if self.busy or self.finished:
+        if self.busy or self.started:
             return
         event.stop()
         result = await asyncio.to_thread(parse_drop, event.text, cwd=self.cwd)
@@ -273,7 +277,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(ImageFileTree.FileSelected)
     async def _picked(self, event: ImageFileTree.FileSelected) -> None:
         event.stop()
-        if not self.busy and not self.finished:
+        if not self.busy and not self.started:
             await self._add_drop(DropResult(files=[event.path]))
 
     # -- options ----------------------------------------------------------------------------
@@ -284,6 +288,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     def _refresh_options(self) -> None:
         """Keep the form honest: what applies, what conflicts, whether Upload can go."""
         single = len(self.items) == 1
+        for widget_id in ("#path", "#add", "#browse"):
+            self.query_one(widget_id).disabled = self.busy or self.started
         custom_id = self.query_one("#custom-id", Input)
         filename = self.query_one("#filename", Input)
         custom_id.disabled = filename.disabled = self.busy or not single
@@ -309,7 +315,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         )
         self.query_one("#signed-hint").set_class(conflict, "-error")
         self.query_one("#upload", Button).disabled = (
-            self.busy or self.finished or not self.items or conflict or not metadata.ok
+            self.busy or not self.items or (self.started and not self.pending) or conflict or not metadata.ok
         )
 
     def _signed_conflict(self) -> bool:
@@ -319,6 +325,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     def _options(self) -> UploadOptions:
         """The options as typed, checked; ImagesError names what is wrong."""
         single = len(self.items) == 1
+        for widget_id in ("#path", "#add", "#browse"):
+            self.query_one(widget_id).disabled = self.busy or self.started
         custom_id = self.query_one("#custom-id", Input).value.strip() or None
         filename = self.query_one("#filename", Input).value or None
         if single and custom_id is not None:
@@ -341,7 +349,9 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     @on(Button.Pressed, "#upload")
     def action_upload(self) -> None:
-        if self.busy or self.finished or not self.items:
+        """Upload the queue; after a run with failures, send the failed and unsent ones again."""
+        rows = self.pending if self.started else list(range(len(self.items)))
+        if self.busy or not rows:
             return
         self.clear_error()
         try:
@@ -353,22 +363,25 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self._signed_conflict():
             self.show_error(CUSTOM_ID_CONFLICT)
             return
-        self.queue = UploadQueue(self.images, self.items, options, on_event=self._on_upload_event)
+        self._run_rows = list(rows)
+        items = [self.items[row] for row in rows]
+        self.queue = UploadQueue(self.images, items, options, on_event=self._on_upload_event)
         overall = self.query_one("#overall", ProgressBar)
-        overall.update(total=len(self.items), progress=0)
+        overall.update(total=len(items), progress=0)
         overall.display = True
-        self.add_class("-started")  # the queue is fixed from now on
+        self.started = True
+        self.add_class("-started")  # no more adding or removing: rows map to items
+        self.query_one("#summary").display = False
         self.busy = True
         self._refresh_options()
         self._run_queue(self.queue)
 
     def _on_upload_event(self, event: UploadEvent) -> None:
         rows = list(self.query(QueueRow))
-        if event.index < len(rows):
-            rows[event.index].show(event)
-        if event.status in ("done", "failed", "skipped"):
-            finished = sum(o.status in ("done", "failed", "skipped") for o in self.queue.outcomes)  # type: ignore[union-attr]
-            self.query_one("#overall", ProgressBar).update(progress=finished)
+        rows[self._run_rows[event.index]].show(event)
+        if event.status in ("done", "failed", "skipped") and self.queue is not None:
+            settled = sum(o.status in ("done", "failed", "skipped") for o in self.queue.outcomes)
+            self.query_one("#overall", ProgressBar).update(progress=settled)
 
     @work(exit_on_error=False, exclusive=True, group="upload")
     async def _run_queue(self, queue: UploadQueue) -> None:
@@ -376,15 +389,19 @@ class UploadModal(FormModal[list[ImageMetadata]]):
             outcomes = await queue.run()
         finally:
             self.busy = False
-        summary = UploadSummary.of(outcomes)
-        self.uploaded = summary.uploaded
-        self.finished = True
+        for row, outcome in zip(self._run_rows, outcomes, strict=True):
+            self._latest[row] = outcome
+            if outcome.status == "done" and outcome.image is not None:
+                self.uploaded.append(outcome.image)
+        self.pending = [row for row in self._run_rows if self._latest[row].status != "done"]
+        summary = UploadSummary.of([self._latest[row] for row in sorted(self._latest)])
         self._refresh_options()
-        if not summary.failed and not summary.skipped:
+        if not self.pending:
             self.notify(summary.text(), title="Upload", timeout=4)
             self.dismiss(self.uploaded)
             return
-        self.query_one("#upload", Button).display = False
+        upload = self.query_one("#upload", Button)
+        upload.label = f"Retry {len(self.pending)}"
         shown = self.query_one("#summary", Static)
         shown.update(Content(summary.text()))
         shown.display = True
@@ -403,7 +420,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                 self.queue.stop()
                 self._hint("Stopping: uploads in flight will finish; the rest will not be sent.", error=True)
             return
-        if self.finished:
+        if self.started:
             self.dismiss(self.uploaded)  # what landed must reach the list even on Escape
             return
         self.dismiss(None)
