@@ -215,6 +215,9 @@ class _Collector:
         index = 0
         while index < len(words):
             word = words[index]
+            if not _looks_path_like(word) and not _OTHER_URI.match(word):
+                index += 1  # prose: cheap to skip, and no stat storm on a pasted essay
+                continue
             if _OTHER_URI.match(word) or word.lower().startswith("file:") or self.exists(word):
                 self.take(word)
                 index += 1
@@ -239,6 +242,8 @@ class _Collector:
             trial.take_words(words)
             if best is None or len(trial._all_problems) < len(best._all_problems):
                 best = trial
+            if not best._all_problems:
+                break  # shell rules named everything: no need to try raw words
         if best is None:
             return
         for path in best.result.files:
