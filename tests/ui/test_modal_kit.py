@@ -119,7 +119,8 @@ class ModalHost(App):
         result = await asyncio.to_thread(parse_drop, event.text)
         if result.files or result.urls:
             assert self.images is not None
-            self.push_screen(UploadModal(self.images, result.files, urls=result.urls), callback=self._keep)
+            modal = UploadModal(self.images, result.files, urls=result.urls, problems=result.problems)
+            self.push_screen(modal, callback=self._keep)
         else:
             self.problems = result.problems
             self.notify("\n".join(result.problems), title="Nothing to upload", severity="warning")

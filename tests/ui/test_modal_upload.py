@@ -278,6 +278,16 @@ async def test_custom_id_and_filename_only_for_one_file(library, pictures):
         assert app.screen.query_one("#filename", Input).placeholder == "c.png"
 
 
+async def test_opened_with_nothing_uploadable_focuses_the_path(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "huge.png"]))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        assert rows(app) == []
+        assert "huge.png" in hint(app)
+        assert app.focused.id == "path"
+        assert app.screen.query_one("#upload", Button).disabled
+
+
 async def test_escape_before_upload_cancels_without_calls(library, pictures):
     app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"]))
     async with app.run_test(size=(110, 45)) as pilot:
@@ -368,10 +378,12 @@ async def test_drop_on_the_host_opens_the_upload_form(library, pictures):
         await settle(pilot, app)
         assert not isinstance(app.screen, UploadModal)
         assert app.problems == ["The pasted text does not name any file"]
-        app.post_message(events.Paste(f"{pictures / 'a cat.png'}\n{pictures / 'c.png'}\n"))  # kitty style
+        kitty = f"{pictures / 'a cat.png'}\n{pictures / 'notes.txt'}\n{pictures / 'c.png'}\n"
+        app.post_message(events.Paste(kitty))
         await settle(pilot, app)
         assert isinstance(app.screen, UploadModal)
         assert [row.item.name for row in rows(app)] == ["a cat.png", "c.png"]
+        assert hint(app) == f"Added 2 files; skipped: {pictures / 'notes.txt'}: not an image"
         assert app.focused.id == "upload"
         await pilot.press("enter")
         await settle(pilot, app)

@@ -92,6 +92,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         paths: list[Path] | None = None,
         *,
         urls: list[str] | None = None,
+        problems: list[str] | None = None,
         cwd: Path | None = None,
     ) -> None:
         super().__init__()
@@ -99,6 +100,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self.cwd = cwd
         self._initial_paths = list(paths or [])
         self._initial_urls = list(urls or [])
+        self._initial_problems = list(problems or [])  # what the drop named but cannot upload
         self.items: list[UploadItem] = []
         self.queue: UploadQueue | None = None
         self.uploaded: list[ImageMetadata] = []
@@ -175,7 +177,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self._initial_paths or self._initial_urls:
             items, problems = await asyncio.to_thread(inspect_files, self._initial_paths)
             items += [UploadItem(url=url) for url in self._initial_urls if is_http_url(url)]
-            await self._add_items(items, problems)
+            await self._add_items(items, [*self._initial_problems, *problems])
+        if self.items:
             self.query_one("#upload", Button).focus()
         else:
             self.query_one("#path", PathInput).focus()
@@ -188,18 +191,18 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self.items.extend(fresh)
         if fresh:
             await self.query_one("#queue", VerticalScroll).mount_all(QueueRow(item) for item in fresh)
-        hint = "; ".join(problems)
-        if fresh and not problems:
-            hint = f"Added {len(fresh)} file{'s' if len(fresh) != 1 else ''}"
-        elif items and not fresh and not problems:
-            hint = "Already queued"
-        self._hint(hint, error=bool(problems))
+        added = f"Added {len(fresh)} file{'s' if len(fresh) != 1 else ''}" if fresh else ""
+        if problems:
+            skipped = "; ".join(problems)
+            self._hint(f"{added}; skipped: {skipped}" if added else skipped, error=True)
+        else:
+            self._hint(added or ("Already queued" if items else ""))
         self._refresh_options()
 
     async def _add_drop(self, result: DropResult) -> None:
         items, problems = await asyncio.to_thread(inspect_files, result.files)
         items += [UploadItem(url=url) for url in result.urls]
-        await self._add_items(items, [*result.problems, *problems] if result.empty else problems)
+        await self._add_items(items, [*result.problems, *problems])
 
     def _hint(self, text: str, *, error: bool = False) -> None:
         hint = self.query_one("#path-hint", Static)
@@ -255,7 +258,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(Button.Pressed, ".queue-remove")
     async def _remove(self, event: Button.Pressed) -> None:
         row = event.button.query_ancestor(QueueRow)
-        if self.busy or self.queue is not None:
+        if self.busy or self.started:
             return
         self.items = [item for item in self.items if item.key != row.item.key]
         await row.remove()
