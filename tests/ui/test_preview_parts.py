@@ -310,6 +310,27 @@ async def test_loader_turns_every_failure_into_a_message(spied):
         loader.close()
 
 
+async def test_verdicts_are_remembered_but_failures_are_retried(spied):
+    images, spy = spied
+    svg_id = await upload(images, SVG)
+    loader = PreviewLoader(images)
+    try:
+        first = await loader.load(svg_id, (64, 64))
+        assert await loader.load(svg_id, (128, 128)) == first  # any size: no second fetch
+        assert loader.cached(svg_id, (32, 32)) == first
+        assert spy.calls[svg_id] == 1
+        loader.forget(svg_id)
+        await loader.load(svg_id, (64, 64))
+        assert spy.calls[svg_id] == 2
+
+        spy.error = ImagesError(ErrorCode.TIMEOUT, "timed out")
+        await loader.load("flaky", (64, 64))
+        await loader.load("flaky", (64, 64))
+        assert spy.calls["flaky"] == 2 and loader.cached("flaky", (64, 64)) is None
+    finally:
+        loader.close()
+
+
 async def test_loader_refuses_oversized_downloads_and_closes_the_stream(spied):
     images, spy = spied
     image_id = await upload(images, encode(Image.effect_noise((200, 200), 60), "PNG"))

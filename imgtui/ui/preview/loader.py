@@ -25,6 +25,7 @@ THUMBNAIL_BUDGET_BYTES = 48 * 1024 * 1024
 ORIGINAL_BUDGET_BYTES = 32 * 1024 * 1024
 # Cloudflare caps uploads at 10 MB; anything far beyond that is not worth a preview.
 MAX_FETCH_BYTES = 40 * 1024 * 1024
+VERDICT_BUDGET_BYTES = 256 * 1024
 # Target boxes are rounded up to this many pixels so small resizes reuse the cache.
 BOX_STEP_PX = 64
 
@@ -38,6 +39,10 @@ class PreviewMessage:
 
 
 PreviewOutcome = Thumbnail | PreviewMessage
+
+
+def _text_cost(message: PreviewMessage) -> int:
+    return len(message.text) + 64
 
 
 def bucket_box(width_px: int, height_px: int) -> tuple[int, int]:
@@ -66,20 +71,23 @@ class PreviewLoader:
             thumbnail_budget, lambda thumb: thumb.cost
         )
         self.originals: ByteBudgetLRU[str, bytes] = ByteBudgetLRU(original_budget, len)
+        # "SVG: no preview", "corrupt": facts about the bytes, so remembered like thumbnails
+        # (failures such as network errors are not: the next show() tries again).
+        self.verdicts: ByteBudgetLRU[str, PreviewMessage] = ByteBudgetLRU(VERDICT_BUDGET_BYTES, _text_cost)
         # Bumped by forget(): a fetch or decode that started before it must not refill the
         # caches with what may now be a deleted or replaced image.
         self._generation: dict[str, int] = {}
         self._decoder: ThreadPoolExecutor | None = None
 
-    def cached(self, image_id: str, box: tuple[int, int]) -> Thumbnail | None:
-        """The thumbnail for (id, box) if it is already decoded: no I/O, instant."""
-        return self.thumbnails.get((image_id, box))
+    def cached(self, image_id: str, box: tuple[int, int]) -> PreviewOutcome | None:
+        """The outcome for (id, box) if it is already known: no I/O, instant."""
+        return self.thumbnails.get((image_id, box)) or self.verdicts.get(image_id)
 
     async def load(self, image_id: str, box: tuple[int, int]) -> PreviewOutcome:
         """The preview of `image_id` fitting `box` (a `bucket_box` result), cache first."""
-        thumbnail = self.thumbnails.get((image_id, box))
-        if thumbnail is not None:
-            return thumbnail
+        known = self.cached(image_id, box)
+        if known is not None:
+            return known
         generation = self._generation.get(image_id, 0)
         try:
             data = self.originals.get(image_id)
@@ -92,7 +100,10 @@ class PreviewLoader:
             loop = asyncio.get_running_loop()
             thumbnail = await loop.run_in_executor(self._executor(), decode_thumbnail, data, box)
         except Unpreviewable as exc:
-            return PreviewMessage(exc.message)
+            verdict = PreviewMessage(exc.message)
+            if generation == self._generation.get(image_id, 0):
+                self.verdicts.put(image_id, verdict)
+            return verdict
         except ImagesError as exc:
             return PreviewMessage(f"Preview failed: {exc}", is_error=True)
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
@@ -137,6 +148,7 @@ class PreviewLoader:
         """Drop everything cached for `image_id` (after a delete or a re-upload)."""
         self._generation[image_id] = self._generation.get(image_id, 0) + 1
         self.originals.pop(image_id)
+        self.verdicts.pop(image_id)
         self.thumbnails.discard_where(lambda key: key[0] == image_id)
 
     def close(self) -> None:

@@ -181,7 +181,7 @@ class ImagePreview(Widget):
         if cached is not None:
             self._present(request, cached)
             return
-        if not quiet:
+        if not quiet or self.shown_id != request.image_id:
             self._clear()  # never leave the previous image up under the new id
             self.set_timer(LOADING_DELAY, partial(self._loading_due, request))
         self.run_worker(
@@ -211,8 +211,8 @@ class ImagePreview(Widget):
             return
         if self._request is None:
             self._start(quiet=False)  # show() came before the first layout
-        elif box != self._request.box:
-            self._start(quiet=True)
+        elif box != self._request.box and (self._thumbnail is not None or self.shown_id != self.image_id):
+            self._start(quiet=True)  # a message (SVG, error) does not depend on the size
 
     # -- display ----------------------------------------------------------------------
 
