@@ -3,7 +3,8 @@
     EditMetadataModal(images, image)        -> ImageMetadata | None
     SignedUrlsModal(images, image)          -> ImageMetadata | None
     SignedUrlCopyModal(images, image)       -> str | None
-    UploadModal(images, paths=None, urls=)  -> list[ImageMetadata] | None
+    UploadModal(images, paths=None, *, urls=None, problems=None, cwd=None)
+                                            -> list[ImageMetadata] | None
     ConfirmDeleteModal(images, targets)     -> list[str] | None   (ids now gone)
     DownloadModal(images, targets)          -> list[Path] | None
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import events
-from textual._tree_sitter import TREE_SITTER, get_language
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DirectoryTree, Input, TextArea
@@ -26,11 +25,18 @@ def json_editor(text: str, *, id: str, classes: str = "") -> TextArea:  # noqa: 
 
     Tab moves focus (keyboard order through the form) and Escape reaches the form's cancel.
     """
-    # With tree-sitter but no JSON grammar, TextArea raises instead of falling back.
-    language = "json" if not TREE_SITTER or get_language("json") is not None else None
     return TextArea.code_editor(
-        text, language=language, tab_behavior="focus", soft_wrap=True, id=id, classes=classes
+        text, language=_json_language(), tab_behavior="focus", soft_wrap=True, id=id, classes=classes
     )
+
+
+def _json_language() -> str | None:
+    """ "json" when TextArea can take it: with tree-sitter but no JSON grammar it raises."""
+    try:
+        from textual._tree_sitter import TREE_SITTER, get_language  # private: guard it
+    except ImportError:
+        return None
+    return "json" if not TREE_SITTER or get_language("json") is not None else None
 
 
 def _uploadable(name: str) -> bool:
