@@ -28,7 +28,7 @@ from imgtui.service import Images
 from imgtui.ui.preview.decode import decode_thumbnail
 from imgtui.ui.preview.geometry import decode_box
 from imgtui.ui.preview.loader import PreviewLoader, bucket_box
-from imgtui.ui.preview.terminal import FALLBACK_CELL_SIZE, CellSize
+from imgtui.ui.preview.terminal import FALLBACK_CELL_SIZE, CellSize, prepare_terminal
 
 PANEL = (60, 30)  # cells
 CELL = CellSize(*FALLBACK_CELL_SIZE)
@@ -126,7 +126,25 @@ async def widget_latencies(images: Images, image_id: str, other_id: str, runs: i
     return results
 
 
+def repaint_rows(data: bytes, halfcell_box: tuple[int, int], runs: int) -> list[str]:
+    """What textual-image pays on every repaint (resize, focus, restyle) in halfcell:
+    it copies and rescales whatever image it was given."""
+    from rich.console import Console
+    from textual_image.renderable import HalfcellImage
+
+    console = Console(file=io.StringIO(), width=PANEL[0], height=PANEL[1], color_system="truecolor")
+    thumbnail = decode_thumbnail(data, halfcell_box).image
+    full = Image.open(io.BytesIO(data))
+    full.load()
+    rows = []
+    for label, image in (("our thumbnail", thumbnail), ("the 4000x3000 original", full)):
+        samples = timed(lambda image=image: console.print(HalfcellImage(image, PANEL[0], 22)), runs)
+        rows.append(row(f"halfcell repaint of {label} (ms)", samples))
+    return rows
+
+
 async def main(runs: int) -> None:
+    prepare_terminal("halfcell")  # as the CLI does: textual-image probes before any app runs
     print("building a 4000x3000 photo-like JPEG (quality 90)...", file=sys.stderr)
     data = photo_like_jpeg()
     small = io.BytesIO()
@@ -147,6 +165,8 @@ async def main(runs: int) -> None:
             lines.append(
                 row(f"decode alone, {label} box, draft={'on' if use_draft else 'off'} (ms)", samples)
             )
+
+    lines.extend(repaint_rows(data, halfcell_box, runs))
 
     with tempfile.TemporaryDirectory() as tmp:
         async with Images.local(Path(tmp) / "library") as images:
