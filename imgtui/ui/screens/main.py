@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from imgtui.service import ImagesError
 from imgtui.ui.pager import FIRST_PAGE, NEXT_PAGES, ImagePager
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
+from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
@@ -29,8 +30,8 @@ from imgtui.ui.widgets.preview import PreviewMode
 SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
 
 
-class MainScreen(Screen[None]):
-    """Browse: list, quick filter, details. Editing work adds its bindings here (e, p, u, d, o, Y)."""
+class MainScreen(EditingActions, Screen[None]):
+    """Browse (list, quick filter, details) and edit (the forms in screens/editing.py)."""
 
     BINDING_GROUP_TITLE = "Browse"
     AUTO_FOCUS = "#images"
@@ -49,11 +50,19 @@ class MainScreen(Screen[None]):
         Binding(
             "c", "creator_filter", "Creator", id="find.creator", tooltip="List only one creator's images"
         ),
-        Binding("r", "refresh", "Refresh", id="view.refresh", tooltip="Reload the list from the top"),
+        Binding(
+            "r", "refresh", "Refresh", show=False, id="view.refresh", tooltip="Reload the list from the top"
+        ),
         Binding("y", "copy", "Copy", id="copy.menu", tooltip="Copy the id or a delivery URL"),
         Binding(
-            "v", "toggle_preview", "Preview", id="view.preview", tooltip="Show or hide the image preview"
+            "v",
+            "toggle_preview",
+            "Preview",
+            show=False,
+            id="view.preview",
+            tooltip="Show or hide the image preview",
         ),
+        *EDIT_BINDINGS,
     ]
 
     def __init__(self, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
@@ -189,9 +198,6 @@ class MainScreen(Screen[None]):
     def refresh_details(self) -> None:
         """Re-fetch the details panel (after the current image was edited)."""
         self.details.reload()
-
-    def on_paste(self, event: events.Paste) -> None:
-        """Hook: drag-and-drop uploads arrive here (the editing work fills this in)."""
 
     # ----------------------------------------------------------------- status line
 

@@ -1,0 +1,136 @@
+"""The main screen's editing actions: each opens one of the modal forms and, when it
+closes, updates the list and details in place (no reload).
+
+Kept apart from browsing (main.py) so each file holds one concern. The forms do their own
+service calls and show failures inside themselves; this module only routes results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.binding import Binding
+
+from imgtui.service import ImageMetadata
+from imgtui.ui.dropparse import parse_drop
+from imgtui.ui.modals import (
+    ConfirmDeleteModal,
+    DownloadModal,
+    EditMetadataModal,
+    SignedUrlCopyModal,
+    SignedUrlsModal,
+    UploadModal,
+)
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from imgtui.ui.widgets.image_table import ImageTable
+
+EDIT_BINDINGS = [
+    Binding("e", "edit_metadata", "Metadata", id="edit.metadata", tooltip="Edit metadata JSON and creator"),
+    Binding(
+        "p",
+        "signed_urls",
+        "Private",
+        show=False,
+        id="edit.private",
+        tooltip="Require signed URLs, or make public",
+    ),
+    Binding("u", "upload", "Upload", id="edit.upload", tooltip="Upload files, folders or URLs"),
+    Binding("d,delete", "delete", "Delete", id="edit.delete", tooltip="Delete the marked or current image"),
+    Binding("o", "download", "Download", show=False, id="edit.download", tooltip="Save originals to disk"),
+    Binding(
+        "Y",
+        "copy_signed_url",
+        "Sign URL",
+        show=False,
+        id="copy.signed",
+        tooltip="Copy a signed URL with an expiry",
+    ),
+]
+
+
+class EditingActions:
+    """Mixed into MainScreen (which provides `table`, `refresh_details`, `app`, `notify`)."""
+
+    if TYPE_CHECKING:
+        app: App
+        table: ImageTable
+
+        def refresh_details(self) -> None: ...
+        def _update_status(self) -> None: ...
+        def notify(self, message: str, **kwargs: object) -> None: ...
+
+    def _targets(self) -> list[ImageMetadata]:
+        """What a bulk action acts on: the marked images, else the highlighted one."""
+        current = self.table.current_image
+        return self.table.marked_images or ([current] if current else [])
+
+    def _nothing_selected(self) -> None:
+        self.notify("No image selected: the list is empty.", severity="warning", timeout=3)
+
+    # ----------------------------------------------------------------- results
+
+    def _replaced(self, updated: ImageMetadata | None) -> None:
+        if updated is not None:
+            self.table.replace_image(updated)
+            self.refresh_details()
+
+    def _uploaded(self, uploaded: list[ImageMetadata] | None) -> None:
+        if uploaded:
+            self.table.add_images(uploaded)
+            self.refresh_details()
+            self._update_status()
+
+    def _deleted(self, ids: list[str] | None) -> None:
+        if ids:
+            self.table.remove_images(ids)
+            self.table.clear_marks()
+            self.refresh_details()
+            self._update_status()
+            self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.", timeout=4)
+
+    # ----------------------------------------------------------------- actions
+
+    def action_edit_metadata(self) -> None:
+        if (image := self.table.current_image) is None:
+            return self._nothing_selected()
+        self.app.push_screen(EditMetadataModal(self.app.images, image), callback=self._replaced)
+
+    def action_signed_urls(self) -> None:
+        if (image := self.table.current_image) is None:
+            return self._nothing_selected()
+        self.app.push_screen(SignedUrlsModal(self.app.images, image), callback=self._replaced)
+
+    def action_copy_signed_url(self) -> None:
+        if (image := self.table.current_image) is None:
+            return self._nothing_selected()
+        self.app.push_screen(SignedUrlCopyModal(self.app.images, image))
+
+    def action_upload(self) -> None:
+        self.app.push_screen(UploadModal(self.app.images), callback=self._uploaded)
+
+    def action_delete(self) -> None:
+        if not (targets := self._targets()):
+            return self._nothing_selected()
+        self.app.push_screen(ConfirmDeleteModal(self.app.images, targets), callback=self._deleted)
+
+    def action_download(self) -> None:
+        if not (targets := self._targets()):
+            return self._nothing_selected()
+        self.app.push_screen(DownloadModal(self.app.images, targets))
+
+    async def on_paste(self, event: events.Paste) -> None:
+        """A drop on the terminal pastes paths: open the upload form with them, Upload focused."""
+        event.stop()
+        # parse_drop stats files: keep that off the event loop.
+        result = await asyncio.to_thread(parse_drop, event.text)
+        if result.files or result.urls:
+            form = UploadModal(self.app.images, result.files, urls=result.urls, problems=result.problems)
+            self.app.push_screen(form, callback=self._uploaded)
+        elif event.text.strip():
+            detail = "\n".join(result.problems[:5]) or "The pasted text names no image file."
+            self.notify(detail, title="Nothing to upload", severity="warning", timeout=6)
