@@ -38,12 +38,11 @@ class LocalBackend:
         # Read at every call: `imgtui serve` may set it to its own address before first use.
         self.delivery_base = delivery_base or DEFAULT_DELIVERY_BASE
         self._keys: schema.LibraryKeys | None = None
-        where = str(self.root)
         self._writer = ConnectionWorker(
-            "imgtui-lib-write", partial(schema.connect, self.root, writer=True), where
+            "imgtui-lib-write", partial(schema.connect, self.root, writer=True), self.root
         )
         self._reader = ConnectionWorker(
-            "imgtui-lib-read", partial(schema.connect, self.root, writer=False), where
+            "imgtui-lib-read", partial(schema.connect, self.root, writer=False), self.root
         )
 
     def __repr__(self) -> str:

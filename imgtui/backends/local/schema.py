@@ -25,6 +25,7 @@ from imgtui.service.errors import ErrorCode, ImagesError
 LIBRARY_FILE = "library.sqlite3"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's write to finish
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 # AUTOINCREMENT: a sequence is never reused, even after the newest image is deleted, so a
 # cursor that points at a deleted image can never skip an image uploaded later.
@@ -78,8 +79,10 @@ def _set_wal(conn: sqlite3.Connection) -> None:
     while True:
         try:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        except sqlite3.OperationalError:
-            if time.monotonic() > deadline:
+        except sqlite3.OperationalError as exc:
+            # Only a busy file is worth waiting for; read-only or damaged fails now, not in 10 s.
+            busy = (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (_SQLITE_BUSY, _SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
             continue
@@ -120,7 +123,8 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
         if version != 0:
             raise ImagesError(
                 ErrorCode.STORAGE,
-                f"The library has schema version {version}; this imgtui understands {SCHEMA_VERSION}",
+                f"The library was written by a newer imgtui (schema version {version}; this one reads"
+                f" version {SCHEMA_VERSION}): upgrade imgtui to open it",
             )
         if conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
             raise ImagesError(
