@@ -66,6 +66,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
         self.action_cancel()
 
     @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#creator")
     def action_save(self) -> None:
         if self.busy:
             return

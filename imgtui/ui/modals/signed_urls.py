@@ -123,7 +123,8 @@ class SignedUrlCopyModal(FormModal[str]):
         super().__init__()
         self.images = images
         self.image = image
-        self.url: str | None = None
+        self.url: str | None = None  # the URL shown for the current choices
+        self.copied: str | None = None  # the last URL put on the clipboard
 
     def compose(self) -> ComposeResult:
         variants = variant_names(self.image)
@@ -171,6 +172,16 @@ class SignedUrlCopyModal(FormModal[str]):
         if custom:
             field.focus()
 
+    @on(Select.Changed)
+    @on(Input.Changed, "#custom-seconds")
+    def _choice_changed(self) -> None:
+        """Another variant or expiry after a URL was made: offer to make (and copy) a new one."""
+        if self.url is None:
+            return
+        self.url = None
+        self.query_one("#signed-url").display = False
+        self.query_one("#copy", Button).label = "Copy URL"
+
     def _expires_in(self) -> int | None:
         """Seconds until expiry, None for never; ValueError with a message when invalid."""
         choice = self.query_one("#expiry", Select).value
@@ -189,8 +200,8 @@ class SignedUrlCopyModal(FormModal[str]):
 
     def action_cancel(self) -> None:
         # Once made, the URL is on the clipboard: closing hands it back rather than "nothing".
-        if self.url is not None and not self.busy:
-            self.dismiss(self.url)
+        if self.copied is not None and not self.busy:
+            self.dismiss(self.copied)
             return
         super().action_cancel()
 
@@ -220,7 +231,7 @@ class SignedUrlCopyModal(FormModal[str]):
             self.busy = False
             self.show_error(exc)
             return
-        self.url = url
+        self.url = self.copied = url
         self.app.copy_to_clipboard(url)
         self.busy = False
         shown = self.query_one("#signed-url", Static)
@@ -229,4 +240,5 @@ class SignedUrlCopyModal(FormModal[str]):
         copy = self.query_one("#copy", Button)
         copy.label = "Done"
         copy.focus()
+        self.query_one("#cancel", Button).label = "Close"  # the URL is copied: nothing to cancel
         self.notify("Signed URL copied to the clipboard", timeout=3)
