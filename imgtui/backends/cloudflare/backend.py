@@ -68,12 +68,19 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def _transport_failure(exc: httpx.TransportError, host: str) -> str:
+def _transport_failure(exc: httpx.HTTPError, host: str) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"{host} did not answer in time ({type(exc).__name__})"
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {host} ({exc or 'connection failed'})"
+    if not isinstance(exc, httpx.TransportError):  # e.g. a body that does not decompress
+        return f"the answer from {host} could not be read ({type(exc).__name__}: {exc or 'no detail'})"
     return f"the connection to {host} broke ({type(exc).__name__}: {exc or 'no answer'})"
+
+
+def _host_and_port(url: httpx.URL) -> str:
+    """`host` or `host:port` when the port is not the scheme's default (a local emulator)."""
+    return f"{url.host}:{url.port}" if url.port else url.host
 
 
 class CloudflareBackend:
@@ -196,6 +203,10 @@ class CloudflareBackend:
                 failure = exc
             except httpx.InvalidURL as exc:
                 raise ImagesError(ErrorCode.BAD_REQUEST, f"Invalid request URL: {exc}") from None
+            except httpx.HTTPError as exc:  # not a transport failure: repeating would not help
+                raise ImagesError(
+                    ErrorCode.NETWORK, _transport_failure(exc, _host_and_port(self._base_url))
+                ) from None
 
             if response is not None and response.status_code not in RETRY_STATUSES:
                 return _Outcome(response, maybe_processed)
@@ -224,12 +235,13 @@ class CloudflareBackend:
     def _network_error(
         self, failure: httpx.TransportError, maybe_processed: bool, repeat: _Repeat
     ) -> ImagesError:
-        host = self._base_url.host
-        reason = _transport_failure(failure, host)
+        reason = _transport_failure(failure, _host_and_port(self._base_url))
         if repeat is _Repeat.UNPROCESSED_ONLY and not isinstance(failure, _NOT_SENT):
             return ImagesError(ErrorCode.NETWORK, f"{reason}; {MAYBE_STORED_HINT}")
         tries = self._retry.max_retries + 1
-        return ImagesError(ErrorCode.NETWORK, f"{reason} (tried {tries} times)")
+        return ImagesError(
+            ErrorCode.NETWORK, f"{reason} (tried {'once' if tries == 1 else f'{tries} times'})"
+        )
 
     def _image_path(self, image_id: str, suffix: str = "") -> str:
         # Custom ids contain '/', so the id is one fully encoded path segment; "." and ".."
@@ -324,7 +336,7 @@ class CloudflareBackend:
                 return None
             result_of(response)  # raises the envelope's error
             raise unexpected(response, "an error status with a successful envelope")
-        return _stream_body(response, self._base_url.host)
+        return _stream_body(response, _host_and_port(self._base_url))
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
         body: dict[str, Any] = {}
@@ -399,8 +411,10 @@ async def _stream_body(response: httpx.Response, host: str) -> AsyncIterator[byt
     try:
         async for chunk in response.aiter_bytes():
             yield chunk
-    except httpx.TransportError as exc:
+    except httpx.HTTPError as exc:
         raise ImagesError(ErrorCode.NETWORK, _transport_failure(exc, host)) from None
+    except httpx.StreamError as exc:  # the stream was closed or read twice
+        raise ImagesError(ErrorCode.NETWORK, f"the image stream from {host} ended early ({exc})") from None
     finally:
         await response.aclose()
 

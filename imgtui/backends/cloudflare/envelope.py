@@ -17,7 +17,9 @@ _UNKNOWN_UPLOAD_TIME = datetime.fromtimestamp(0, UTC)
 
 
 def _where(response: httpx.Response) -> str:
-    return f"{response.request.method} {response.request.url.host} -> HTTP {response.status_code}"
+    url = response.request.url
+    host = f"{url.host}:{url.port}" if url.port else url.host
+    return f"{response.request.method} {host} -> HTTP {response.status_code}"
 
 
 def unexpected(response: httpx.Response, what: str) -> ImagesError:
@@ -26,12 +28,36 @@ def unexpected(response: httpx.Response, what: str) -> ImagesError:
     )
 
 
+# Cloudflare's "who are you?" codes: a bad, expired or under-privileged token.
+_AUTH_CODES = frozenset({ErrorCode.AUTHENTICATION, 9109})
+AUTH_HINT = (
+    "the API token was refused. Check CLOUDFLARE_API_TOKEN, and that the token is allowed"
+    " to use Cloudflare Images (Images Read/Write) on this account"
+)
+
+
+def auth_error(response: httpx.Response, said: str | None = None) -> ImagesError:
+    """10000 with a sentence saying what to check; never quotes the token (the server's
+    text is kept, but it is the server's, not ours)."""
+    prefix = f"{said}: " if said and said != "Authentication error" else ""
+    return ImagesError(
+        ErrorCode.AUTHENTICATION,
+        f"Authentication error (HTTP {response.status_code}): {prefix}{AUTH_HINT}",
+    )
+
+
 def read_envelope(response: httpx.Response) -> dict[str, Any]:
     """The parsed envelope of a JSON answer (success or not)."""
     try:
         body = response.json()
     except ValueError:
-        raise unexpected(response, "the body is not JSON") from None
+        if response.status_code == 401:  # a proxy or gateway asking for credentials
+            raise auth_error(response) from None
+        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        hint = (
+            "" if response.status_code >= 500 else "; is the endpoint the Images API, ending in /client/v4?"
+        )
+        raise unexpected(response, f"the body is not JSON ({kind}){hint}") from None
     if not isinstance(body, dict) or not isinstance(body.get("success"), bool):
         raise unexpected(response, "not a Cloudflare API envelope")
     return body
@@ -43,10 +69,14 @@ def envelope_error(response: httpx.Response, body: dict[str, Any]) -> ImagesErro
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         first = errors[0]
         code, message = first.get("code"), first.get("message")
+        if code in _AUTH_CODES or (response.status_code == 401 and not isinstance(code, bool)):
+            return auth_error(response, message if isinstance(message, str) else None)
         if isinstance(code, int) and not isinstance(code, bool):
             return ImagesError(
                 code, message if isinstance(message, str) and message else f"HTTP {response.status_code}"
             )
+    if response.status_code == 401:
+        return auth_error(response)
     return unexpected(response, "the request failed without an error code")
 
 
