@@ -8,6 +8,8 @@ and pastes the way a user does: e, p, Y, u, drops, d, o.
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -523,6 +525,9 @@ async def test_download_current_and_no_silent_overwrite(library_path, seeded, wa
         await pilot.press("enter")
         await back_on_main(pilot, wait_until)
         assert target.read_bytes() == seeded["pic-2"]
+        umask = os.umask(0o022)
+        os.umask(umask)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0o600
         # Again, onto the now existing file: refused until Overwrite is ticked.
         target.write_bytes(b"mine")
         await pilot.press("o")

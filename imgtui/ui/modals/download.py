@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -58,6 +59,32 @@ def batch_filenames(targets: list[ImageMetadata]) -> list[str]:
     return names
 
 
+@functools.cache
+def new_file_mode() -> int:
+    """The mode `open()` gives a new file (0o666 less the umask): mkstemp's 0o600 would leave
+    a downloaded image readable by its owner only."""
+    try:  # Linux shows the umask without changing it (os.umask would, for every thread)
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _create_temp(folder: Path) -> tuple[int, str]:
+    """A hidden temp file next to the target, with a new file's usual mode (blocking)."""
+    fd, name = tempfile.mkstemp(prefix=".imgtui-", suffix=".part", dir=folder)
+    # Not on Windows (no fchmod); FAT or SMB may refuse a mode: the bytes matter more.
+    if hasattr(os, "fchmod"):
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, new_file_mode())
+    return fd, name
+
+
 def default_directory() -> Path:
     downloads = Path.home() / "Downloads"
     return downloads if downloads.is_dir() else Path.cwd()
@@ -88,9 +115,7 @@ async def save_image(images: Images, image_id: str, target: Path, *, overwrite: 
     stream = await images.hosted.image(image_id).bytes()
     if stream is None:
         raise ImagesError(ErrorCode.NOT_FOUND, f"Image {image_id} not found")
-    fd, temp_name = await asyncio.to_thread(
-        tempfile.mkstemp, prefix=".imgtui-", suffix=".part", dir=target.parent
-    )
+    fd, temp_name = await asyncio.to_thread(_create_temp, target.parent)
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, "wb") as fileobj:
