@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import re
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,7 @@ from textual.worker import WorkerCancelled
 
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.ui.preview.loader import PreviewOutcome
-from imgtui.ui.widgets.preview import LOADING_DELAY, LOADING_TEXT, ImagePreview
+from imgtui.ui.widgets.preview import LOADING_DELAY, LOADING_TEXT, OFF_TEXT, ImagePreview
 
 pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")  # textual-image
 
@@ -349,7 +350,8 @@ async def test_mode_off_shows_a_hint_and_fetches_nothing(images, spy):
         preview.show(image_id)
         await settle(pilot)
         assert preview._image is None
-        assert message_of(preview) == "preview off"
+        assert message_of(preview) == OFF_TEXT
+        assert "--preview auto" in OFF_TEXT  # says how to get a preview
         assert spy.calls[image_id] == 0
 
 
@@ -362,3 +364,88 @@ async def test_unicode_mode_renders_too(images):
         await settle(pilot)
         assert image_shown(preview)
         assert preview._image.render_line(0).text.strip() != ""
+
+
+async def test_show_cached_never_leaves_another_images_picture_up(images, spy):
+    """Holding `j`: the panel names each row at once but show() waits for the cursor to rest.
+    show_cached() in between shows a cached picture at once, else nothing, and never fetches."""
+    a = await upload(images, PNG)
+    b = await upload(images, JPEG)
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(RecordingPreview)
+        preview.show(a)
+        await settle(pilot)
+        assert preview.shown_id == a and image_shown(preview)
+
+        preview.show_cached(b)  # not cached: a's picture must go, and nothing is fetched
+        assert not image_shown(preview) and preview.shown_id is None
+        await pilot.pause(LOADING_DELAY + 0.05)
+        assert message_of(preview) == "" and spy.calls[b] == 0
+
+        preview.show(b)  # the cursor rested: now it loads
+        await settle(pilot)
+        assert preview.shown_id == b and image_shown(preview)
+
+        preview.show_cached(a)  # cached: shown synchronously, without a fetch
+        assert preview.shown_id == a and image_shown(preview)
+        assert preview._image.image.getpixel((0, 0)) == RED
+        preview.show(a)  # the debounced show() that follows changes nothing
+        await settle(pilot)
+        assert spy.calls == Counter({a: 1, b: 1})
+        assert preview.presented == [a, b, a]
+
+
+async def test_show_cached_abandons_a_load_in_flight(images, spy):
+    a = await upload(images, PNG)
+    b = await upload(images, JPEG)
+    spy.delay[a] = 0.5
+    async with Host(images).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(RecordingPreview)
+        preview.show(a)
+        await pilot.pause(0.05)  # a's download is in flight
+        preview.show_cached(b)
+        await settle(pilot)
+        await pilot.pause(0.6)
+        assert spy.cancelled == {a} and spy.calls[b] == 0
+        assert preview.presented == [] and not image_shown(preview)
+        assert message_of(preview) == ""  # no "Loading" left behind for a
+
+
+async def test_show_cached_in_off_mode_keeps_the_hint(images, spy):
+    image_id = await upload(images, PNG)
+    async with Host(images, mode="off").run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show_cached(image_id)
+        preview.show(image_id)
+        await settle(pilot)
+        assert message_of(preview) == OFF_TEXT and spy.calls[image_id] == 0
+
+
+HALF_BLOCK_RUN = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)"[^>]*>(▀+)</text>'
+)
+
+
+async def test_halfcell_export_covers_exactly_the_image_cells(images):
+    """The column of light and dark bars right of the picture in rasterised SVG exports is the
+    rasteriser's: cairosvg ignores `textLength` and, without Fira Code, draws each `▀` in a
+    wider proportional fallback font, so every row's last run spills past the picture. The
+    export itself must give the picture exactly its cells, with the panel around it."""
+    image_id = await upload(images, JPEG)
+    async with Host(images).run_test(size=(60, 20)) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        region = preview._image.region
+        assert region.width < 60  # centred with panel on both sides
+        svg = pilot.app.export_screenshot()
+    runs = [(float(x), float(length), len(text)) for x, length, text in HALF_BLOCK_RUN.findall(svg)]
+    assert runs, "no half-block text in the export"
+    cell = runs[0][1] / runs[0][2]
+    assert all(abs(length - count * cell) < 0.01 for _, length, count in runs)  # one cell each
+    columns = Counter()
+    for x, _, count in runs:
+        first = round(x / cell)
+        columns.update(range(first, first + count))
+    assert set(columns) == set(range(region.x, region.right))  # nothing left or right of it
+    assert set(columns.values()) == {region.height}  # every row, each column once

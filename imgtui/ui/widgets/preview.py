@@ -6,6 +6,7 @@ INTERFACE (the main screen relies on it):
                                          # the mode actually usable ("halfcell", "off", ...)
     preview = ImagePreview(images, mode=resolved, id="preview")
     preview.show(image_id)   # fetch bytes(), decode off the UI thread, render; None clears
+    preview.show_cached(image_id)  # cursor moved, show() to follow: cached picture or nothing
     preview.forget(image_id) # drop cached data (after delete or re-upload)
 
 How a preview gets on screen: `show()` answers from the thumbnail cache synchronously when it
@@ -39,7 +40,9 @@ WORKER_GROUP = "preview"
 LOADING_TEXT = "Loading preview…"
 # Most previews arrive within this; showing "Loading" only after it avoids a flash of text.
 LOADING_DELAY = 0.15  # seconds
-OFF_TEXT = "preview off"
+# The renderer is chosen (and the terminal probed) before the app starts, so `v` alone cannot
+# turn an "off" session on: say how to.
+OFF_TEXT = "Preview off for this session: start imgtui with --preview auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,28 @@ class ImagePreview(Widget):
             return
         self.image_id = image_id
         self._start(quiet=False)
+
+    def show_cached(self, image_id: str | None) -> None:
+        """Show `image_id` only if that needs no I/O, else clear the panel until `show()`.
+
+        For a cursor that moves faster than `show()` is debounced: without it, holding `j`
+        leaves the last loaded picture under the title of every row passed over.
+        """
+        if image_id == self.image_id:
+            return
+        self.workers.cancel_group(self, WORKER_GROUP)
+        self._request = None
+        box = self._wanted_box() if self.mode != "off" else None
+        cached = self._loader.cached(image_id, box) if image_id is not None and box is not None else None
+        if cached is None:
+            self.image_id = None  # so that the show() to come loads it
+            if self.mode != "off" and self.is_mounted:
+                self._clear()
+            return
+        self.image_id = image_id
+        request = _Request(image_id, box)
+        self._request = request
+        self._present(request, cached)
 
     def forget(self, image_id: str) -> None:
         """Drop what is cached for `image_id`; if it is on screen, load it afresh."""
