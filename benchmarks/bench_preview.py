@@ -97,6 +97,8 @@ async def widget_latencies(images: Images, image_id: str, other_id: str, runs: i
         "cold_painted": [],
         "cached_set": [],
         "cached_painted": [],
+        "move_hit": [],
+        "move_miss": [],
     }
     async with Host().run_test(size=(100, 40)) as pilot:
         preview = pilot.app.query_one(TimedPreview)
@@ -123,6 +125,16 @@ async def widget_latencies(images: Images, image_id: str, other_id: str, runs: i
             results["cached_set"].append((preview.presented_at - start) * 1000)
             await pilot.pause()
             results["cached_painted"].append((time.perf_counter() - start) * 1000)
+
+            # What each key repeat of a held `j` costs the UI thread (DetailsPanel calls
+            # show_cached() on every cursor move, show() once the cursor rests).
+            start = time.perf_counter()
+            preview.show_cached(other_id)
+            results["move_hit"].append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            preview.show_cached("not-cached")
+            results["move_miss"].append((time.perf_counter() - start) * 1000)
+            await pilot.pause()
     return results
 
 
@@ -193,6 +205,8 @@ async def main(runs: int) -> None:
             lines.append(
                 row("widget cached (halfcell): show() -> next frame painted (ms)", widget["cached_painted"])
             )
+            lines.append(row("cursor move, show_cached() hit: call (ms)", widget["move_hit"]))
+            lines.append(row("cursor move, show_cached() miss: call (ms)", widget["move_miss"]))
     print("\n".join(lines))
 
 
