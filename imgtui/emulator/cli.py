@@ -64,10 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _banner(state: EmulatorState) -> str:
+def _banner(state: EmulatorState, token_from_env: bool) -> str:
     settings = state.settings
     auth = "required (Bearer token)" if settings.api_token else "none"
-    token = f"${TOKEN_ENV}" if settings.api_token else "any-token"
+    # Name where the token is, never the token itself (the banner ends up in terminals and logs).
+    if not settings.api_token:
+        token = "any-token"
+    elif token_from_env:
+        token = f"${TOKEN_ENV}"
+    else:
+        token = "<the --api-token value>"
     lines = [
         f"imgtui serve: library {settings.library}",
         f"  API            {state.api_url}",
@@ -78,13 +84,17 @@ def _banner(state: EmulatorState) -> str:
     ]
     if settings.faults is not None:
         lines.append(f"  faults         {settings.faults}")
+    if settings.access_log:
+        lines.append("  access log     on (request lines only, never headers)")
     lines += [
         "",
-        "Point a client at it (any account id works):",
-        f"  imgtui --endpoint {state.api_url}",
-        f"  CLOUDFLARE_BASE_URL={state.api_url} CLOUDFLARE_ACCOUNT_ID=local CLOUDFLARE_API_TOKEN={token}",
-        f'  Images.cloudflare("local", token, base_url="{state.api_url}")',
-        f'  cloudflare.Cloudflare(api_token=token, base_url="{state.api_url}")',
+        "Point a client at it (any account id works). In a shell:",
+        f"  export CLOUDFLARE_BASE_URL={state.api_url} CLOUDFLARE_ACCOUNT_ID=local CLOUDFLARE_API_TOKEN={token}",
+        "then any of these reads those variables:",
+        "  imgtui                              (the TUI)",
+        "  Images.cloudflare()                 (Python: from imgtui.service import Images)",
+        "  cloudflare.Cloudflare()             (the official Python SDK)",
+        f"or give the URL yourself: imgtui --endpoint {state.api_url}",
         "Press Ctrl+C to stop.",
     ]
     return "\n".join(lines)
@@ -92,6 +102,7 @@ def _banner(state: EmulatorState) -> str:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    token_from_env = not args.api_token and bool(os.environ.get(TOKEN_ENV))
     api_token = args.api_token or os.environ.get(TOKEN_ENV) or None
     # Without a token, anyone who can reach the port can read and delete the library: only
     # this machine may, unless the user says otherwise in so many words.
@@ -114,7 +125,7 @@ def main(argv: list[str]) -> int:
     )
 
     def on_ready(state: EmulatorState) -> None:
-        print(_banner(state), flush=True)
+        print(_banner(state, token_from_env), flush=True)
 
     try:
         asyncio.run(serve_forever(settings, on_ready))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -56,7 +57,7 @@ def base_url_for(settings: ServeSettings, sock: socket.socket) -> str:
 
 
 def _config(app: object, settings: ServeSettings) -> uvicorn.Config:
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         lifespan="on",
         access_log=settings.access_log,
@@ -64,6 +65,11 @@ def _config(app: object, settings: ServeSettings) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+    if settings.access_log:
+        # log_level="warning" keeps uvicorn's startup chatter out of the banner, but it also
+        # silences the access log (INFO): lift just that logger. It logs request lines only.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    return config
 
 
 async def serve_forever(

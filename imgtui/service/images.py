@@ -30,6 +30,7 @@ from .sources import load_image_bytes
 
 DEFAULT_LIST_LIMIT = 50  # the binding's default page size
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
+BASE_URL_ENV = "CLOUDFLARE_BASE_URL"  # the official SDK's name, so one set of variables serves both
 
 
 def _default_filename(source: Any, extension: str) -> str:
@@ -201,12 +202,14 @@ class Images:
         account_id: str | None = None,
         api_token: str | None = None,
         *,
-        base_url: str = CLOUDFLARE_API,
+        base_url: str | None = None,
         **options: Any,
     ) -> Images:
-        """Cloudflare's REST API; credentials default to CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN."""
+        """Cloudflare's REST API; credentials default to CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN,
+        and the base URL to CLOUDFLARE_BASE_URL (as in the official SDK), else Cloudflare's."""
         from imgtui.backends.cloudflare import CloudflareBackend
 
+        base_url = base_url or os.environ.get(BASE_URL_ENV) or CLOUDFLARE_API
         return cls(CloudflareBackend.from_credentials(account_id, api_token, base_url=base_url, **options))
 
     @property

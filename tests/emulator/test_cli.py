@@ -117,3 +117,49 @@ def test_fault_specs(text: str, expected: FaultSpec) -> None:
 def test_bad_fault_specs(text: str) -> None:
     with pytest.raises(ValueError, match="invalid --faults"):
         FaultSpec.parse(text)
+
+
+@pytest.fixture
+def serve_with_token_flag(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
+    args = ["--library", str(tmp_path / "lib"), "--port", "0", "--api-token", SECRET, "--access-log"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgtui", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={key: value for key, value in os.environ.items() if key != "IMGTUI_API_TOKEN"},
+    )
+    banner = ""
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            banner += line
+            if line.startswith("Press Ctrl+C"):
+                break
+        yield process, banner
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_the_banner_instructions_work_and_the_access_log_logs(
+    serve_with_token_flag, monkeypatch
+) -> None:
+    """Follow the banner to the letter (its `export` line), with the token given as a flag;
+    the access log shows the request line and never the token."""
+    process, banner = serve_with_token_flag
+    assert SECRET not in banner and "$IMGTUI_API_TOKEN" not in banner  # that variable is not set
+    export = re.search(r"^\s*export (.+)$", banner, re.MULTILINE).group(1)
+    assert "<the --api-token value>" in export
+    for assignment in export.split():
+        name, _, value = assignment.partition("=")
+        monkeypatch.setenv(name, SECRET if name == "CLOUDFLARE_API_TOKEN" else value)
+    async with Images.cloudflare() as images:  # everything from the variables
+        await images.hosted.upload(make_png(), id="by-the-banner")
+        assert [i.id for i in (await images.hosted.list()).images] == ["by-the-banner"]
+    logged = ""
+    for line in process.stdout:
+        logged += line
+        if "/images/v2" in line:
+            break
+    assert "POST /client/v4/accounts/local/images/v1" in logged and SECRET not in logged
