@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--api-token",
         default=None,
-        help=f"require 'Authorization: Bearer <token>' on API requests (or set {TOKEN_ENV})",
+        help=f"require 'Authorization: Bearer <token>' on API requests (prefer {TOKEN_ENV}:"
+        " a command line is visible to other users)",
     )
     parser.add_argument(
         "--signing-key", default=None, help="key for signed URLs (default: the library's own key)"
