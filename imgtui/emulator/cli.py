@@ -8,6 +8,8 @@ import os
 import pathlib
 import sys
 
+from imgtui.service import ImagesError
+
 from .faults import FaultSpec
 from .server import is_loopback, serve_forever
 from .state import EmulatorState, ServeSettings, default_library_path
@@ -134,6 +136,9 @@ def main(argv: list[str]) -> int:
         print(
             f"imgtui serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr
         )
+        return 1
+    except ImagesError as error:  # the library cannot be served (read-only, damaged, ...)
+        print(f"imgtui serve: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

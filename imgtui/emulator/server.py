@@ -75,11 +75,21 @@ def _config(app: object, settings: ServeSettings) -> uvicorn.Config:
 async def serve_forever(
     settings: ServeSettings, on_ready: Callable[[EmulatorState], None] | None = None
 ) -> None:
-    """`imgtui serve`: until Ctrl+C (uvicorn handles the signals)."""
+    """`imgtui serve`: until Ctrl+C (uvicorn handles the signals).
+
+    Raises ImagesError when the library cannot be opened (read-only, damaged, newer schema):
+    checked before uvicorn starts, where a failure would only be a traceback in its log.
+    """
+    await _check_library(settings)
     sock = bind_socket(settings.host, settings.port)
     app = create_app(settings, base_url_for(settings, sock), on_ready)
     server = uvicorn.Server(_config(app, settings))
     await server.serve(sockets=[sock])
+
+
+async def _check_library(settings: ServeSettings) -> None:
+    probe = await EmulatorState.open(settings, "http://127.0.0.1")
+    await probe.aclose()
 
 
 class BackgroundEmulator:

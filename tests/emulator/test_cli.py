@@ -163,3 +163,16 @@ async def test_the_banner_instructions_work_and_the_access_log_logs(
         if "/images/v2" in line:
             break
     assert "POST /client/v4/accounts/local/images/v1" in logged and SECRET not in logged
+
+
+def test_a_library_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path, capsys) -> None:
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "library.sqlite3").write_bytes(b"not sqlite" * 500)
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("x")
+    for library, says in ((damaged, "damaged"), (in_the_way, "a file is in the way")):
+        assert main(["--library", str(library), "--port", "0", "--api-token", "t"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("imgtui serve: ERROR 9001: ") and says in err
+        assert "Traceback" not in err and err.count("\n") == 1
