@@ -411,6 +411,31 @@ async def test_browse_picks_a_file(library, pictures):
         assert [row.item.name for row in rows(app)] == ["b.png"]
 
 
+async def test_browse_opens_in_the_typed_folder_and_backspace_goes_up(library, pictures, tmp_path):
+    (pictures / "inner").mkdir()
+    (pictures / "inner" / "deep.png").write_bytes(png_bytes())
+    app = ModalHost(lambda: UploadModal(library, cwd=tmp_path))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#path", PathInput).value = str(pictures / "inner")
+        await pilot.press("ctrl+o")
+        for _ in range(50):  # the tree's loader worker never completes: poll
+            await pilot.pause(0.02)
+            if app.screen.query("#tree"):
+                break
+        tree = app.screen.query_one("#tree")
+        assert Path(tree.path) == pictures / "inner"
+        assert app.focused is tree
+        assert "backspace" in hint(app)
+        await pilot.press("backspace")
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if Path(tree.path) == pictures and tree.root.children:
+                break
+        assert Path(tree.path) == pictures
+        assert "inner" in [str(node.label) for node in tree.root.children]
+
+
 # -- URLs -----------------------------------------------------------------------------------
 
 
@@ -420,6 +445,8 @@ async def test_url_is_fetched_and_uploaded(library, web):
     app = ModalHost(lambda: UploadModal(library, urls=[f"{base}/remote%20cat.png"]))
     async with app.run_test(size=(110, 45)) as pilot:
         await pilot.pause()
+        assert hint(app) == "Added 1 URL"  # not "1 file", and no size before it is fetched
+        assert str(app.screen.query_one("#queue-title", Static).render()) == "Queue: 1 URL"
         await pilot.press("enter")
         await settle(pilot, app)
     [meta] = app.result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -40,6 +41,23 @@ _STATUS_TEXT = {
     "failed": "✗ failed",
     "skipped": "not sent",
 }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def describe_items(items: list[UploadItem], *, sizes: bool = False) -> str:
+    """`3 files`, `1 URL`, `2 files (1.2 MB) and 1 URL`: a URL's size is unknown until fetched."""
+    files = [item for item in items if item.url is None]
+    urls = len(items) - len(files)
+    parts = []
+    if files:
+        size = f" ({human_size(sum(item.size or 0 for item in files))})" if sizes else ""
+        parts.append(_plural(len(files), "file") + size)
+    if urls:
+        parts.append(_plural(urls, "URL"))
+    return " and ".join(parts)
 
 
 class QueueRow(Vertical):
@@ -191,7 +209,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self.items.extend(fresh)
         if fresh:
             await self.query_one("#queue", VerticalScroll).mount_all(QueueRow(item) for item in fresh)
-        added = f"Added {len(fresh)} file{'s' if len(fresh) != 1 else ''}" if fresh else ""
+        added = f"Added {describe_items(fresh)}" if fresh else ""
         if problems:
             skipped = "; ".join(problems)
             self._hint(f"{added}; skipped: {skipped}" if added else skipped, error=True)
@@ -266,16 +284,32 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     @on(Button.Pressed, "#browse")
     async def action_browse(self) -> None:
+        """Show (or hide) the file picker, in the folder typed in the path field if any."""
         box = self.query_one("#tree-box", Vertical)
+        text = self.query_one("#path", PathInput).value.strip()
+        typed = await asyncio.to_thread(self._existing_folder, text)
         if not box.children:
-            root = self.cwd or Path.cwd()
-            await box.mount(ImageFileTree(root, id="tree"))
+            await box.mount(ImageFileTree(typed or self.cwd or Path.cwd(), id="tree"))
             box.display = True
-            self.query_one("#tree").focus()
+        elif typed is not None:
+            box.display = True
         else:
             box.display = not box.display
-            if box.display:
-                self.query_one("#tree").focus()
+        if box.display:
+            tree = self.query_one("#tree", ImageFileTree)
+            if typed is not None and Path(tree.path) != typed:
+                tree.path = typed
+            tree.focus()
+            self._hint("enter adds a file or opens a folder · backspace: up a folder")
+
+    def _existing_folder(self, text: str) -> Path | None:
+        """The existing folder `text` names, if it names one (blocking: stats)."""
+        if not text or "://" in text:
+            return None
+        folder = Path(os.path.expanduser(text))
+        if not folder.is_absolute():
+            folder = (self.cwd or Path.cwd()) / folder
+        return folder if folder.is_dir() else None
 
     @on(ImageFileTree.FileSelected)
     async def _picked(self, event: ImageFileTree.FileSelected) -> None:
@@ -297,12 +331,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         filename = self.query_one("#filename", Input)
         custom_id.disabled = filename.disabled = self.busy or not single
         filename.placeholder = self.items[0].default_filename if single else "(one file only)"
-        count = len(self.items)
-        size = sum(item.size or 0 for item in self.items)
         self.query_one("#queue-title", Label).update(
-            f"Queue: {count} item{'s' if count != 1 else ''}, {human_size(size)}"
-            if count
-            else "Queue is empty"
+            f"Queue: {describe_items(self.items, sizes=True)}" if self.items else "Queue is empty"
         )
         metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
         meta_status = self.query_one("#metadata-status", Label)

@@ -147,10 +147,20 @@ class PathInput(Input):
 
 
 class ImageFileTree(DirectoryTree):
-    """A file picker: folders and uploadable images only, hidden entries skipped.
+    """A file picker: folders and uploadable images only, hidden entries skipped; backspace
+    goes up a folder (the tree starts in the working folder, the picture may be elsewhere).
 
     filter_paths runs in DirectoryTree's loader thread, so checking names here is free for the UI.
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("backspace", "parent", "Up a folder", id="tree.parent", tooltip="Show the parent folder"),
+    ]
+
+    def action_parent(self) -> None:
+        current = Path(self.path)
+        if current.parent != current:
+            self.path = current.parent
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         for path in paths:
