@@ -390,3 +390,26 @@ async def test_unexpected_worker_error_keeps_the_app_alive(library_path, filled,
         await pilot.press("j", "r")
         await pilot.pause()
         assert app.is_running
+
+
+async def test_failed_refresh_keeps_the_rows_on_screen(library_path, filled, wait_until):
+    backend = FailingList(library_path)
+    backend.fail = False
+    app = ImgTuiApp(Images(backend))
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await loaded(pilot, wait_until, 40)
+        before = [image.id for image in table.loaded_images]
+        backend.fail = True
+        await pilot.press("r")
+        await wait_until(pilot, lambda: any("Still showing" in n.message for n in app._notifications))
+        assert [image.id for image in table.loaded_images] == before
+        assert table.current_image is not None and app.is_running
+        # A sort toggle that fails keeps the old order and says so in the status line.
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.sort_order == "desc" and [i.id for i in table.loaded_images] == before
+        backend.fail = False
+        await pilot.press("s")
+        await wait_until(pilot, lambda: table.loaded_images and table.loaded_images[0].id != before[0])
+        assert app.screen.sort_order == "asc"

@@ -72,6 +72,10 @@ class MainScreen(EditingActions, Screen[None]):
         self.sort_order: SortOrder = "desc"
         self.creator: str | None = None
         self._pager: ImagePager | None = None
+        # While a new query's first page is on its way, the rows on screen (and the pager they
+        # came from) stay, so a failed refresh can keep showing them.
+        self._reset_due = False
+        self._previous_pager: ImagePager | None = None
         self._pager_worker: Worker | None = None
 
     # ----------------------------------------------------------------- layout
@@ -111,11 +115,16 @@ class MainScreen(EditingActions, Screen[None]):
     # ----------------------------------------------------------------- paging
 
     def reload(self) -> None:
-        """Start the list again from the top with the current sort order and creator."""
+        """Start the list again from the top with the current sort order and creator.
+
+        The rows on screen stay until the new first page arrives: a refresh that fails (server
+        gone, network down) keeps what the user was looking at instead of an empty list.
+        """
         if self._pager_worker is not None:
             self._pager_worker.cancel()
             self._pager_worker = None
-        gc.unfreeze()  # the old rows become garbage: let the collector see them again
+        if not self._reset_due:
+            self._reset_due, self._previous_pager = True, self._pager
         self._pager = ImagePager(
             self.app.images,
             sort_order=self.sort_order,
@@ -123,9 +132,30 @@ class MainScreen(EditingActions, Screen[None]):
             first_page=self.FIRST_PAGE_SIZE,
             page_size=self.PAGE_SIZE,
         )
-        self.table.reset(sort_order=self.sort_order, creator=self.creator)
         self._update_status()
         self.load_more()
+
+    def _apply_pending_reset(self) -> None:
+        """The new query's first page is here: now forget the old rows."""
+        self._reset_due, self._previous_pager = False, None
+        gc.unfreeze()  # the old rows become garbage: let the collector see them again
+        self.table.reset(sort_order=self.sort_order, creator=self.creator)
+
+    def _restore_previous_query(self, error: ImagesError) -> None:
+        """The first page of a new query failed: keep showing the old rows, as they were."""
+        previous = self._previous_pager
+        self._reset_due, self._previous_pager = False, None
+        self.notify(
+            f"{error}\nStill showing the previous list.", title="Listing failed", severity="error", timeout=8
+        )
+        if previous is None or self.table.loaded_count == 0:
+            self._pager = None
+            self.table.set_error(str(error))
+            return
+        self._pager = previous
+        self.sort_order, self.creator = self.table.sort_order, self.table.creator
+        self.table.append_page([], complete=previous.complete)  # back to idle/complete
+        self._update_status()
 
     def load_more(self) -> None:
         """Fetch the next page unless one is in flight or the list is complete."""
@@ -142,12 +172,18 @@ class MainScreen(EditingActions, Screen[None]):
         try:
             page = await pager.next_page()
         except ImagesError as error:
-            if pager is self._pager:
+            if pager is not self._pager:
+                return
+            if self._reset_due:
+                self._restore_previous_query(error)
+            else:
                 self.table.set_error(str(error))
                 self.notify(str(error), title="Listing failed", severity="error", timeout=8)
             return
         if pager is not self._pager:
             return  # the query changed while this page was on its way
+        if self._reset_due:
+            self._apply_pending_reset()
         self.table.append_page(page.images, complete=pager.complete)
         # Loaded rows live as long as the list: move them out of the cyclic GC's sight, or
         # its full collections walk every row (measured: 240 ms stalls at 50k rows).
@@ -274,7 +310,10 @@ class MainScreen(EditingActions, Screen[None]):
 
     def action_toggle_preview(self) -> None:
         shown = self.details.toggle_preview()
-        self.notify("Preview on" if shown else "Preview off", timeout=2)
+        if shown and self.details.preview.mode == "off":
+            self.notify("Previews are off for this session: start imgtui with --preview auto.", timeout=4)
+        else:
+            self.notify("Preview on" if shown else "Preview off", timeout=2)
 
     def action_copy(self) -> None:
         self._offer_copies()

@@ -125,6 +125,10 @@ class DetailsPanel(Vertical):
         self.image_id = image_id
         self.border_title = image_id or "Details"
         self.set_class(self.shown is None or self.shown.id != image_id, "-stale")
+        if self._preview_on:
+            # Never leave another image's picture under this title while keys repeat:
+            # show it at once if cached, else clear; the debounced load fetches it.
+            self.preview.show_cached(image_id)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE_SECONDS, self._load_now)
