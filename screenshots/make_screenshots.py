@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from textual import events
+
 from imgtui.demo import fill_demo_library
 from imgtui.service import Images
 from imgtui.ui.app import ImgTuiApp
@@ -58,7 +60,6 @@ async def shoot(library: Path) -> list[Path]:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.screen.sub_title = LABEL
-        table = app.screen.query_one(ImageTable)
         # Two rows marked, the cursor a few rows down.
         await pilot.press("j", "j", "space", "j", "space", "j", "j")
         await settle(pilot)
@@ -69,7 +70,34 @@ async def shoot(library: Path) -> list[Path]:
         await pilot.press("slash", "escape", "question_mark")
         await pilot.pause(0.3)
         saved.append(Path(app.save_screenshot("help.svg", path=str(OUT))))
+        await pilot.press("escape", "e")
+        await pilot.pause(0.5)
+        saved.append(Path(app.save_screenshot("edit-metadata.svg", path=str(OUT))))
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        # A drop as GNOME Terminal sends it: single-quoted paths, one with a space.
+        drop = " ".join(f"'{path}'" for path in write_drop_files(library.parent / "My Pictures"))
+        app.post_message(events.Paste(drop))
+        await pilot.pause(0.8)
+        saved.append(Path(app.save_screenshot("upload-drop.svg", path=str(OUT))))
     return saved
+
+
+def write_drop_files(folder: Path) -> list[Path]:
+    """Three small images to 'drop' on the terminal."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, size, colour in (
+        ("beach day.jpg", (640, 427), (230, 160, 90)),
+        ("team-photo.png", (800, 600), (90, 140, 210)),
+        ("logo final (2).webp", (256, 256), (120, 200, 120)),
+    ):
+        path = folder / name
+        Image.new("RGB", size, colour).save(path)
+        paths.append(path)
+    return paths
 
 
 def main() -> int:
