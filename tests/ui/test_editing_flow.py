@@ -196,6 +196,7 @@ async def test_edit_metadata_shows_in_row_and_details_without_reload(library_pat
         row = table_of(app).render_line(1 + table_of(app).cursor - int(table_of(app).scroll_offset.y))
         assert "zed" in row.text
         await details_show(pilot, wait_until, "pic-3", "zed", '"alt": "a red square"')
+        assert any(n.message == "Metadata saved for pic-3" for n in app._notifications)
 
 
 async def test_edit_metadata_enter_in_creator_saves(library_path, seeded, wait_until):
@@ -268,6 +269,7 @@ async def test_make_private_and_public_again(library_path, seeded, wait_until):
         assert table.current_image.require_signed_urls
         assert "🔒" in table.render_line(1 + table.cursor).text
         await details_show(pilot, wait_until, target, "signed URLs required")
+        assert any(n.message.startswith(f"{target} is now private") for n in app._notifications)
         await pilot.press("p")
         form = await opened(pilot, wait_until, SignedUrlsModal)
         assert str(form.query_one("#confirm", Button).label) == "Make public"
@@ -505,6 +507,16 @@ async def test_delete_several_with_one_failure(library_path, seeded, wait_until)
         await pilot.press("escape")
         await back_on_main(pilot, wait_until)
         assert "pic-3" in ids(app) and not {"pic-4", "pic-2"} & set(ids(app))
+        # The one that failed stays marked: d again retries just that one.
+        assert [image.id for image in table_of(app).marked_images] == ["pic-3"]
+        assert "1 marked" in status(app)
+        del backend.fail["delete"]
+        await pilot.press("d")
+        form = await opened(pilot, wait_until, ConfirmDeleteModal)
+        assert "pic-3" in plain(form.query_one("#delete-targets", Static))
+        await pilot.press("y")
+        await back_on_main(pilot, wait_until)
+        assert "pic-3" not in ids(app) and table_of(app).marked_images == []
 
 
 # ----------------------------------------------------------------------------- o: download
@@ -574,3 +586,19 @@ async def test_editing_keys_on_an_empty_library_warn(library_path, wait_until):
         assert sum("No image selected" in n.message for n in app._notifications) >= 1
         await pilot.press("u")
         await opened(pilot, wait_until, UploadModal)
+
+
+@pytest.mark.parametrize("key", ["e", "p", "Y", "d", "o", "u"])
+async def test_every_form_fits_an_80x24_terminal(library_path, seeded, wait_until, key):
+    app, _ = start(library_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, wait_until)
+        await pilot.press(key)
+        await wait_until(pilot, lambda: not isinstance(app.screen, MainScreen))
+        await pilot.pause()
+        screen = app.screen
+        for button in screen.query(Button).filter(".modal-buttons Button"):
+            if button.display:
+                x, y = button.region.center
+                seen = screen.get_widget_at(x, y)[0] if 0 <= y < 24 else None
+                assert seen is button, f"{button.id} is not visible"

@@ -434,6 +434,7 @@ async def test_browse_opens_in_the_typed_folder_and_backspace_goes_up(library, p
                 break
         assert Path(tree.path) == pictures
         assert "inner" in [str(node.label) for node in tree.root.children]
+        assert tree.border_title == str(pictures)  # the root node alone names no parent
 
 
 # -- URLs -----------------------------------------------------------------------------------

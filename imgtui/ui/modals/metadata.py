@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -15,6 +15,11 @@ from imgtui.service import ImageMetadata, Images
 
 from .common import ErrorLine, FormModal, check_metadata_text, image_caption, pretty_metadata
 from .widgets import json_editor
+
+EDITOR_LINES = 12
+MIN_EDITOR_LINES = 4
+# Border 2, caption 2, label 2, size line 1, creator label 2 and field 3, buttons 4.
+FORM_LINES_BESIDES_EDITOR = 16
 
 
 class EditMetadataModal(FormModal[ImageMetadata]):
@@ -48,8 +53,18 @@ class EditMetadataModal(FormModal[ImageMetadata]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self._fit_editor(self.size.height)
         self._validate()
         self.query_one("#metadata", TextArea).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_editor(event.size.height)
+
+    def _fit_editor(self, screen_height: int) -> None:
+        """The editor gets what the rest of the form leaves (at most 12 lines, at least 4),
+        so the creator and Save stay on screen on a 24-line terminal."""
+        room = int(screen_height * 0.95) - FORM_LINES_BESIDES_EDITOR
+        self.query_one("#metadata", TextArea).styles.height = max(MIN_EDITOR_LINES, min(EDITOR_LINES, room))
 
     @on(TextArea.Changed, "#metadata")
     def _validate(self) -> bool:

@@ -157,6 +157,13 @@ class ImageFileTree(DirectoryTree):
         Binding("backspace", "parent", "Up a folder", id="tree.parent", tooltip="Show the parent folder"),
     ]
 
+    def on_mount(self) -> None:
+        self.border_title = str(self.path)
+
+    async def watch_path(self) -> None:
+        await super().watch_path()
+        self.border_title = str(self.path)  # the root node shows only the last part
+
     def action_parent(self) -> None:
         current = Path(self.path)
         if current.parent != current:

@@ -74,10 +74,20 @@ class EditingActions:
 
     # ----------------------------------------------------------------- results
 
-    def _replaced(self, updated: ImageMetadata | None) -> None:
+    def _replaced(self, updated: ImageMetadata) -> None:
+        self.table.replace_image(updated)
+        self.refresh_details()
+
+    def _metadata_saved(self, updated: ImageMetadata | None) -> None:
         if updated is not None:
-            self.table.replace_image(updated)
-            self.refresh_details()
+            self._replaced(updated)
+            self.notify(f"Metadata saved for {updated.id}", timeout=3)
+
+    def _access_changed(self, updated: ImageMetadata | None) -> None:
+        if updated is not None:
+            self._replaced(updated)
+            access = "private: only signed URLs deliver it" if updated.require_signed_urls else "public"
+            self.notify(f"{updated.id} is now {access}", timeout=4)
 
     def _uploaded(self, uploaded: list[ImageMetadata] | None) -> None:
         if uploaded:
@@ -87,8 +97,8 @@ class EditingActions:
 
     def _deleted(self, ids: list[str] | None) -> None:
         if ids:
+            # remove_images unmarks what is gone; images that failed stay marked for a retry.
             self.table.remove_images(ids)
-            self.table.clear_marks()
             self.refresh_details()
             self._update_status()
             self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.", timeout=4)
@@ -98,12 +108,12 @@ class EditingActions:
     def action_edit_metadata(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(EditMetadataModal(self.app.images, image), callback=self._replaced)
+        self.app.push_screen(EditMetadataModal(self.app.images, image), callback=self._metadata_saved)
 
     def action_signed_urls(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(SignedUrlsModal(self.app.images, image), callback=self._replaced)
+        self.app.push_screen(SignedUrlsModal(self.app.images, image), callback=self._access_changed)
 
     def action_copy_signed_url(self) -> None:
         if (image := self.table.current_image) is None:
