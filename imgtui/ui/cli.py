@@ -98,6 +98,15 @@ def main(argv: list[str]) -> int:
 
     from imgtui.ui.app import ImgTuiApp
 
+    if not args.demo and not wants_cloudflare(args):
+        # A local library answers in a few ms when nothing else runs; inside the starting
+        # app the same read waits ~50 ms behind mounting. Read it now, and the first frame
+        # shows the rows. (The demo fills the library first; an httpx client is bound to
+        # the app's event loop: both let the screen load as usual.)
+        from imgtui.ui.pager import prefetch_first_page
+
+        prefetch_first_page(images)
+
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, config=config)
     app.run()
     return app.return_code or 0
