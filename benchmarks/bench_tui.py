@@ -73,35 +73,63 @@ def peak_rss_mb() -> float:
 # moment before the parent spawned the process.
 LAUNCH_PROBE = """
 import json, sys, time
-from textual.app import App
-from textual.screen import Screen
-from textual._wait import wait_for_idle
 
 marks = {}
 ready = READY
-original_refresh = Screen._compositor_refresh
 
-def refresh(screen):
-    original_refresh(screen)
-    if "frame" not in marks and ready(screen.app):
-        marks["frame"] = time.monotonic()
-        async def settle():
-            await wait_for_idle(0)  # the rest of start-up (details, preview, timers)
-            marks["idle"] = time.monotonic()
-            screen.app.exit()
-        screen.app.run_worker(settle())
 
-Screen._compositor_refresh = refresh
-original_run = App.run
+def install(App):
+    from textual._wait import wait_for_idle
+    from textual.screen import Screen
 
-def run(self, **options):
-    marks["run"] = time.monotonic()  # imports and set-up are done
-    return original_run(self, headless=True, size=(150, 42))
+    original_refresh = Screen._compositor_refresh
+    original_run = App.run
 
-App.run = run
+    def refresh(screen):
+        original_refresh(screen)
+        if "frame" not in marks and ready(screen.app):
+            marks["frame"] = time.monotonic()
+
+            async def settle():
+                await wait_for_idle(0)  # the rest of start-up (details, preview, timers)
+                marks["idle"] = time.monotonic()
+                screen.app.exit()
+
+            screen.app.run_worker(settle())
+
+    def run(self, **options):
+        marks["run"] = time.monotonic()  # imports and set-up are done
+        return original_run(self, headless=True, size=(150, 42))
+
+    Screen._compositor_refresh = refresh
+    App.run = run
+
+
+class PatchTextualApp:
+    # Patches textual.app as it is first imported, so the probe imports nothing before the
+    # app's own code does (which, for imgtui, runs with the cyclic GC off).
+    def find_spec(self, name, path=None, target=None):
+        if name != "textual.app":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            install(module.App)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, PatchTextualApp())
 """
 
 EMPTY_APP = """
+from textual.app import App
 from textual.widgets import Footer, Header
 
 class Empty(App):
@@ -113,6 +141,7 @@ Empty().run()
 """
 
 BARE_APP = """
+from textual.app import App
 App().run()
 """
 

@@ -25,8 +25,6 @@ from .rules import (
     check_require_signed_urls,
     check_sort_order,
 )
-from .sniff import sniff_image
-from .sources import load_image_bytes
 
 DEFAULT_LIST_LIMIT = 50  # the binding's default page size
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
@@ -147,6 +145,10 @@ class HostedImages:
         clean_creator = None if creator is None else check_creator(creator)
         if filename is not None:
             check_filename(filename)
+        # Imported on first upload: browsing never needs them, and the app starts sooner.
+        from .sniff import sniff_image
+        from .sources import load_image_bytes
+
         data = await load_image_bytes(image, encoding)
         info = sniff_image(data)
         request = UploadRequest(

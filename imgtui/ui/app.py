@@ -16,7 +16,6 @@ from textual.theme import Theme
 
 from imgtui.service import Images
 from imgtui.ui.config import UiConfig, load_config, save_config
-from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets.preview import PreviewMode
 
@@ -72,6 +71,8 @@ class ImgTuiApp(App[None]):
     # ----------------------------------------------------------------- actions
 
     def action_help(self) -> None:
+        from imgtui.ui.screens.help import HelpScreen  # on first use: not needed to start
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.screen))

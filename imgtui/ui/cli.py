@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -108,5 +109,8 @@ def main(argv: list[str]) -> int:
         prefetch_first_page(images)
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, config=config)
+    # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).
+    gc.freeze()
+    gc.enable()
     app.run()
     return app.return_code or 0
