@@ -198,8 +198,8 @@ def run_launch(kind: str, *args: str, config_dir: str, importtime: bool = False)
     return result
 
 
-def import_breakdown(report: str, top: int = 14) -> list[tuple[str, float]]:
-    """Self import time (ms) summed per top-level package, biggest first."""
+def import_breakdown(report: str) -> dict[str, float]:
+    """Self import time (ms) summed per top-level package (our own modules one level finer)."""
     totals: dict[str, float] = {}
     for line in report.splitlines():
         parts = line.removeprefix("import time:").split("|")
@@ -210,7 +210,13 @@ def import_breakdown(report: str, top: int = 14) -> list[tuple[str, float]]:
         if root == "imgtui":
             root = ".".join(name.split(".")[:3])  # our own modules, one level finer
         totals[root] = totals.get(root, 0.0) + int(parts[0]) / 1000
-    return sorted(totals.items(), key=lambda item: -item[1])[:top]
+    return totals
+
+
+def import_medians(reports: list[str]) -> dict[str, float]:
+    runs = [import_breakdown(report) for report in reports]
+    names = set().union(*runs)
+    return {name: statistics.median(run.get(name, 0.0) for run in runs) for name in names}
 
 
 # ----------------------------------------------------------------------------- children
@@ -321,8 +327,11 @@ def main() -> int:
                 result = run_launch(kind, *options[kind], config_dir=tmp)
                 if round_:
                     runs.append(result)
-        imports = {
-            kind: run_launch(kind, *options[kind], config_dir=tmp, importtime=True)["importtime"]
+        imports = {  # three traced launches each; per package, the median
+            kind: [
+                run_launch(kind, *options[kind], config_dir=tmp, importtime=True)["importtime"]
+                for _ in range(3)
+            ]
             for kind in ("empty", "imgtui")
         }
         paging = run_child("all", str(large))
@@ -383,13 +392,13 @@ def main() -> int:
     width = max(len(row[0]) for row in rows)
     for name, value, note, verdict in rows:
         print(f"{name:<{width}}  {value:>10}  {note:<16} {verdict}")
-    print("\nSelf import time by package (-X importtime, one launch; ms, inflated by the tracing):")
-    empty_imports = dict(import_breakdown(imports["empty"], top=1000))
+    print("\nSelf import time by package (-X importtime, median of 3 launches; ms, inflated by tracing):")
+    imgtui_imports = import_medians(imports["imgtui"])
+    empty_imports = import_medians(imports["empty"])
     print(f"  {'package':<36} {'imgtui':>7} {'empty':>7}")
-    for name, ms in import_breakdown(imports["imgtui"], top=args.top_imports):
+    for name, ms in sorted(imgtui_imports.items(), key=lambda item: -item[1])[: args.top_imports]:
         print(f"  {name:<36} {ms:7.1f} {empty_imports.get(name, 0.0):7.1f}")
-    total = sum(ms for _, ms in import_breakdown(imports["imgtui"], top=1000))
-    print(f"  {'(all imports)':<36} {total:7.1f} {sum(empty_imports.values()):7.1f}")
+    print(f"  {'(all imports)':<36} {sum(imgtui_imports.values()):7.1f} {sum(empty_imports.values()):7.1f}")
     return 0
 
 
