@@ -27,7 +27,6 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp", ".svg", ".heic", ".heif", ".avif"}
@@ -112,6 +111,8 @@ def _file_uri_path(uri: str) -> Path | None:
     if parts.netloc not in ("", "localhost"):
         return None
     if os.name == "nt":
+        from urllib.request import url2pathname  # heavy (http.client, email): only here
+
         return Path(url2pathname(parts.path))
     return Path(unquote(parts.path))
 

@@ -14,20 +14,22 @@ from textual import events
 from textual.binding import Binding
 
 from imgtui.service import ImageMetadata
-from imgtui.ui.dropparse import parse_drop
-from imgtui.ui.modals import (
-    ConfirmDeleteModal,
-    DownloadModal,
-    EditMetadataModal,
-    SignedUrlCopyModal,
-    SignedUrlsModal,
-    UploadModal,
-)
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from textual.app import App
 
     from imgtui.ui.widgets.image_table import ImageTable
+
+
+def _forms() -> ModuleType:
+    """The modal forms, imported on first use: they pull in httpx (URL uploads) and friends,
+    which cost ~40 ms of launch time that the first page should not wait for."""
+    from imgtui.ui import modals
+
+    return modals
+
 
 EDIT_BINDINGS = [
     Binding("e", "edit_metadata", "Metadata", id="edit.metadata", tooltip="Edit metadata JSON and creator"),
@@ -108,38 +110,44 @@ class EditingActions:
     def action_edit_metadata(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(EditMetadataModal(self.app.images, image), callback=self._metadata_saved)
+        self.app.push_screen(
+            _forms().EditMetadataModal(self.app.images, image), callback=self._metadata_saved
+        )
 
     def action_signed_urls(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(SignedUrlsModal(self.app.images, image), callback=self._access_changed)
+        self.app.push_screen(_forms().SignedUrlsModal(self.app.images, image), callback=self._access_changed)
 
     def action_copy_signed_url(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(SignedUrlCopyModal(self.app.images, image))
+        self.app.push_screen(_forms().SignedUrlCopyModal(self.app.images, image))
 
     def action_upload(self) -> None:
-        self.app.push_screen(UploadModal(self.app.images), callback=self._uploaded)
+        self.app.push_screen(_forms().UploadModal(self.app.images), callback=self._uploaded)
 
     def action_delete(self) -> None:
         if not (targets := self._targets()):
             return self._nothing_selected()
-        self.app.push_screen(ConfirmDeleteModal(self.app.images, targets), callback=self._deleted)
+        self.app.push_screen(_forms().ConfirmDeleteModal(self.app.images, targets), callback=self._deleted)
 
     def action_download(self) -> None:
         if not (targets := self._targets()):
             return self._nothing_selected()
-        self.app.push_screen(DownloadModal(self.app.images, targets))
+        self.app.push_screen(_forms().DownloadModal(self.app.images, targets))
 
     async def on_paste(self, event: events.Paste) -> None:
         """A drop on the terminal pastes paths: open the upload form with them, Upload focused."""
         event.stop()
+        from imgtui.ui.dropparse import parse_drop
+
         # parse_drop stats files: keep that off the event loop.
         result = await asyncio.to_thread(parse_drop, event.text)
         if result.files or result.urls:
-            form = UploadModal(self.app.images, result.files, urls=result.urls, problems=result.problems)
+            form = _forms().UploadModal(
+                self.app.images, result.files, urls=result.urls, problems=result.problems
+            )
             self.app.push_screen(form, callback=self._uploaded)
         elif event.text.strip():
             detail = "\n".join(result.problems[:5]) or "The pasted text names no image file."

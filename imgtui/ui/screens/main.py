@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from imgtui.service import ImagesError
-from imgtui.ui.pager import FIRST_PAGE, NEXT_PAGES, ImagePager
+from imgtui.ui.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
@@ -69,7 +69,7 @@ class MainScreen(EditingActions, Screen[None]):
         super().__init__(id="main")
         self.preview_mode = preview_mode
         self.demo = demo
-        self.sort_order: SortOrder = "desc"
+        self.sort_order: SortOrder = START_SORT_ORDER  # the CLI prefetches this query
         self.creator: str | None = None
         self._pager: ImagePager | None = None
         # While a new query's first page is on its way, the rows on screen (and the pager they
