@@ -24,6 +24,17 @@ def _fault_spec(text: str) -> FaultSpec:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0..65535: argparse says what is wrong in one line (bind() would raise)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 picks a free one), not {port}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imgtui serve",
@@ -37,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8787, help="port to listen on (default: 8787; 0 picks a free one)"
+        "--port", type=_port, default=8787, help="port to listen on (default: 8787; 0 picks a free one)"
     )
     parser.add_argument(
         "--api-token",
@@ -76,7 +87,7 @@ def _banner(state: EmulatorState, token_from_env: bool) -> str:
     elif token_from_env:
         token = f"${TOKEN_ENV}"
     else:
-        token = "<the --api-token value>"
+        token = "YOUR_TOKEN"  # a placeholder that pastes into a shell as is (`<x>` redirects)
     lines = [
         f"imgtui serve: library {settings.library}",
         f"  API            {state.api_url}",

@@ -150,7 +150,9 @@ async def test_the_banner_instructions_work_and_the_access_log_logs(
     process, banner = serve_with_token_flag
     assert SECRET not in banner and "$IMGTUI_API_TOKEN" not in banner  # that variable is not set
     export = re.search(r"^\s*export (.+)$", banner, re.MULTILINE).group(1)
-    assert "<the --api-token value>" in export
+    # Pasted into a shell as is: a plain placeholder, nothing bash reads as a redirect or pipe.
+    assert "CLOUDFLARE_API_TOKEN=YOUR_TOKEN" in export.split()
+    assert not set(export) & set("<>|;&`$()'\"")
     for assignment in export.split():
         name, _, value = assignment.partition("=")
         monkeypatch.setenv(name, SECRET if name == "CLOUDFLARE_API_TOKEN" else value)
@@ -163,6 +165,27 @@ async def test_the_banner_instructions_work_and_the_access_log_logs(
         if "/images/v2" in line:
             break
     assert "POST /client/v4/accounts/local/images/v1" in logged and SECRET not in logged
+
+
+@pytest.mark.parametrize(
+    ("port", "says"),
+    [("99999", "port must be 0-65535"), ("-1", "port must be 0-65535"), ("http", "not a port number")],
+)
+def test_a_bad_port_is_one_line_not_a_traceback(port, says, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--port", port, "--library", str(tmp_path / "lib"), "--api-token", "t"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("imgtui serve: error: argument --port: ") and says in last
+    assert "Traceback" not in err and not (tmp_path / "lib").exists()
+
+
+def test_the_port_bounds_are_accepted(tmp_path) -> None:
+    from imgtui.emulator.cli import _parser
+
+    for port in ("0", "65535"):
+        assert _parser().parse_args(["--port", port]).port == int(port)
 
 
 def test_a_library_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path, capsys) -> None:
