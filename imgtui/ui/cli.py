@@ -68,7 +68,9 @@ def wants_cloudflare(args: argparse.Namespace) -> bool:
         return False
     if args.account_id or args.api_token or args.endpoint:
         return True
-    return bool(os.environ.get(ACCOUNT_ENV) and os.environ.get(TOKEN_ENV))
+    # One of the two set means the user meant Cloudflare: say what is missing rather than
+    # quietly opening (and creating) a local library.
+    return bool(os.environ.get(ACCOUNT_ENV) or os.environ.get(TOKEN_ENV))
 
 
 def open_images(args: argparse.Namespace) -> Images:

@@ -146,6 +146,31 @@ async def test_quick_filter(library_path, filled, wait_until):
         assert table.has_focus and not field.display
 
 
+async def test_escape_on_the_list_clears_the_filter_box_and_status_too(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("slash", *"file-0195", "enter")
+        status = app.screen.query_one("#status")
+        assert "filter" in plain_text(status)
+        await pilot.press("escape")  # the list has focus: escape clears the filter
+        field = app.screen.query_one("#quick-filter")
+        assert table.filter_text == "" and field.value == "" and not field.display
+        assert "filter" not in plain_text(status)
+
+
+async def test_enter_offers_the_row_actions(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("enter")
+        await pilot.pause()
+        menu = app.screen
+        assert isinstance(menu, ChoiceScreen) and menu.title_text == table.current_image.id
+        await pilot.press("enter")  # the first action: edit metadata
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EditMetadataModal")
+
+
 async def test_creator_filter_is_server_side(library_path, filled, wait_until):
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:

@@ -50,6 +50,22 @@ def test_missing_credentials_is_a_clear_error_without_the_token(no_cloudflare_en
     assert SECRET not in err
 
 
+@pytest.mark.parametrize("present", ["account", "token"])
+def test_half_the_credentials_in_the_environment_is_an_error_not_a_local_library(
+    no_cloudflare_env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys, present: str
+):
+    monkeypatch.setenv("HOME", str(tmp_path))  # a quiet fallback would create a library here
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    if present == "account":
+        monkeypatch.setenv(cli.ACCOUNT_ENV, "acc123456789")
+    else:
+        monkeypatch.setenv(cli.TOKEN_ENV, SECRET)
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "ERROR 10000" in err and SECRET not in err
+    assert not (tmp_path / "data").exists()
+
+
 def test_demo_refuses_cloudflare_options(no_cloudflare_env, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--demo", "--account-id", "abc"])

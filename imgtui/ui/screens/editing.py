@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 
     from imgtui.ui.widgets.image_table import ImageTable
 
+# What Enter offers on a row: (label, key, action), each also reachable by its key.
+ROW_ACTIONS = [
+    ("Edit metadata and creator", "e", "edit_metadata"),
+    ("Require signed URLs / make public", "p", "signed_urls"),
+    ("Copy the id or a delivery URL", "y", "copy"),
+    ("Copy a signed URL", "Y", "copy_signed_url"),
+    ("Download the original", "o", "download"),
+    ("Delete", "d", "delete"),
+]
+
 
 def _forms() -> ModuleType:
     """The modal forms, imported on first use: they pull in httpx (URL uploads) and friends,
@@ -136,6 +146,19 @@ class EditingActions:
         if not (targets := self._targets()):
             return self._nothing_selected()
         self.app.push_screen(_forms().DownloadModal(self.app.images, targets))
+
+    def on_image_table_selected(self, event: ImageTable.Selected) -> None:
+        """Enter (or a double click) on a row: a menu of what can be done with it."""
+        from imgtui.ui.screens.choices import Choice, ChoiceScreen
+
+        choices = [Choice(label, f"key {key}") for label, key, _action in ROW_ACTIONS]
+        actions = {f"key {key}": action for _label, key, action in ROW_ACTIONS}
+
+        def run(chosen: str | None) -> None:
+            if chosen in actions:
+                getattr(self, f"action_{actions[chosen]}")()
+
+        self.app.push_screen(ChoiceScreen(event.image.id, choices), callback=run)
 
     async def on_paste(self, event: events.Paste) -> None:
         """A drop on the terminal pastes paths: open the upload form with them, Upload focused."""

@@ -145,13 +145,14 @@ class MainScreen(EditingActions, Screen[None]):
         """The first page of a new query failed: keep showing the old rows, as they were."""
         previous = self._previous_pager
         self._reset_due, self._previous_pager = False, None
-        self.notify(
-            f"{error}\nStill showing the previous list.", title="Listing failed", severity="error", timeout=8
-        )
         if previous is None or self.table.loaded_count == 0:
             self._pager = None
             self.table.set_error(str(error))
+            self.notify(str(error), title="Listing failed", severity="error", timeout=8)
             return
+        self.notify(
+            f"{error}\nStill showing the previous list.", title="Listing failed", severity="error", timeout=8
+        )
         self._pager = previous
         self.sort_order, self.creator = self.table.sort_order, self.table.creator
         self.table.append_page([], complete=previous.complete)  # back to idle/complete
@@ -199,8 +200,9 @@ class MainScreen(EditingActions, Screen[None]):
         from imgtui.demo import DEMO_COUNT, fill_demo_library
 
         self.table.set_loading()
-        self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library")
         try:
+            if not (await self.app.images.hosted.list(limit=1)).images:
+                self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library")
             added = await fill_demo_library(self.app.images)
         except ImagesError as error:
             self.notify(str(error), title="Demo library failed", severity="error", timeout=8)
@@ -226,6 +228,10 @@ class MainScreen(EditingActions, Screen[None]):
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
         self.details.show(event.image.id if event.image else None)
+
+    @on(ImageTable.FilterCleared)
+    def _on_filter_cleared(self) -> None:
+        self.close_quick_filter()
 
     @on(ImageTable.MarksChanged)
     def _on_marks_changed(self) -> None:

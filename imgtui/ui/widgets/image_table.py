@@ -64,7 +64,12 @@ class ImageTable(ScrollView, can_focus=True):
             tooltip="Last loaded image; loads the next page",
         ),
         Binding(
-            "enter", "select", "Open", show=False, id="list.select", tooltip="Open the highlighted image"
+            "enter",
+            "select",
+            "Actions",
+            show=False,
+            id="list.select",
+            tooltip="What you can do with the highlighted image",
         ),
         Binding("space", "toggle_mark", "Mark", id="mark.toggle", tooltip="Mark or unmark the image"),
         Binding(
@@ -142,6 +147,17 @@ class ImageTable(ScrollView, can_focus=True):
 
     class NeedMore(Message):
         """The cursor or the viewport is near the end of the loaded rows."""
+
+        def __init__(self, table: ImageTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> ImageTable:
+            return self.table
+
+    class FilterCleared(Message):
+        """Escape on the list cleared the quick filter (the screen hides its filter box)."""
 
         def __init__(self, table: ImageTable) -> None:
             super().__init__()
@@ -417,6 +433,7 @@ class ImageTable(ScrollView, can_focus=True):
             self.clear_marks()
         elif self._filter:
             self.set_filter("")
+            self.post_message(self.FilterCleared(self))
 
     # ----------------------------------------------------------------- rendering
 
@@ -468,7 +485,10 @@ class ImageTable(ScrollView, can_focus=True):
             Segment(fit(clean(image.filename), columns.filename), base),
         ]
         if columns.uploaded:
-            segments += [gap, Segment(fit(format_uploaded(image.uploaded), columns.uploaded), dim)]
+            segments += [
+                gap,
+                Segment(fit(format_uploaded(image.uploaded, columns.uploaded), columns.uploaded), dim),
+            ]
         if columns.creator:
             segments += [gap, Segment(fit(clean(image.creator) or "—", columns.creator), dim)]
         segments += [

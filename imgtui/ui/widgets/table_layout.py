@@ -14,6 +14,7 @@ from rich.cells import cell_len, set_cell_size
 MARK_WIDTH = 2  # "● " or two spaces
 LOCK_WIDTH = 2  # the signed-URL marker (an emoji is two cells wide)
 UPLOADED_WIDTH = 16  # "2025-03-01 14:22"
+UPLOADED_SHORT_WIDTH = 11  # "03-01 14:22": narrow terminals give the 5 cells to the id
 CREATOR_WIDTH = 12
 MIN_FLEX = 10  # narrowest id or filename column worth showing
 ID_MAX = 36  # a UUID: beyond that the filename makes better use of the space
@@ -49,12 +50,15 @@ def layout_columns(width: int) -> Columns:
     fixed = MARK_WIDTH + LOCK_WIDTH + GAP
     uploaded, creator = UPLOADED_WIDTH, CREATOR_WIDTH
     flex = width - fixed - (uploaded + GAP) - (creator + GAP) - GAP
+    if flex < 2 * FILENAME_WANTED:
+        uploaded = UPLOADED_SHORT_WIDTH
+        flex += UPLOADED_WIDTH - UPLOADED_SHORT_WIDTH
     if flex < 2 * MIN_FLEX:
         creator = 0
         flex += CREATOR_WIDTH + GAP
     if flex < 2 * MIN_FLEX:
+        flex += uploaded + GAP
         uploaded = 0
-        flex += UPLOADED_WIDTH + GAP
     flex = max(flex, 2)
     id_width = max(min(ID_MAX, flex - min(FILENAME_WANTED, flex // 2)), 1)
     return Columns(id=id_width, filename=flex - id_width, uploaded=uploaded, creator=creator)
@@ -78,6 +82,6 @@ def clean(text: str | None) -> str:
     return "".join(ch if ch.isprintable() else "�" for ch in text)
 
 
-def format_uploaded(value: datetime) -> str:
-    """Local time to the minute: what a person scanning a list compares."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+def format_uploaded(value: datetime, width: int = UPLOADED_WIDTH) -> str:
+    """Local time to the minute: what a person scanning a list compares (no year when narrow)."""
+    return value.astimezone().strftime("%Y-%m-%d %H:%M" if width >= UPLOADED_WIDTH else "%m-%d %H:%M")
