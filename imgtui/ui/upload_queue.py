@@ -29,6 +29,29 @@ _FETCH_CHUNK = 64 * 1024
 # A base64 file may hold a 10 MiB image: 4/3 of it, plus line breaks.
 MAX_BASE64_FILE_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + MAX_UPLOAD_BYTES // 32 + 8
 
+# Sending the same file again gets the same answer: bad or unsupported image, too large, an id
+# that exists, a custom id with signed URLs. The form offers no Retry for these.
+PERMANENT_CODES = frozenset(
+    {
+        ErrorCode.BAD_REQUEST,
+        ErrorCode.ALREADY_EXISTS,
+        ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID,
+        ErrorCode.TOO_LARGE,
+        ErrorCode.UNSUPPORTED_IMAGE,
+    }
+)
+_HTTP_RATE_LIMITED = 429
+
+
+def is_transient(error: ImagesError) -> bool:
+    """A failure that a later try may not meet: network, timeout, rate limit, server error."""
+    code = error.code
+    return code in (ErrorCode.NETWORK, ErrorCode.TIMEOUT, _HTTP_RATE_LIMITED) or 500 <= code <= 599
+
+
+def can_retry(error: ImagesError) -> bool:
+    return error.code not in PERMANENT_CODES
+
 
 def human_size(size: int | None) -> str:
     if size is None:
@@ -128,6 +151,13 @@ class UploadOutcome:
     image: ImageMetadata | None = None
     error: ImagesError | None = None
 
+    @property
+    def retryable(self) -> bool:
+        """Worth sending again: not sent (stopped), or failed in a way a new try may not."""
+        if self.status == "skipped":
+            return True
+        return self.status == "failed" and self.error is not None and can_retry(self.error)
+
 
 @dataclass(frozen=True, slots=True)
 class UploadEvent:
@@ -155,6 +185,9 @@ async def fetch_remote_image(
         raise ImagesError(ErrorCode.BAD_REQUEST, f"Not an http(s) URL: {url}")
     try:
         async with client.stream("GET", url, follow_redirects=True, timeout=FETCH_TIMEOUT) as response:
+            if response.status_code == _HTTP_RATE_LIMITED or response.status_code >= 500:
+                # The site may answer later: NETWORK keeps Retry on offer (5400 would not).
+                raise ImagesError(ErrorCode.NETWORK, f"Fetching {url} failed: HTTP {response.status_code}")
             if response.status_code >= 400:
                 raise ImagesError(
                     ErrorCode.BAD_REQUEST, f"Fetching {url} failed: HTTP {response.status_code}"

@@ -143,7 +143,7 @@ async def test_bad_targets_are_said(library, out, tmp_path):
         for value, message in [
             ("", "Type where to save"),
             (str(tmp_path / "nope" / "cat.png"), "No such folder"),
-            (str(out), "is a folder: type a file name"),
+            (str(tmp_path / "nope" / "deeper") + "/", "Cannot use that folder"),
         ]:
             target.value = value
             await pilot.press("enter")
@@ -154,6 +154,53 @@ async def test_bad_targets_are_said(library, out, tmp_path):
         await pilot.pause()
     assert app.result is None
     assert "bytes" not in recorder(library).names()
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+async def test_one_image_into_a_typed_folder_keeps_its_filename(library, out, slash):
+    data = png_bytes((4, 5, 6))
+    image = await library.hosted.upload(data, filename="cat.png")
+    app = ModalHost(lambda: DownloadModal(library, [image], directory=out))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#target", Input).value = f"{out}{slash}"
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert app.result == [out / "cat.png"]
+    assert (out / "cat.png").read_bytes() == data
+    assert leftovers(out) == []
+
+
+async def test_one_image_into_a_new_folder_with_a_trailing_slash(library, out):
+    image = await library.hosted.upload(png_bytes(), filename="cat.png")
+    app = ModalHost(lambda: DownloadModal(library, [image], directory=out))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#target", Input).value = "fresh/"  # relative to the directory
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert app.result == [out / "fresh" / "cat.png"]
+    assert not (out / "fresh.png").exists() and not (out / "cat.png").exists()
+
+
+async def test_one_image_into_a_folder_never_overwrites_without_asking(library, out):
+    image = await library.hosted.upload(png_bytes(), filename="cat.png")
+    (out / "cat.png").write_bytes(b"precious")
+    app = ModalHost(lambda: DownloadModal(library, [image], directory=out))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#target", Input).value = str(out)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert "Already exists: cat.png" in error_text(app)
+        assert app.focused.id == "overwrite"
+        assert (out / "cat.png").read_bytes() == b"precious"
+        await pilot.press("space")  # tick Overwrite
+        app.screen.query_one("#target", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert app.result == [out / "cat.png"]
+    assert (out / "cat.png").read_bytes() == png_bytes()
 
 
 async def test_escape_cancels_without_calls(library, out):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import Button, Input, Label, TextArea
 
 from imgtui.service import ErrorCode, ImagesError
 from imgtui.ui.modals import EditMetadataModal
-from imgtui.ui.modals.common import ErrorLine
+from imgtui.ui.modals.common import ConfirmDiscardModal, ErrorLine
 
 try:
     from .test_modal_kit import NO_RESULT, ModalHost, library, png_bytes, recorder, settle
@@ -126,16 +127,46 @@ async def test_service_error_is_shown_and_text_kept(library):
     assert app.result.meta == {"typed": "by hand"}
 
 
-async def test_escape_cancels_without_calling_the_service(library):
-    image = await uploaded(library, metadata={"a": 1})
+async def test_escape_on_an_untouched_form_closes_at_once(library):
+    image = await uploaded(library, metadata={"a": 1}, creator="ann")
     recorder(library).calls.clear()
     app = ModalHost(lambda: EditMetadataModal(library, image))
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.pause()
-        editor(app).text = '{"changed": true}'
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, EditMetadataModal)
+        assert not isinstance(app.screen, (EditMetadataModal, ConfirmDiscardModal))
+    assert app.result is None
+    assert recorder(library).calls == []
+
+
+@pytest.mark.parametrize("edit", ["metadata", "creator"])
+async def test_escape_with_edits_asks_before_discarding_them(library, edit):
+    image = await uploaded(library, metadata={"a": 1}, creator="ann")
+    recorder(library).calls.clear()
+    app = ModalHost(lambda: EditMetadataModal(library, image))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        form = app.screen
+        if edit == "metadata":
+            editor(app).text = '{"changed": true}'
+        else:
+            form.query_one("#creator", Input).value = "bob"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDiscardModal)
+        assert str(app.screen.query_one("#discard-question").render()) == "Discard your changes?"
+        await pilot.press("n")  # keep: back to the form, the text intact
+        await pilot.pause()
+        assert app.screen is form and app.result is NO_RESULT
+        if edit == "metadata":
+            assert editor(app).text == '{"changed": true}'
+        await pilot.click("#cancel")  # the Cancel button asks too
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDiscardModal)
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (EditMetadataModal, ConfirmDiscardModal))
     assert app.result is None
     assert recorder(library).calls == []
     assert (await library.hosted.image(image.id).details()).meta == {"a": 1}

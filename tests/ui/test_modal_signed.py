@@ -190,3 +190,30 @@ async def test_copy_escape_before_making_returns_none(library):
         await pilot.pause()
     assert app.result is None
     assert recorder(library).calls == []
+
+
+def shown_buttons(app) -> list[str]:
+    return [str(button.label) for button in app.screen.query(Button) if button.display]
+
+
+async def test_once_copied_one_button_closes(library):
+    """Done and Close side by side did the same thing: after a copy only Done is shown."""
+    image = await library.hosted.upload(png_bytes())
+    app = ModalHost(lambda: SignedUrlCopyModal(library, image))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert shown_buttons(app) == ["Copy URL", "Cancel"]
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert shown_buttons(app) == ["Done"]
+        assert app.focused.id == "copy"
+        app.screen.query_one("#expiry", Select).value = "never"  # another choice: not copied yet
+        await pilot.pause()
+        assert shown_buttons(app) == ["Copy URL", "Close"]  # closing still hands back the last URL
+        await pilot.click("#copy")
+        await settle(pilot, app)
+        assert shown_buttons(app) == ["Done"]
+        shown = str(app.screen.query_one("#signed-url", Static).render())
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.result == shown and "exp=" not in shown

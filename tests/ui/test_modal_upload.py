@@ -17,22 +17,24 @@ from textual.widgets import Button, Checkbox, Input, Static, TextArea
 from imgtui.service import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_UPLOAD_BYTES
 from imgtui.ui.modals import UploadModal
-from imgtui.ui.modals.common import ErrorLine
+from imgtui.ui.modals.common import ConfirmDiscardModal, ErrorLine
 from imgtui.ui.modals.upload import CUSTOM_ID_CONFLICT, QueueRow
 from imgtui.ui.modals.widgets import PathInput, path_completions
 from imgtui.ui.upload_queue import (
     UploadItem,
     UploadOptions,
     UploadQueue,
+    can_retry,
     fetch_remote_image,
     filename_from_url,
     inspect_files,
+    is_transient,
 )
 
 try:
-    from .test_modal_kit import ModalHost, library, png_bytes, recorder, settle
+    from .test_modal_kit import NO_RESULT, ModalHost, library, png_bytes, recorder, settle
 except ImportError:
-    from test_modal_kit import ModalHost, library, png_bytes, recorder, settle  # type: ignore[no-redef]
+    from test_modal_kit import NO_RESULT, ModalHost, library, png_bytes, recorder, settle  # type: ignore[no-redef]
 
 __all__ = ["library"]
 
@@ -187,11 +189,13 @@ async def test_one_bad_file_fails_alone_and_the_rest_upload(library, pictures):
         errors = {row.item.name: str(row.query_one(ErrorLine).render()) for row in rows(app)}
         assert errors["broken.png"].startswith("ERROR 5455: ")
         assert errors["c.png"] == "ERROR 5409: Resource already exists"
-        assert (
-            str(app.screen.query_one("#summary", Static).render()) == "Uploaded 2 of 4; 2 failed (see above)."
+        assert str(app.screen.query_one("#summary", Static).render()).startswith(
+            "Uploaded 2 of 4; 2 failed (see above). Refused files are not retried (they would fail again)."
         )
+        # 5455 and 5409 would fail the same way again: no Retry, Close has the focus.
         assert app.focused.id == "cancel" and str(app.focused.label) == "Close"
-        assert str(app.screen.query_one("#upload", Button).label) == "Retry 2"
+        assert not app.screen.query_one("#upload", Button).display
+        assert app.screen.pending == []
         await pilot.press("escape")  # even Escape hands back what landed
         await pilot.pause()
     assert sorted(meta.filename for meta in app.result) == ["a cat.png", "encoded.png"]  # .b64 dropped
@@ -208,9 +212,10 @@ async def test_retry_sends_only_the_failed_ones(library, pictures):
         await pilot.press("enter")
         await settle(pilot, app)
         assert str(app.screen.query_one("#summary").render()) == "Uploaded 1 of 3; 2 failed (see above)."
+        assert app.focused.id == "upload" and str(app.focused.label) == "Retry 2"  # a timeout may pass
         recorder(library).fail.clear()
         recorder(library).calls.clear()
-        await pilot.click("#upload")
+        await pilot.press("enter")
         await settle(pilot, app)
     sent = [args[0].filename for name, args in recorder(library).calls if name == "upload"]
     assert sorted(sent) == ["b.png", "c.png"]
@@ -288,14 +293,121 @@ async def test_opened_with_nothing_uploadable_focuses_the_path(library, pictures
         assert app.screen.query_one("#upload", Button).disabled
 
 
-async def test_escape_before_upload_cancels_without_calls(library, pictures):
-    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"]))
+async def test_escape_on_an_untouched_form_closes_at_once(library):
+    app = ModalHost(lambda: UploadModal(library))
     async with app.run_test(size=(110, 45)) as pilot:
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDiscardModal)
+    assert app.result is None
+
+
+@pytest.mark.parametrize("leave", ["escape", "cancel-button"])
+async def test_leaving_with_a_queue_asks_first_and_no_keeps_it(library, pictures, leave):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png", pictures / "c.png"]))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        form = app.screen
+
+        async def leave_form() -> None:
+            if leave == "escape":
+                await pilot.press("escape")
+            else:
+                await pilot.click("#cancel")
+            await pilot.pause()
+
+        await leave_form()
+        assert isinstance(app.screen, ConfirmDiscardModal)
+        question = str(app.screen.query_one("#discard-question").render())
+        assert question == "Discard 2 files in the queue?"
+        assert app.focused.id == "keep"  # the safe answer is the easy one
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is form and len(form.items) == 2
+        await leave_form()
+        await pilot.press("enter")  # Enter on the focused Keep
+        await pilot.pause()
+        assert app.screen is form and app.result is NO_RESULT
+        await leave_form()
+        await pilot.press("y")
+        await pilot.pause()
     assert app.result is None
     assert recorder(library).calls == []
+
+
+async def test_ctrl_s_uploads_whatever_has_focus_and_the_hint_says_so(library, pictures):
+    """ctrl+u was the hint, but the path field took it (delete to line start)."""
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        form = app.screen
+        assert "ctrl+s upload" in form.query_one("#dialog").border_subtitle
+        form.query_one("#path", Input).value = str(pictures / "b.png")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused.id == "path" and len(form.items) == 1
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+    assert [meta.filename for meta in app.result] == ["b.png"]
+
+
+async def test_the_field_label_says_http_urls_work_too(library):
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        labels = [str(label.render()) for label in app.screen.query(".field-label")]
+        assert any("an http(s) URL" in text for text in labels)
+        assert not any("https://" in text for text in labels)
+
+
+@pytest.mark.parametrize(
+    ("errors", "retry_shown", "focus"),
+    [
+        ({"b.png": ImagesError(ErrorCode.NETWORK, "Connection refused")}, 1, "upload"),
+        ({"b.png": ImagesError(429, "Rate limited")}, 1, "upload"),
+        ({"b.png": ImagesError(503, "Service unavailable")}, 1, "upload"),
+        ({"b.png": ImagesError(ErrorCode.TOO_LARGE, "Too big")}, 0, "cancel"),
+        (
+            {
+                "b.png": ImagesError(ErrorCode.UNSUPPORTED_IMAGE, "Bad image"),
+                "c.png": ImagesError(ErrorCode.NETWORK, "Connection reset"),
+            },
+            1,
+            "upload",
+        ),
+    ],
+)
+async def test_after_a_failure_retry_is_offered_only_when_it_can_succeed(
+    library, pictures, errors, retry_shown, focus
+):
+    recorder(library).fail["upload"] = lambda args: errors.get(args[0].filename)
+    app = ModalHost(
+        lambda: UploadModal(library, [pictures / "a cat.png", pictures / "b.png", pictures / "c.png"])
+    )
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        form = app.screen
+        upload = form.query_one("#upload", Button)
+        assert app.focused.id == focus
+        assert upload.display == bool(retry_shown)
+        if retry_shown:
+            assert str(upload.label) == f"Retry {retry_shown}"
+            recorder(library).fail.clear()
+            recorder(library).calls.clear()
+            await pilot.click("#upload")
+            await settle(pilot, app)
+            retried = [args[0].filename for name, args in recorder(library).calls if name == "upload"]
+            assert retried == [name for name, error in errors.items() if error.code != 5455]
+
+
+def test_transient_and_permanent_codes():
+    for code in (ErrorCode.NETWORK, ErrorCode.TIMEOUT, 429, 500, 503):
+        assert is_transient(ImagesError(code, "x")) and can_retry(ImagesError(code, "x")), code
+    for code in (5400, 5409, 5410, 5413, 5455):
+        assert not is_transient(ImagesError(code, "x")) and not can_retry(ImagesError(code, "x")), code
 
 
 async def test_escape_while_uploading_stops_the_rest_and_reports_what_landed(library, tmp_path):
@@ -437,6 +549,29 @@ async def test_browse_opens_in_the_typed_folder_and_backspace_goes_up(library, p
         assert tree.border_title == str(pictures)  # the root node alone names no parent
 
 
+async def test_escape_in_the_tree_closes_only_the_tree(library, pictures):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"], cwd=pictures))
+    async with app.run_test(size=(110, 50)) as pilot:
+        await pilot.pause()
+        form = app.screen
+        await pilot.click("#browse")
+        for _ in range(50):  # the tree's loader worker never completes: poll
+            await pilot.pause(0.02)
+            if form.query("#tree") and app.focused is form.query_one("#tree"):
+                break
+        assert form.query_one("#tree-box").display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is form and app.result is NO_RESULT
+        assert not form.query_one("#tree-box").display
+        assert app.focused.id == "path"  # back where a path is typed
+        assert "esc closes the tree" not in hint(app)
+        assert [item.name for item in form.items] == ["b.png"]
+        await pilot.press("escape")  # the tree is closed: now the form (which asks: a file is queued)
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDiscardModal)
+
+
 # -- URLs -----------------------------------------------------------------------------------
 
 
@@ -499,6 +634,22 @@ async def test_fetch_caps_size_while_streaming(web):
         with pytest.raises(ImagesError) as not_http:
             await fetch_remote_image("ftp://example.com/a.png", client=client)
         assert not_http.value.code == ErrorCode.BAD_REQUEST
+
+
+async def test_a_busy_or_failing_site_is_a_network_error_so_retry_stays_offered():
+    async def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(int(request.url.path.strip("/").split(".")[0]))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        for status, code in (
+            (429, ErrorCode.NETWORK),
+            (503, ErrorCode.NETWORK),
+            (404, ErrorCode.BAD_REQUEST),
+        ):
+            with pytest.raises(ImagesError) as failed:
+                await fetch_remote_image(f"https://example.test/{status}.png", client=client)
+            assert failed.value.code == code, status
+            assert f"HTTP {status}" in failed.value.message
 
 
 def test_filename_from_url():

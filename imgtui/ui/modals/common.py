@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Button, Label, Static
 
 from imgtui.service import ImageMetadata, ImagesError
 from imgtui.service.rules import MAX_METADATA_BYTES, metadata_size
@@ -132,3 +136,47 @@ class FormModal(ModalScreen[ResultT]):
 
     def clear_error(self) -> None:
         self.query_one("#form-error", ErrorLine).clear()
+
+    def confirm_discard(self, question: str, discard: Callable[[], None]) -> None:
+        """Ask `question` over the form; call `discard` only on a yes (Escape keeps the form)."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                discard()
+
+        self.app.push_screen(ConfirmDiscardModal(question), callback=answered)
+
+
+class ConfirmDiscardModal(FormModal[bool]):
+    """ "Discard …?" over a form with something typed or queued: `y` discards; Escape, `n` or
+    Enter on the focused Keep go back to the form (the safe answer is the easy one)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Keep", id="discard.keep", tooltip="Back to the form, nothing lost"),
+        Binding("n", "cancel", "Keep", show=False, id="discard.no"),
+        Binding("y", "discard", "Discard", id="discard.yes", tooltip="Close the form and lose what it holds"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="modal-dialog modal-danger modal-small") as dialog:
+            dialog.border_title = "Discard?"
+            dialog.border_subtitle = "y discard · esc keep"
+            yield Label(Content(self.question), id="discard-question", classes="modal-intro")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Discard", variant="error", id="discard")
+                yield Button("Keep", variant="primary", id="keep")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    @on(Button.Pressed, "#keep")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#discard")
+    def action_discard(self) -> None:
+        self.dismiss(True)

@@ -194,17 +194,16 @@ class DownloadModal(FormModal[list[Path]]):
             return
         super().action_cancel()
 
-    def _plan(self) -> list[Path]:
-        """Where each image goes, from the field; ValueError says what is wrong."""
+    def _chosen(self) -> tuple[Path, bool]:
+        """The typed path, and whether it surely names a folder (several images, or a
+        trailing `/`); ValueError says what is wrong."""
         text = self.query_one("#target", Input).value.strip()
         if not text:
             raise ValueError("Type where to save")
         chosen = Path(os.path.expanduser(text))
         if not chosen.is_absolute():
             chosen = (self.directory or Path.cwd()) / chosen
-        if self.single:
-            return [chosen]
-        return [chosen / name for name in batch_filenames(self.targets)]
+        return chosen, not self.single or text.endswith(("/", os.sep))
 
     @on(Input.Submitted, "#target")
     @on(Button.Pressed, "#save")
@@ -212,32 +211,34 @@ class DownloadModal(FormModal[list[Path]]):
         if self.busy:
             return
         try:
-            plan = self._plan()
+            chosen, as_folder = self._chosen()
         except ValueError as exc:
             self.show_error(str(exc))
             return
         self.clear_error()
         self.busy = True
-        self._save(plan, self.query_one("#overwrite", Checkbox).value)
+        self._save(chosen, as_folder, self.query_one("#overwrite", Checkbox).value)
 
-    def _prepare(self, plan: list[Path]) -> list[Path]:
-        """Create the folder (several) or check it (one); the existing targets. Blocking."""
-        folder = plan[0].parent
-        if self.single:
-            if folder.is_dir() and plan[0].is_dir():
-                raise ValueError(f"{plan[0]} is a folder: type a file name")
-            if not folder.is_dir():
-                raise ValueError(f"No such folder: {folder}")
+    def _prepare(self, chosen: Path, as_folder: bool) -> tuple[list[Path], list[Path]]:
+        """Where each image goes, and which of those exist already. An existing folder (or a
+        name ending in `/`) takes the images under their filenames, and is created if missing
+        (its parent must exist); a file name needs an existing folder. Blocking."""
+        if as_folder or chosen.is_dir():
+            if chosen.exists() and not chosen.is_dir():
+                raise ValueError(f"{chosen} is a file, not a folder")
+            chosen.mkdir(exist_ok=True)
+            names = [safe_filename(self.targets[0])] if self.single else batch_filenames(self.targets)
+            plan = [chosen / name for name in names]
         else:
-            if folder.exists() and not folder.is_dir():
-                raise ValueError(f"{folder} is a file, not a folder")
-            folder.mkdir(exist_ok=True)
-        return [path for path in plan if path.exists()]
+            if not chosen.parent.is_dir():
+                raise ValueError(f"No such folder: {chosen.parent}")
+            plan = [chosen]
+        return plan, [path for path in plan if path.exists()]
 
     @work(exit_on_error=False, exclusive=True, group="download")
-    async def _save(self, plan: list[Path], overwrite: bool) -> None:
+    async def _save(self, chosen: Path, as_folder: bool, overwrite: bool) -> None:
         try:
-            conflicts = await asyncio.to_thread(self._prepare, plan)
+            plan, conflicts = await asyncio.to_thread(self._prepare, chosen, as_folder)
         except (OSError, ValueError) as exc:
             self.busy = False
             self.show_error(

@@ -80,6 +80,19 @@ class EditMetadataModal(FormModal[ImageMetadata]):
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
+    def action_cancel(self) -> None:
+        if not self.busy and self._edited():
+            # What was typed must never vanish on a stray Escape.
+            self.confirm_discard("Discard your changes?", lambda: self.dismiss(None))
+            return
+        super().action_cancel()
+
+    def _edited(self) -> bool:
+        """The fields differ from what the form opened with."""
+        text = self.query_one("#metadata", TextArea).text
+        creator = self.query_one("#creator", Input).value
+        return text != pretty_metadata(self.image.meta) or creator != (self.image.creator or "")
+
     @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#creator")
     def action_save(self) -> None:

@@ -181,6 +181,7 @@ class SignedUrlCopyModal(FormModal[str]):
         self.url = None
         self.query_one("#signed-url").display = False
         self.query_one("#copy", Button).label = "Copy URL"
+        self.query_one("#cancel", Button).display = True  # "Close": the last URL is still copied
 
     def _expires_in(self) -> int | None:
         """Seconds until expiry, None for never; ValueError with a message when invalid."""
@@ -240,5 +241,8 @@ class SignedUrlCopyModal(FormModal[str]):
         copy = self.query_one("#copy", Button)
         copy.label = "Done"
         copy.focus()
-        self.query_one("#cancel", Button).label = "Close"  # the URL is copied: nothing to cancel
+        # The URL is copied: nothing to cancel, and "Done" already closes; one button is enough.
+        cancel = self.query_one("#cancel", Button)
+        cancel.label = "Close"
+        cancel.display = False
         self.notify("Signed URL copied to the clipboard", timeout=3)

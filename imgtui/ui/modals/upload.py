@@ -27,11 +27,13 @@ from imgtui.ui.upload_queue import (
     human_size,
     inspect_files,
     is_http_url,
+    is_transient,
 )
 
 from .common import ErrorLine, FormModal, check_metadata_text, describe_error
 from .widgets import ImageFileTree, PathInput
 
+TREE_HINT = "enter adds a file or opens a folder · backspace: up a folder · esc closes the tree"
 CUSTOM_ID_CONFLICT = "A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR 5410)."
 _STATUS_TEXT = {
     "queued": "queued",
@@ -100,7 +102,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *FormModal.BINDINGS,
-        Binding("ctrl+u", "upload", "Upload", id="upload.start", tooltip="Upload the queued files"),
+        # ctrl+s like the metadata form's save; ctrl+u would be the path field's "delete to start".
+        Binding("ctrl+s", "upload", "Upload", id="upload.start", tooltip="Upload the queued files"),
         Binding("ctrl+o", "browse", "Browse", id="upload.browse", tooltip="Pick files in a folder tree"),
     ]
 
@@ -132,9 +135,9 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog", classes="modal-dialog modal-wide") as dialog:
             dialog.border_title = "Upload images"
-            dialog.border_subtitle = "enter add · ctrl+u upload · esc cancel"
+            dialog.border_subtitle = "enter add · ctrl+s upload · esc cancel"
             yield Label(
-                "Add a file, a folder or an https:// URL (tab completes; you can also drop files here)",
+                "Add a file, a folder or an http(s) URL (tab completes; you can also drop files here)",
                 classes="field-label",
             )
             with Horizontal(classes="path-row"):
@@ -300,7 +303,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
             if typed is not None and Path(tree.path) != typed:
                 tree.path = typed
             tree.focus()
-            self._hint("enter adds a file or opens a folder · backspace: up a folder")
+            self._hint(TREE_HINT)
 
     def _existing_folder(self, text: str) -> Path | None:
         """The existing folder `text` names, if it names one (blocking: stats)."""
@@ -426,27 +429,51 @@ class UploadModal(FormModal[list[ImageMetadata]]):
             self._latest[row] = outcome
             if outcome.status == "done" and outcome.image is not None:
                 self.uploaded.append(outcome.image)
-        self.pending = [row for row in self._run_rows if self._latest[row].status != "done"]
-        summary = UploadSummary.of([self._latest[row] for row in sorted(self._latest)])
+        # A file refused for what it is (5400, 5409, 5413, 5455, ...) would be refused again.
+        self.pending = [row for row in self._run_rows if self._latest[row].retryable]
+        outcomes = [self._latest[row] for row in sorted(self._latest)]
+        summary = UploadSummary.of(outcomes)
         self._refresh_options()
-        if not self.pending:
+        if all(outcome.status == "done" for outcome in outcomes):
             self.notify(summary.text(), title="Upload", timeout=4)
             self.dismiss(self.uploaded)
             return
         upload = self.query_one("#upload", Button)
         upload.label = f"Retry {len(self.pending)}"
+        upload.display = bool(self.pending)
+        text = summary.text()
+        if any(outcome.status == "failed" and not outcome.retryable for outcome in outcomes):
+            text += " Refused files are not retried (they would fail again)."
         shown = self.query_one("#summary", Static)
-        shown.update(Content(summary.text()))
+        shown.update(Content(text))
         shown.display = True
         close = self.query_one("#cancel", Button)
         close.label = "Close"
-        close.focus()
+        transient = any(
+            self._latest[row].error is not None and is_transient(self._latest[row].error)
+            for row in self.pending
+        )
+        (upload if transient else close).focus()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
-        self.action_cancel()
+        self._leave()
 
     def action_cancel(self) -> None:
+        """Escape: the innermost thing first (the file tree), then the form."""
+        box = self.query_one("#tree-box", Vertical)
+        if box.display and not self.busy:
+            self._close_tree()
+            return
+        self._leave()
+
+    def _close_tree(self) -> None:
+        self.query_one("#tree-box", Vertical).display = False
+        if str(self.query_one("#path-hint", Static).render()) == TREE_HINT:
+            self._hint("")
+        self.query_one("#path", PathInput).focus()
+
+    def _leave(self) -> None:
         if self.queue is not None and self.busy:
             # Never leave the user unsure: in-flight uploads finish and are reported.
             if not self.queue.stopped:
@@ -455,5 +482,10 @@ class UploadModal(FormModal[list[ImageMetadata]]):
             return
         if self.started:
             self.dismiss(self.uploaded)  # what landed must reach the list even on Escape
+            return
+        if self.items:
+            self.confirm_discard(
+                f"Discard {describe_items(self.items)} in the queue?", lambda: self.dismiss(None)
+            )
             return
         self.dismiss(None)
