@@ -227,7 +227,10 @@ async def test_invalid_json_keeps_save_disabled_and_escape_changes_nothing(libra
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, EditMetadataModal)
-        await pilot.press("escape")
+        await pilot.press("escape")  # edited: it asks before throwing the edit away
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDiscardModal"
+        await pilot.press("y")
         await back_on_main(pilot, wait_until)
         assert "update" not in backend.names()
         assert table_of(app).current_image.meta == {"n": 1}
