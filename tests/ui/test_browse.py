@@ -308,7 +308,7 @@ async def test_command_palette_has_imgtui_commands(library_path, filled, wait_un
         commands = {command.title: command for command in app.get_system_commands(app.screen)}
         commands["Sort order"].callback()
         await pilot.pause()
-        assert main_of(app).sort_order == "asc"
+        assert main_of(app).list_order == "asc"
 
 
 async def test_theme_choice_persists(library_path, _isolated_config, wait_until):
@@ -433,8 +433,8 @@ async def test_failed_refresh_keeps_the_rows_on_screen(library_path, filled, wai
         # A sort toggle that fails keeps the old order and says so in the status line.
         await pilot.press("s")
         await pilot.pause()
-        assert app.screen.sort_order == "desc" and [i.id for i in table.loaded_images] == before
+        assert app.screen.list_order == "desc" and [i.id for i in table.loaded_images] == before
         backend.fail = False
         await pilot.press("s")
         await wait_until(pilot, lambda: table.loaded_images and table.loaded_images[0].id != before[0])
-        assert app.screen.sort_order == "asc"
+        assert app.screen.list_order == "asc"

@@ -69,7 +69,8 @@ class MainScreen(EditingActions, Screen[None]):
         super().__init__(id="main")
         self.preview_mode = preview_mode
         self.demo = demo
-        self.sort_order: SortOrder = START_SORT_ORDER  # the CLI prefetches this query
+        # Not `sort_order`: Widget.sort_order is Textual's own (it orders sibling widgets).
+        self.list_order: SortOrder = START_SORT_ORDER  # the CLI prefetches this query
         self.creator: str | None = None
         self._pager: ImagePager | None = None
         # While a new query's first page is on its way, the rows on screen (and the pager they
@@ -127,7 +128,7 @@ class MainScreen(EditingActions, Screen[None]):
             self._reset_due, self._previous_pager = True, self._pager
         self._pager = ImagePager(
             self.app.images,
-            sort_order=self.sort_order,
+            sort_order=self.list_order,
             creator=self.creator,
             first_page=self.FIRST_PAGE_SIZE,
             page_size=self.PAGE_SIZE,
@@ -139,7 +140,7 @@ class MainScreen(EditingActions, Screen[None]):
         """The new query's first page is here: now forget the old rows."""
         self._reset_due, self._previous_pager = False, None
         gc.unfreeze()  # the old rows become garbage: let the collector see them again
-        self.table.reset(sort_order=self.sort_order, creator=self.creator)
+        self.table.reset(sort_order=self.list_order, creator=self.creator)
 
     def _restore_previous_query(self, error: ImagesError) -> None:
         """The first page of a new query failed: keep showing the old rows, as they were."""
@@ -154,7 +155,7 @@ class MainScreen(EditingActions, Screen[None]):
             f"{error}\nStill showing the previous list.", title="Listing failed", severity="error", timeout=8
         )
         self._pager = previous
-        self.sort_order, self.creator = self.table.sort_order, self.table.creator
+        self.list_order, self.creator = self.table.list_order, self.table.creator
         self.table.append_page([], complete=previous.complete)  # back to idle/complete
         self._update_status()
 
@@ -245,7 +246,7 @@ class MainScreen(EditingActions, Screen[None]):
 
     def _update_status(self) -> None:
         table = self.table
-        parts = [f"[b]{SORT_LABELS[self.sort_order]}[/b]"]
+        parts = [f"[b]{SORT_LABELS[self.list_order]}[/b]"]
         if self.creator is not None:
             parts.append(f"creator [b]{escape(self.creator) or '(none)'}[/b]")
         if table.filter_text:
@@ -291,8 +292,8 @@ class MainScreen(EditingActions, Screen[None]):
         self._update_status()
 
     def action_toggle_sort(self) -> None:
-        self.sort_order = "asc" if self.sort_order == "desc" else "desc"
-        self.notify(f"Sorted {SORT_LABELS[self.sort_order]}", timeout=2)
+        self.list_order = "asc" if self.list_order == "desc" else "desc"
+        self.notify(f"Sorted {SORT_LABELS[self.list_order]}", timeout=2)
         self.reload()
 
     def action_refresh(self) -> None:

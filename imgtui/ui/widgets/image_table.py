@@ -190,7 +190,8 @@ class ImageTable(ScrollView, can_focus=True):
         self._error = ""
         self._more_requested = False
         self._last_highlight: str | None = None
-        self.sort_order: SortOrder = "desc"
+        # Not `sort_order`: Widget.sort_order is Textual's own (it orders sibling widgets).
+        self.list_order: SortOrder = "desc"
         self.creator: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
 
@@ -240,7 +241,7 @@ class ImageTable(ScrollView, can_focus=True):
 
     def reset(self, *, sort_order: SortOrder, creator: str | None) -> None:
         """Forget every row (a new query starts); marks go too, the filter text stays."""
-        self.sort_order = sort_order
+        self.list_order = sort_order
         self.creator = creator
         self._rows = []
         self._positions = {}
@@ -565,7 +566,7 @@ class ImageTable(ScrollView, can_focus=True):
         return self._filter in _search_key(image)
 
     def _insertion_index(self, image: ImageMetadata) -> int:
-        if self.sort_order == "desc":
+        if self.list_order == "desc":
             # Newest first: rows are in descending time, so search on the negated timestamp.
             stamp = -image.uploaded.timestamp()
             return bisect.bisect_right(self._rows, stamp, key=lambda row: -row.uploaded.timestamp())
