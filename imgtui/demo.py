@@ -176,7 +176,7 @@ def _landscape(spec: DemoImage, rng: random.Random) -> Image.Image:
     for layer in range(3):
         shade = tuple(max(0, int(channel * (0.55 - layer * 0.15))) for channel in top)
         base = height * (0.55 + layer * 0.13)
-        points = [(0, height)]
+        points: list[tuple[float, float]] = [(0, height)]
         for step in range(9):
             points.append((width * step / 8, base - rng.uniform(0, height * 0.22)))
         points.append((width, height))

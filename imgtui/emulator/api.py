@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -99,7 +99,7 @@ def _route(method: str, segments: list[str]) -> Handler | Response:
 # -- upload -------------------------------------------------------------------------------
 
 
-async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncIterator[bytes]:
+async def _capped(stream: AsyncIterator[bytes], cap: int) -> AsyncGenerator[bytes, None]:
     size = 0
     async for chunk in stream:
         size += len(chunk)

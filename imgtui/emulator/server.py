@@ -18,6 +18,7 @@ from .faults import FaultInjector
 from .state import EmulatorState, ServeSettings
 
 _WILDCARDS = ("0.0.0.0", "::", "")
+GRACEFUL_SHUTDOWN_SECONDS = 5  # how long open requests may take to finish on stop
 
 
 def is_loopback(host: str) -> bool:
@@ -63,7 +64,7 @@ def _config(app: object, settings: ServeSettings) -> uvicorn.Config:
         access_log=settings.access_log,
         log_level="warning",
         server_header=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     if settings.access_log:
         # log_level="warning" keeps uvicorn's startup chatter out of the banner, but it also
@@ -188,7 +189,8 @@ async def _quick_shutdown(server: uvicorn.Server) -> None:
     for connection in list(state.connections):
         connection.shutdown()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + server.config.timeout_graceful_shutdown
+    grace = server.config.timeout_graceful_shutdown  # None (uvicorn's "no limit") if not ours
+    deadline = loop.time() + (GRACEFUL_SHUTDOWN_SECONDS if grace is None else grace)
     while (state.connections or state.tasks) and loop.time() < deadline:  # noqa: ASYNC110 - uvicorn offers no event
         await asyncio.sleep(0.002)
     for task in list(state.tasks):

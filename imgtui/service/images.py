@@ -6,6 +6,7 @@ the same clean requests and answers the same errors (the conformance suite relie
 
 from __future__ import annotations
 
+import builtins
 import os
 import pathlib
 from collections.abc import AsyncIterator
@@ -71,7 +72,7 @@ class ImageHandle:
             return None
         return await self._backend.bytes(self.id)
 
-    async def read(self) -> bytes | None:
+    async def read(self) -> builtins.bytes | None:
         """Convenience: all of `bytes()` joined (at most 10 MiB by Cloudflare's limit)."""
         stream = await self.bytes()
         if stream is None:

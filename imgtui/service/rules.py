@@ -109,4 +109,4 @@ def check_list_limit(limit: object) -> int:
 def check_sort_order(sort_order: object) -> SortOrder:
     if sort_order not in ("asc", "desc"):
         raise ImagesError(ErrorCode.BAD_REQUEST, "sortOrder must be 'asc' or 'desc'")
-    return sort_order  # type: ignore[return-value]
+    return sort_order

@@ -202,3 +202,19 @@ def test_fit_and_clean():
     assert clean("a\tb\x07") == "a�b�"
     assert clean(None) == ""
     assert format_uploaded(datetime(2025, 3, 1, 14, 22, 59, tzinfo=UTC)) == "2025-03-01 14:22"
+
+
+async def test_textual_loading_indicator_works_and_the_status_row_is_separate():
+    # Our status-row method once shadowed Widget.set_loading(loading), so Textual's own
+    # `widget.loading = True` raised TypeError on the list.
+    app = TableApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(ImageTable)
+        table.loading = True
+        await pilot.pause()
+        assert table.loading and table.load_state == "idle"
+        table.loading = False
+        table.show_loading_row()
+        assert table.load_state == "loading"
+        table.append_page(desc_rows(2), complete=True)
+        assert table.load_state == "complete"

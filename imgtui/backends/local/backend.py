@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -97,7 +98,7 @@ class LocalBackend:
             return None
         return self._stream(*location)
 
-    async def _stream(self, seq: int, size: int) -> AsyncIterator[bytes]:
+    async def _stream(self, seq: int, size: int) -> AsyncIterator[builtins.bytes]:
         for offset in range(0, size, READ_BYTES):
             block = await self._reader.run(store.read_blob_chunk, seq, offset, READ_BYTES)
             for start in range(0, len(block), CHUNK_BYTES):
@@ -136,14 +137,14 @@ class LocalBackend:
         await self._library_keys()
         return await self._reader.run(store.count_images)
 
-    async def blob(self, image_id: str) -> tuple[bytes, str] | None:
+    async def blob(self, image_id: str) -> tuple[builtins.bytes, str] | None:
         """The whole original bytes and their content type, or None when missing."""
         await self._library_keys()
         return await self._reader.run(store.read_blob, image_id)
 
     async def list_offset(
         self, *, offset: int, limit: int, sort_order: SortOrder, creator: str | None
-    ) -> list[ImageMetadata]:
+    ) -> builtins.list[ImageMetadata]:
         """For the deprecated v1 list (page/per_page); creator "" selects images without one."""
         if offset < 0 or limit < 0:
             raise ImagesError(ErrorCode.BAD_REQUEST, "offset and limit must not be negative")

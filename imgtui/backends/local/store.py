@@ -207,6 +207,7 @@ def list_by_offset(
     """For the deprecated v1 page/per_page list (O(offset), as offsets are). There,
     creator "" means "images without a creator"."""
     direction = "ASC" if sort_order == "asc" else "DESC"
+    params: list[str]
     if creator is None:
         where, params = "", []
     elif creator == "":

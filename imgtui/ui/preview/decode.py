@@ -85,7 +85,7 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
             if use_draft:
                 # JPEG only (a no-op elsewhere): decode at the smallest DCT scale >= box.
                 source.draft("RGB", box)
-            frame = source
+            frame: Image.Image = source
             if source.mode in ("P", "PA", "1"):
                 # Palette images resize with nearest-neighbour only: go to RGB(A) first.
                 frame = _normalise_mode(source)

@@ -29,7 +29,7 @@ _WIDGET_CLASS_NAMES = {
     "halfcell": "HalfcellImage",
     "unicode": "UnicodeImage",
 }
-_RENDERABLE_MODULES = {
+_RENDERABLE_MODULES: dict[str, PreviewMode] = {
     "textual_image.renderable.tgp": "tgp",
     "textual_image.renderable.sixel": "sixel",
     "textual_image.renderable.halfcell": "halfcell",

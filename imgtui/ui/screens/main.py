@@ -166,7 +166,7 @@ class MainScreen(EditingActions, Screen[None]):
             return
         if self._pager_worker is not None and self._pager_worker.is_running:
             return
-        self.table.set_loading()
+        self.table.show_loading_row()
         self._pager_worker = self._load_page(pager)
 
     @work(group="pager", exit_on_error=False)
@@ -200,7 +200,7 @@ class MainScreen(EditingActions, Screen[None]):
     async def _fill_demo(self) -> None:
         from imgtui.demo import DEMO_COUNT, fill_demo_library
 
-        self.table.set_loading()
+        self.table.show_loading_row()
         try:
             if not (await self.app.images.hosted.list(limit=1)).images:
                 self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library")

@@ -277,7 +277,8 @@ class ImageTable(ScrollView, can_focus=True):
         self.call_after_refresh(self._check_near_end)
         return len(fresh)
 
-    def set_loading(self) -> None:
+    def show_loading_row(self) -> None:
+        """The "Loading…" status row under the list (not Textual's `loading` overlay)."""
         self._state = "loading"
         self._error = ""
         self._refresh_status_line()
