@@ -6,7 +6,7 @@ It takes a ready `Images` service (tests inject `Images.local(tmp)`) and closes 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
@@ -31,7 +31,7 @@ def css_paths() -> list[Path]:
 
 class ImgTuiApp(App[None]):
     TITLE = "imgtui"
-    CSS_PATH: ClassVar = css_paths()
+    CSS_PATH: ClassVar[list[str | PurePath]] = [*css_paths()]  # Textual's list type (lists are invariant)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit imgtui"),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key, grouped by purpose"),

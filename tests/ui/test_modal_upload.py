@@ -480,6 +480,8 @@ async def test_pasting_several_paths_into_the_input_queues_them(library, picture
         app.screen.query_one("#path", PathInput).post_message(events.Paste(text))
         await settle(pilot, app)
         assert [row.item.name for row in rows(app)] == ["a cat.png", "b.png"]
+        # PathInput's own paste handler took it: not also flattened into the field.
+        assert app.screen.query_one("#path", PathInput).value == ""
 
 
 async def test_drop_on_the_host_opens_the_upload_form(library, pictures):

@@ -137,7 +137,7 @@ class FormModal(ModalScreen[ResultT]):
     def clear_error(self) -> None:
         self.query_one("#form-error", ErrorLine).clear()
 
-    def confirm_discard(self, question: str, discard: Callable[[], None]) -> None:
+    def confirm_discard(self, question: str, discard: Callable[[], object]) -> None:
         """Ask `question` over the form; call `discard` only on a yes (Escape keeps the form)."""
 
         def answered(yes: bool | None) -> None:

@@ -450,8 +450,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         close = self.query_one("#cancel", Button)
         close.label = "Close"
         transient = any(
-            self._latest[row].error is not None and is_transient(self._latest[row].error)
-            for row in self.pending
+            (error := self._latest[row].error) is not None and is_transient(error) for row in self.pending
         )
         (upload if transient else close).focus()
 

@@ -135,7 +135,9 @@ class PathInput(Input):
         self.cursor_position = len(value)
         self._cycle_value = value
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    # `on_paste`, not Input's `_on_paste`: Textual calls one handler per class either way, and
+    # an async override of Input's sync `_on_paste` is not a valid override.
+    async def on_paste(self, event: events.Paste) -> None:
         text = event.text
         if "\n" in text.strip() or "'" in text or "\\ " in text or "file://" in text:
             result = await asyncio.to_thread(parse_drop, text, cwd=self.cwd)

@@ -14,7 +14,9 @@ import sys
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
-    from textual.widget import Widget
+    # The base class of every textual-image widget (0.12 and 0.14 alike); imported for types
+    # only, as importing the widget package probes the terminal.
+    from textual_image.widget._base import Image as ImageWidget
 
 PreviewMode = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
 RENDERER_MODES: tuple[PreviewMode, ...] = ("tgp", "sixel", "halfcell", "unicode")
@@ -114,7 +116,7 @@ def resolve_in_app(mode: PreviewMode) -> PreviewMode:
     return "off"
 
 
-def widget_class(mode: PreviewMode) -> type[Widget]:
+def widget_class(mode: PreviewMode) -> type[ImageWidget]:
     """The textual-image widget class for a resolved renderer mode (not auto/off)."""
     widgets = _import_widgets()
     return getattr(widgets, _WIDGET_CLASS_NAMES[mode])

@@ -18,8 +18,7 @@ from imgtui.service import ImageMetadata
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from textual.app import App
-
+    from imgtui.ui.app import ImgTuiApp
     from imgtui.ui.widgets.image_table import ImageTable
 
 # What Enter offers on a row: (label, key, action), each also reachable by its key.
@@ -69,8 +68,10 @@ class EditingActions:
     """Mixed into MainScreen (which provides `table`, `refresh_details`, `app`, `notify`)."""
 
     if TYPE_CHECKING:
-        app: App
-        table: ImageTable
+        app: ImgTuiApp  # for types only: Textual's own `app` is typed App[object]
+
+        @property
+        def table(self) -> ImageTable: ...
 
         def refresh_details(self) -> None: ...
         def _update_status(self) -> None: ...

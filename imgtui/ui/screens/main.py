@@ -8,7 +8,7 @@ notification. Widgets only show what they are given.
 from __future__ import annotations
 
 import gc
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -27,11 +27,17 @@ from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
 
+if TYPE_CHECKING:
+    from imgtui.ui.app import ImgTuiApp
+
 SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
 
 
 class MainScreen(EditingActions, Screen[None]):
     """Browse (list, quick filter, details) and edit (the forms in screens/editing.py)."""
+
+    if TYPE_CHECKING:
+        app: ImgTuiApp  # for types only: Textual's own `app` is typed App[object]
 
     BINDING_GROUP_TITLE = "Browse"
     AUTO_FOCUS = "#images"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
 from textual import events
@@ -33,6 +34,9 @@ from imgtui.ui.preview.decode import Thumbnail
 from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
 from imgtui.ui.preview.terminal import PreviewMode, cell_size, prepare_terminal, resolve_in_app, widget_class
+
+if TYPE_CHECKING:
+    from textual_image.widget._base import Image as ImageWidget
 
 __all__ = ["ImagePreview", "PreviewMode", "prepare_terminal"]
 
@@ -106,7 +110,7 @@ class ImagePreview(Widget):
         self._stage = _Stage()
         self._message = Static("", markup=False, classes="preview--message")
         self._note = Static("", markup=False, classes="preview--note")
-        self._image: Widget | None = None
+        self._image: ImageWidget | None = None
         if self.mode != "off":
             self._image = widget_class(self.mode)(None, classes="preview--image")
 
@@ -130,8 +134,8 @@ class ImagePreview(Widget):
         self.workers.cancel_group(self, WORKER_GROUP)
         self._request = None
         box = self._wanted_box() if self.mode != "off" else None
-        cached = self._loader.cached(image_id, box) if image_id is not None and box is not None else None
-        if cached is None:
+        cached = None if image_id is None or box is None else self._loader.cached(image_id, box)
+        if image_id is None or box is None or cached is None:
             self.image_id = None  # so that the show() to come loads it
             if self.mode != "off" and self.is_mounted:
                 self._clear()
