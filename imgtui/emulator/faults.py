@@ -22,6 +22,7 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,6 +62,16 @@ def _seconds(text: str) -> float:
     return float(text)
 
 
+class _FaultFields(TypedDict, total=False):
+    """What a `--faults` spec set; the rest keep FaultSpec's defaults."""
+
+    rate: float
+    latency: float
+    retry_after: int
+    seed: int
+    kinds: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class FaultSpec:
     rate: float
@@ -85,7 +96,7 @@ class FaultSpec:
         try:
             if "=" not in text:
                 return cls(rate=float(text))
-            fields: dict[str, object] = {}
+            fields: _FaultFields = {}
             for item in text.split(","):
                 name, _, value = item.partition("=")
                 name = name.strip().replace("-", "_")
@@ -103,7 +114,7 @@ class FaultSpec:
                     raise ValueError(f"unknown fault setting {name!r}")
             if "rate" not in fields:
                 raise ValueError("the fault spec needs a rate")
-            return cls(**fields)  # type: ignore[arg-type]
+            return cls(**fields)
         except ValueError as exc:
             raise ValueError(f"invalid --faults {text!r}: {exc}") from None
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import create_app
 from .faults import FaultInjector
@@ -57,9 +58,9 @@ def base_url_for(settings: ServeSettings, sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def _config(app: object, settings: ServeSettings) -> uvicorn.Config:
+def _config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         lifespan="on",
         access_log=settings.access_log,
         log_level="warning",
@@ -99,7 +100,7 @@ class BackgroundEmulator:
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings
         self.state: EmulatorState | None = None
-        self.app: object = None
+        self.app: ASGIApp | None = None
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -145,7 +146,7 @@ class BackgroundEmulator:
             self._ready.set()
 
     async def _main(self) -> None:
-        assert self._sock is not None
+        assert self._sock is not None and self.app is not None  # start() sets both
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         config = _config(self.app, self.settings)

@@ -7,6 +7,7 @@ import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TypedDict
 
 from PIL import Image, ImageOps
 
@@ -32,6 +33,16 @@ class VariantSpec:
     @property
     def original(self) -> bool:
         return self.width is None and self.height is None and self.format is None
+
+
+class _VariantOptions(TypedDict, total=False):
+    """What a flexible variant string set; the rest keep VariantSpec's defaults."""
+
+    width: int
+    height: int
+    fit: str
+    format: str
+    quality: int
 
 
 NAMED_VARIANTS = {
@@ -60,7 +71,7 @@ def parse_variant(name: str) -> VariantSpec | None:
         return NAMED_VARIANTS[name]
     if "=" not in name:
         return None
-    options: dict[str, object] = {"flexible": True}
+    options: _VariantOptions = {}
     for item in name.split(","):
         key, _, value = item.partition("=")
         key, value = key.strip().lower(), value.strip()
@@ -83,15 +94,21 @@ def parse_variant(name: str) -> VariantSpec | None:
                 raise _invalid("quality must be between 1 and 100")
             options["quality"] = quality
         # Other Cloudflare options (sharpen, blur, gravity, ...) are accepted and ignored.
-    return VariantSpec(**options)  # type: ignore[arg-type]
+    return VariantSpec(**options, flexible=True)
 
 
 def _target(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
-    """The box to fit into: a missing side follows the image's aspect ratio."""
+    """The box to fit into: a missing side follows the image's aspect ratio; with neither
+    (say `format=webp` alone), the image's own size."""
     width, height = size
-    box_w = spec.width or max(1, round(width * spec.height / height))  # type: ignore[operator]
-    box_h = spec.height or max(1, round(height * spec.width / width))  # type: ignore[operator]
-    return box_w, box_h
+    box_w, box_h = spec.width, spec.height
+    if box_w is not None and box_h is not None:
+        return box_w, box_h
+    if box_w is not None:
+        return box_w, max(1, round(height * box_w / width))
+    if box_h is not None:
+        return max(1, round(width * box_h / height)), box_h
+    return width, height
 
 
 def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:

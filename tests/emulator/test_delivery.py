@@ -89,6 +89,14 @@ async def test_flexible_format_conversion(rest: Images, web: httpx.AsyncClient) 
     assert response.headers["content-type"] == "image/webp" and _size(response) == (32, 24)
 
 
+async def test_format_only_variant_keeps_the_size(rest: Images, web: httpx.AsyncClient) -> None:
+    # No width or height: convert only (this once raised TypeError in the renderer: a 500).
+    image = await rest.hosted.upload(make_png(64, 48))
+    response = await web.get(_variant(image.variants[0], "format=webp"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/webp" and _size(response) == (64, 48)
+
+
 async def test_bad_variants(rest: Images, web: httpx.AsyncClient) -> None:
     image = await rest.hosted.upload(make_png())
     assert (await web.get(_variant(image.variants[0], "w=0"))).status_code == 400

@@ -133,13 +133,15 @@ class CloudflareBackend:
         """Credentials from the arguments, else from CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN."""
         account_id = account_id or os.environ.get(ACCOUNT_ENV) or None
         api_token = api_token or os.environ.get(TOKEN_ENV) or None
-        missing = [name for name, value in ((ACCOUNT_ENV, account_id), (TOKEN_ENV, api_token)) if not value]
-        if missing:
+        if not account_id or not api_token:
+            missing = [
+                name for name, value in ((ACCOUNT_ENV, account_id), (TOKEN_ENV, api_token)) if not value
+            ]
             raise ImagesError(
                 ErrorCode.AUTHENTICATION,
                 f"Missing Cloudflare credentials: set {' and '.join(missing)} (or pass them explicitly)",
             )
-        return cls(account_id, api_token, **options)  # type: ignore[arg-type]
+        return cls(account_id, api_token, **options)
 
     # -- presentation: never a credential -------------------------------------------------
 

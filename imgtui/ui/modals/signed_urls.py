@@ -193,7 +193,8 @@ class SignedUrlCopyModal(FormModal[str]):
             if not text.isdigit() or int(text) <= 0:
                 raise ValueError("Custom expiry must be a whole number of seconds above 0")
             return int(text)
-        return int(choice)  # type: ignore[arg-type]
+        assert isinstance(choice, int)  # allow_blank=False; the only str choices are handled above
+        return choice
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
