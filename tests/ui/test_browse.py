@@ -438,3 +438,22 @@ async def test_failed_refresh_keeps_the_rows_on_screen(library_path, filled, wai
         await pilot.press("s")
         await wait_until(pilot, lambda: table.loaded_images and table.loaded_images[0].id != before[0])
         assert app.screen.list_order == "asc"
+
+
+async def test_empty_library_says_how_to_add_images(library_path, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = table_of(app)
+        await wait_until(pilot, lambda: table.load_state == "complete")
+        assert "press u to upload" in table.render_line(1).text
+
+
+async def test_row_action_menu_keys_pick_at_once(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("d")  # the menu's key for delete
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDeleteModal")

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 class Choice:
     label: str
     value: str
+    key: str | None = None  # a key that picks it at once (shown instead of the value)
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -38,7 +39,12 @@ class ChoiceScreen(ModalScreen[str | None]):
             box.border_title = self.title_text
             box.border_subtitle = "enter choose · esc cancel"
             options = [
-                Option(f"[b]{choice.label}[/b]\n[dim]{_preview(choice.value)}[/dim]", id=str(index))
+                Option(
+                    f"[b]{escape(choice.key)}[/b]  {escape(choice.label)}"
+                    if choice.key
+                    else f"[b]{choice.label}[/b]\n[dim]{_preview(choice.value)}[/dim]",
+                    id=str(index),
+                )
                 for index, choice in enumerate(self.choices)
             ]
             yield OptionList(*options, id="choices")
@@ -46,6 +52,13 @@ class ChoiceScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected, "#choices")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.choices[int(event.option_id or 0)].value)
+
+    def on_key(self, event: events.Key) -> None:
+        for choice in self.choices:
+            if choice.key is not None and event.character == choice.key:
+                event.stop()
+                self.dismiss(choice.value)
+                return
 
     def action_cancel(self) -> None:
         self.dismiss(None)

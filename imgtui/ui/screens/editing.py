@@ -152,12 +152,12 @@ class EditingActions:
         """Enter (or a double click) on a row: a menu of what can be done with it."""
         from imgtui.ui.screens.choices import Choice, ChoiceScreen
 
-        choices = [Choice(label, f"key {key}") for label, key, _action in ROW_ACTIONS]
-        actions = {f"key {key}": action for _label, key, action in ROW_ACTIONS}
+        choices = [Choice(label, action, key=key) for label, key, action in ROW_ACTIONS]
+        actions = {action for _label, _key, action in ROW_ACTIONS}
 
         def run(chosen: str | None) -> None:
             if chosen in actions:
-                getattr(self, f"action_{actions[chosen]}")()
+                getattr(self, f"action_{chosen}")()
 
         self.app.push_screen(ChoiceScreen(event.image.id, choices), callback=run)
 

@@ -513,6 +513,8 @@ class ImageTable(ScrollView, can_focus=True):
         elif self._state == "complete":
             noun = "image" if loaded == 1 else "images"
             text = f"{matching} · end" if self._filter else f"{loaded} {noun} · end"
+            if loaded == 0 and self.creator is None:
+                text = "No images yet: press u to upload, or drop files on the terminal"
             component = "image-table--status"
         else:
             text = f"{matching} · ↓ loads more" if self._filter else f"{loaded} loaded · more below"
