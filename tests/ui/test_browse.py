@@ -457,3 +457,27 @@ async def test_row_action_menu_keys_pick_at_once(library_path, filled, wait_unti
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("d")  # the menu's key for delete
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDeleteModal")
+
+
+async def test_G_loads_every_page_to_the_real_end(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("G")
+        await wait_until(pilot, lambda: table.is_complete)
+        assert table.loaded_count == 200
+        await wait_until(
+            pilot, lambda: table.current_image.id == "img-0000"
+        )  # newest first: the oldest is last
+        assert "loading to the end" not in plain_text(app.screen.query_one("#status"))
+
+
+async def test_moving_away_stops_loading_to_the_end(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("G")
+        assert main_of(app)._follow_end or table.is_complete
+        await pilot.press("k")
+        assert not main_of(app)._follow_end
+        assert "loading to the end" not in plain_text(app.screen.query_one("#status"))

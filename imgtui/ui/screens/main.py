@@ -82,6 +82,9 @@ class MainScreen(EditingActions, Screen[None]):
         # While a new query's first page is on its way, the rows on screen (and the pager they
         # came from) stay, so a failed refresh can keep showing them.
         self._reset_due = False
+        # After G: keep loading pages and following the last row until the list is complete,
+        # or until the user moves the cursor away from the end.
+        self._follow_end = False
         self._previous_pager: ImagePager | None = None
         self._pager_worker: Worker | None = None
 
@@ -130,6 +133,7 @@ class MainScreen(EditingActions, Screen[None]):
         if self._pager_worker is not None:
             self._pager_worker.cancel()
             self._pager_worker = None
+        self._follow_end = False
         if not self._reset_due:
             self._reset_due, self._previous_pager = True, self._pager
         self._pager = ImagePager(
@@ -182,6 +186,7 @@ class MainScreen(EditingActions, Screen[None]):
         except ImagesError as error:
             if pager is not self._pager:
                 return
+            self._follow_end = False
             if self._reset_due:
                 self._restore_previous_query(error)
             else:
@@ -193,6 +198,9 @@ class MainScreen(EditingActions, Screen[None]):
         if self._reset_due:
             self._apply_pending_reset()
         self.table.append_page(page.images, complete=pager.complete)
+        if self._follow_end:
+            self._follow_end = not pager.complete
+            self.table.move_cursor(self.table.row_count - 1)  # near the end: asks for the next page
         # Loaded rows live as long as the list: move them out of the cyclic GC's sight, or
         # its full collections walk every row (measured: 240 ms stalls at 50k rows).
         gc.freeze()
@@ -234,7 +242,17 @@ class MainScreen(EditingActions, Screen[None]):
 
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
+        if self._follow_end and not self.table.cursor_at_end:
+            self._follow_end = False  # the user moved away: stop loading to the end
+            self._update_status()
         self.details.show(event.image.id if event.image else None)
+
+    @on(ImageTable.WantsEnd)
+    def _on_wants_end(self) -> None:
+        if self._pager is not None and not self._pager.complete and not self._follow_end:
+            self._follow_end = True
+            self._update_status()
+            self.load_more()
 
     @on(ImageTable.FilterCleared)
     def _on_filter_cleared(self) -> None:
@@ -259,6 +277,8 @@ class MainScreen(EditingActions, Screen[None]):
             parts.append(f"filter [b]{escape(table.filter_text)}[/b]")
         loaded = table.loaded_count
         parts.append(f"{loaded} loaded" + (" (all)" if table.is_complete else ""))
+        if self._follow_end:
+            parts.append("[b]loading to the end[/b] (move the cursor to stop)")
         marked = len(table.marked_images)
         if marked:
             parts.append(f"[$text-warning][b]{marked} marked[/b][/]")

@@ -61,7 +61,7 @@ class ImageTable(ScrollView, can_focus=True):
             "Last",
             show=False,
             id="list.last",
-            tooltip="Last loaded image; loads the next page",
+            tooltip="Last image (loads all pages)",
         ),
         Binding(
             "enter",
@@ -69,7 +69,7 @@ class ImageTable(ScrollView, can_focus=True):
             "Actions",
             show=False,
             id="list.select",
-            tooltip="What you can do with the highlighted image",
+            tooltip="Actions for this image",
         ),
         Binding("space", "toggle_mark", "Mark", id="mark.toggle", tooltip="Mark or unmark the image"),
         Binding(
@@ -147,6 +147,17 @@ class ImageTable(ScrollView, can_focus=True):
 
     class NeedMore(Message):
         """The cursor or the viewport is near the end of the loaded rows."""
+
+        def __init__(self, table: ImageTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> ImageTable:
+            return self.table
+
+    class WantsEnd(Message):
+        """`G`/End while more pages exist: the user wants the real last image."""
 
         def __init__(self, table: ImageTable) -> None:
             super().__init__()
@@ -406,6 +417,12 @@ class ImageTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_cursor(len(self._view) - 1)
+        if self._state != "complete":
+            self.post_message(self.WantsEnd(self))
+
+    @property
+    def cursor_at_end(self) -> bool:
+        return self._cursor >= len(self._view) - 1
 
     def action_select(self) -> None:
         image = self.current_image
