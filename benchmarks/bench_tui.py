@@ -362,7 +362,7 @@ def main() -> int:
         (
             f"page through {paging['rows']:,} images (G)",
             f"{paging['seconds']:.2f} s",
-            f"{paging['presses']} presses",
+            f"{paging['presses']} press{'es' if paging['presses'] != 1 else ''} of G",
             "",
         ),
         (
