@@ -42,6 +42,18 @@ LoadState = Literal["idle", "loading", "complete", "error"]
 SortOrder = Literal["asc", "desc"]
 
 
+class TableMessage(Message):
+    """A message from an ImageTable; `control` lets handlers use `@on(..., "#id")`."""
+
+    def __init__(self, table: ImageTable) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> ImageTable:
+        return self.table
+
+
 class ImageTable(ScrollView, can_focus=True):
     """Loaded images, a cursor, marks, and a quick filter over the loaded rows."""
 
@@ -121,72 +133,33 @@ class ImageTable(ScrollView, can_focus=True):
     }
     """
 
-    class Highlighted(Message):
+    class Highlighted(TableMessage):
         """The image under the cursor changed (None: the list is empty)."""
 
         def __init__(self, table: ImageTable, image: ImageMetadata | None) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.image = image
 
-        @property
-        def control(self) -> ImageTable:
-            return self.table
-
-    class Selected(Message):
-        """Enter or a click on the highlighted row: a hook for "open" actions."""
+    class Selected(TableMessage):
+        """Enter or a click on the highlighted row: the screen offers the row's actions."""
 
         def __init__(self, table: ImageTable, image: ImageMetadata) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.image = image
 
-        @property
-        def control(self) -> ImageTable:
-            return self.table
-
-    class NeedMore(Message):
+    class NeedMore(TableMessage):
         """The cursor or the viewport is near the end of the loaded rows."""
 
-        def __init__(self, table: ImageTable) -> None:
-            super().__init__()
-            self.table = table
-
-        @property
-        def control(self) -> ImageTable:
-            return self.table
-
-    class WantsEnd(Message):
+    class WantsEnd(TableMessage):
         """`G`/End while more pages exist: the user wants the real last image."""
 
-        def __init__(self, table: ImageTable) -> None:
-            super().__init__()
-            self.table = table
-
-        @property
-        def control(self) -> ImageTable:
-            return self.table
-
-    class FilterCleared(Message):
+    class FilterCleared(TableMessage):
         """Escape on the list cleared the quick filter (the screen hides its filter box)."""
 
-        def __init__(self, table: ImageTable) -> None:
-            super().__init__()
-            self.table = table
-
-        @property
-        def control(self) -> ImageTable:
-            return self.table
-
-    class MarksChanged(Message):
+    class MarksChanged(TableMessage):
         def __init__(self, table: ImageTable, count: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
-
-        @property
-        def control(self) -> ImageTable:
-            return self.table
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id, classes=classes)
