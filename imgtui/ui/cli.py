@@ -11,7 +11,7 @@ from pathlib import Path
 import platformdirs
 
 from imgtui import __version__
-from imgtui.service import Images, ImagesError
+from imgtui.service import ErrorCode, Images, ImagesError
 
 PREVIEW_CHOICES = ["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
 ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
@@ -90,6 +90,12 @@ def main(argv: list[str]) -> int:
         images = open_images(args)
     except ImagesError as error:
         print(f"imgtui: {error}", file=sys.stderr)
+        if error.code == ErrorCode.AUTHENTICATION:
+            print(
+                "imgtui: give --account-id and the token in $CLOUDFLARE_API_TOKEN, "
+                "or --library PATH for a local library",
+                file=sys.stderr,
+            )
         return 2
 
     from imgtui.ui.config import load_config

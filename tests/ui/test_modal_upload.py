@@ -352,6 +352,29 @@ async def test_ctrl_s_uploads_whatever_has_focus_and_the_hint_says_so(library, p
     assert [meta.filename for meta in app.result] == ["b.png"]
 
 
+async def test_a_typed_but_unadded_path_is_uploaded_not_dropped(library, pictures):
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#path", Input).value = str(pictures / "b.png")
+        await pilot.press("enter")  # b.png queued
+        form.query_one("#path", Input).value = str(pictures / "c.png")  # typed, Enter not pressed
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+    assert sorted(meta.filename for meta in app.result) == ["b.png", "c.png"]
+
+
+async def test_ctrl_s_with_nothing_queued_says_so(library):
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Nothing to upload yet" in str(app.screen.query_one("#path-hint").render())
+        assert isinstance(app.screen, UploadModal)
+
+
 async def test_the_field_label_says_http_urls_work_too(library):
     app = ModalHost(lambda: UploadModal(library))
     async with app.run_test(size=(110, 45)) as pilot:

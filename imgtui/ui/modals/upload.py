@@ -103,7 +103,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *FormModal.BINDINGS,
         # ctrl+s like the metadata form's save; ctrl+u would be the path field's "delete to start".
-        Binding("ctrl+s", "upload", "Upload", id="upload.start", tooltip="Upload the queued files"),
+        Binding("ctrl+s", "start_upload", "Upload", id="upload.start", tooltip="Upload the queued files"),
         Binding("ctrl+o", "browse", "Browse", id="upload.browse", tooltip="Pick files in a folder tree"),
     ]
 
@@ -384,6 +384,20 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     # -- uploading ---------------------------------------------------------------------------
 
     @on(Button.Pressed, "#upload")
+    async def action_start_upload(self) -> None:
+        """Upload, after adding a path still typed in the field: nothing typed is dropped."""
+        if self.busy:
+            return
+        path_input = self.query_one("#path", PathInput)
+        if not self.started and path_input.value.strip():
+            await self._add_typed()
+            if path_input.value.strip():
+                return  # it could not be added: the hint under the field says why
+        if not self.items:
+            self._hint("Nothing to upload yet: type a path and press Enter, or Browse", error=True)
+            return
+        self.action_upload()
+
     def action_upload(self) -> None:
         """Upload the queue; after a run with failures, send the failed and unsent ones again."""
         rows = self.pending if self.started else list(range(len(self.items)))
