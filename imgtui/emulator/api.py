@@ -25,7 +25,7 @@ from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
 
 from .ingest import fetch_image, filename_from_url
-from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok
+from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok, raw_path
 from .state import EmulatorState
 
 API_PREFIX = "/client/v4"
@@ -38,11 +38,6 @@ NOT_MULTIPART_MESSAGE = (
 )
 
 Handler = Callable[[Request, EmulatorState, list[str]], Awaitable[Response]]
-
-
-def _raw_path(request: Request) -> str:
-    raw = request.scope.get("raw_path")
-    return raw.decode("latin-1") if raw else request.url.path
 
 
 def _authorized(request: Request, state: EmulatorState) -> bool:
@@ -59,7 +54,7 @@ async def api_endpoint(request: Request) -> Response:
     if not _authorized(request, state):
         return fail(ErrorCode.AUTHENTICATION, "Authentication error")
     # /client/v4/accounts/<account>/images/<version>/<...>
-    segments = [unquote(part) for part in _raw_path(request).split("/")[6:]]
+    segments = [unquote(part) for part in raw_path(request).split("/")[6:]]
     while segments and segments[-1] == "":
         segments.pop()
     route = _route(request.method, segments)

@@ -8,11 +8,12 @@ import os
 import pathlib
 import sys
 
+from imgtui.backends.local import default_library_path
 from imgtui.service import ImagesError
 
 from .faults import FaultSpec
 from .server import is_loopback, serve_forever
-from .state import EmulatorState, ServeSettings, default_library_path
+from .state import EmulatorState, ServeSettings
 
 TOKEN_ENV = "IMGTUI_API_TOKEN"
 

@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from imgtui.service.errors import ImagesError
 from imgtui.service.signing import CDN_PREFIX, check_signature
 
+from .responses import raw_path
 from .state import EmulatorState
 from .variants import RenderCache, parse_variant, render
 
@@ -31,10 +32,9 @@ def _text(status: int, message: str) -> Response:
 async def deliver(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
     cache: RenderCache = request.app.state.render_cache
-    raw = request.scope.get("raw_path")
-    raw_path = raw.decode("latin-1") if raw else request.url.path
     # /cdn-cgi/imagedelivery/<hash>/<id, maybe with '/'>/<variant>
-    parts = raw_path[len(CDN_PREFIX) + 1 :].split("/")
+    path = raw_path(request)
+    parts = path[len(CDN_PREFIX) + 1 :].split("/")
     if len(parts) < 3 or not all(parts):
         return _text(400, "Missing image ID or variant")
     account_hash, image_id, variant = parts[0], unquote("/".join(parts[1:-1])), unquote(parts[-1])
@@ -54,7 +54,7 @@ async def deliver(request: Request) -> Response:
         if spec.flexible:
             return _text(403, "Flexible variants cannot be used with images that require signed URLs")
         reason = check_signature(
-            raw_path,
+            path,
             request.scope.get("query_string", b"").decode("latin-1"),
             state.signing_key,
             now=time.time(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from imgtui.service.errors import ErrorCode, ImagesError
@@ -60,3 +61,9 @@ def image_record(image: ImageMetadata) -> dict[str, Any]:
     if not record.get("draft"):
         record.pop("draft", None)
     return record
+
+
+def raw_path(request: Request) -> str:
+    """The path as the client sent it (still percent-encoded: ids may contain `/` or `%`)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else request.url.path

@@ -6,18 +6,12 @@ import pathlib
 from dataclasses import dataclass, field
 
 import httpx
-import platformdirs
 
-from imgtui.backends.local import LocalBackend
+from imgtui.backends.local import LocalBackend, default_library_path
 from imgtui.service import Images
 from imgtui.service.signing import CDN_PREFIX
 
 from .faults import FaultSpec
-
-
-def default_library_path() -> pathlib.Path:
-    """The library the TUI opens by default, so `imgtui serve` shares it out of the box."""
-    return platformdirs.user_data_path("imgtui") / "library"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ class UploadRequest:
     require_signed_urls: bool
     metadata: dict[str, Any] | None
     creator: str | None
+    width: int | None = None  # sniffed from the headers (None for SVG)
+    height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

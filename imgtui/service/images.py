@@ -26,9 +26,13 @@ from .rules import (
     check_require_signed_urls,
     check_sort_order,
 )
+from .sniff import sniff_image
+from .sources import load_image_bytes
 
 DEFAULT_LIST_LIMIT = 50  # the binding's default page size
 CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
+ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"  # the names wrangler uses
+TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 BASE_URL_ENV = "CLOUDFLARE_BASE_URL"  # the official SDK's name, so one set of variables serves both
 
 
@@ -146,10 +150,6 @@ class HostedImages:
         clean_creator = None if creator is None else check_creator(creator)
         if filename is not None:
             check_filename(filename)
-        # Imported on first upload: browsing never needs them, and the app starts sooner.
-        from .sniff import sniff_image
-        from .sources import load_image_bytes
-
         data = await load_image_bytes(image, encoding)
         info = sniff_image(data)
         request = UploadRequest(
@@ -162,6 +162,8 @@ class HostedImages:
             require_signed_urls=signed,
             metadata=clean_metadata,
             creator=clean_creator,
+            width=info.width,
+            height=info.height,
         )
         return await self._backend.upload(request)
 

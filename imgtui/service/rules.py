@@ -13,6 +13,8 @@ from typing import Any, Literal
 from .errors import ErrorCode, ImagesError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # "10 MB": we read it as MiB and say so in the README
+# A base64 upload's text: 4/3 of the bytes, plus room for line breaks.
+MAX_BASE64_TEXT_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + MAX_UPLOAD_BYTES // 32 + 8
 MAX_SIDE_PX = 12_000
 MAX_AREA_PX = 100_000_000
 MAX_METADATA_BYTES = 1024

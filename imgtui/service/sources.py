@@ -11,11 +11,7 @@ from collections.abc import AsyncIterable
 from typing import IO, Any
 
 from .errors import ErrorCode, ImagesError
-from .rules import MAX_UPLOAD_BYTES
-
-ImageSource = bytes | bytearray | memoryview | AsyncIterable[bytes] | IO[bytes] | pathlib.Path
-
-_CHUNK = 1 << 20
+from .rules import MAX_BASE64_TEXT_BYTES, MAX_UPLOAD_BYTES
 
 
 def _too_large() -> ImagesError:
@@ -73,6 +69,16 @@ async def read_source(source: Any, *, cap: int) -> bytes:
     )
 
 
+def _decode_base64(text: bytes) -> bytes:
+    compact = b"".join(text.split())
+    if len(compact) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
+        raise _too_large()
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImagesError(ErrorCode.BAD_REQUEST, "Image is not valid base64") from None
+
+
 async def load_image_bytes(source: Any, encoding: str | None) -> bytes:
     """The decoded image bytes of an upload, or ImagesError 5400/5413."""
     if encoding not in (None, "base64"):
@@ -80,15 +86,8 @@ async def load_image_bytes(source: Any, encoding: str | None) -> bytes:
     if encoding is None:
         data = await read_source(source, cap=MAX_UPLOAD_BYTES)
     else:
-        # base64 grows data by 4/3, plus line breaks; read a little more, then decode.
-        text = await read_source(source, cap=MAX_UPLOAD_BYTES * 4 // 3 + MAX_UPLOAD_BYTES // 32 + 8)
-        compact = b"".join(text.split())
-        if len(compact) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
-            raise _too_large()
-        try:
-            data = base64.b64decode(compact, validate=True)
-        except (binascii.Error, ValueError):
-            raise ImagesError(ErrorCode.BAD_REQUEST, "Image is not valid base64") from None
+        text = await read_source(source, cap=MAX_BASE64_TEXT_BYTES)
+        data = await asyncio.to_thread(_decode_base64, text)  # ~20 ms for 10 MiB: off the loop
     if len(data) > MAX_UPLOAD_BYTES:
         raise _too_large()
     return data

@@ -8,18 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-import platformdirs
-
 from imgtui import __version__
+from imgtui.backends.local import default_library_path
 from imgtui.service import ErrorCode, Images, ImagesError
+from imgtui.service.images import ACCOUNT_ENV, TOKEN_ENV
 
 PREVIEW_CHOICES = ["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
-ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
-TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
-
-
-def default_library() -> Path:
-    return platformdirs.user_data_path("imgtui") / "library"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--library",
         metavar="PATH",
         type=Path,
-        help=f"open the local library in PATH (default: {default_library()}, unless Cloudflare credentials are set)",
+        help=f"open the local library in PATH (default: {default_library_path()}, unless Cloudflare credentials are set)",
     )
     where.add_argument(
         "--demo",
@@ -78,7 +72,7 @@ def open_images(args: argparse.Namespace) -> Images:
     if wants_cloudflare(args):
         options = {"base_url": args.endpoint} if args.endpoint else {}
         return Images.cloudflare(args.account_id, args.api_token, **options)
-    return Images.local(args.library or default_library())
+    return Images.local(args.library or default_library_path())
 
 
 def main(argv: list[str]) -> int:

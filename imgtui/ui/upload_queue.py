@@ -19,15 +19,13 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
-from imgtui.service.rules import MAX_FILENAME_CHARS, MAX_UPLOAD_BYTES
+from imgtui.service.rules import MAX_BASE64_TEXT_BYTES, MAX_FILENAME_CHARS, MAX_UPLOAD_BYTES
 from imgtui.service.sniff import sniff_image
-from imgtui.ui.dropparse import BASE64_EXTENSION
+from imgtui.ui.dropparse import is_base64_image_name
 
 CONCURRENCY = 3  # a few at a time: faster than one by one, gentle on rate limits (1200 / 5 min)
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 _FETCH_CHUNK = 64 * 1024
-# A base64 file may hold a 10 MiB image: 4/3 of it, plus line breaks.
-MAX_BASE64_FILE_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + MAX_UPLOAD_BYTES // 32 + 8
 
 # Sending the same file again gets the same answer: bad or unsupported image, too large, an id
 # that exists, a custom id with signed URLs. The form offers no Retry for these.
@@ -88,8 +86,7 @@ class UploadItem:
 
     @property
     def encoding(self) -> str | None:
-        is_b64 = self.path is not None and self.path.suffix.lower() == BASE64_EXTENSION
-        return "base64" if is_b64 else None
+        return "base64" if self.path is not None and is_base64_image_name(self.path) else None
 
     @property
     def default_filename(self) -> str:
@@ -122,7 +119,7 @@ def inspect_files(paths: list[Path]) -> tuple[list[UploadItem], list[str]]:
             problems.append(f"{path.name}: {exc.strerror or exc}")
             continue
         item = UploadItem(path=path, size=size)
-        limit = MAX_BASE64_FILE_BYTES if item.encoding else MAX_UPLOAD_BYTES
+        limit = MAX_BASE64_TEXT_BYTES if item.encoding else MAX_UPLOAD_BYTES
         if size > limit:
             problems.append(_too_large(path.name, size, limit))
             continue

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -21,14 +22,15 @@ from .conftest import make_png
 SECRET = "serve-secret-token-42"
 
 
-@pytest.fixture
-def serve_process(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
+@contextmanager
+def running_serve(args: list[str], env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`imgtui serve ARGS` in a subprocess, yielded once its banner is printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "imgtui", "serve", "--library", str(tmp_path / "lib"), "--port", "0"],
+        [sys.executable, "-m", "imgtui", "serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "IMGTUI_API_TOKEN": SECRET},
+        env=env,
     )
     banner = ""
     try:
@@ -41,6 +43,13 @@ def serve_process(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def serve_process(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
+    args = ["--library", str(tmp_path / "lib"), "--port", "0"]
+    with running_serve(args, {**os.environ, "IMGTUI_API_TOKEN": SECRET}) as running:
+        yield running
 
 
 async def test_the_real_command_serves_and_never_prints_the_token(serve_process) -> None:
@@ -122,24 +131,9 @@ def test_bad_fault_specs(text: str) -> None:
 @pytest.fixture
 def serve_with_token_flag(tmp_path) -> Iterator[tuple[subprocess.Popen, str]]:
     args = ["--library", str(tmp_path / "lib"), "--port", "0", "--api-token", SECRET, "--access-log"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "imgtui", "serve", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={key: value for key, value in os.environ.items() if key != "IMGTUI_API_TOKEN"},
-    )
-    banner = ""
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            banner += line
-            if line.startswith("Press Ctrl+C"):
-                break
-        yield process, banner
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    env = {key: value for key, value in os.environ.items() if key != "IMGTUI_API_TOKEN"}
+    with running_serve(args, env) as running:
+        yield running
 
 
 async def test_the_banner_instructions_work_and_the_access_log_logs(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
-import json
 import os
 import random
 import ssl
@@ -24,17 +23,16 @@ import httpx
 
 from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.images import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.service.models import ImageList, ImageMetadata
-from imgtui.service.rules import SortOrder
+from imgtui.service.rules import SortOrder, metadata_json
 from imgtui.service.signing import sign_url
 
 from .auth import BearerToken
-from .envelope import error_code, parse_image, result_of, unexpected
+from .envelope import error_code, host_and_port, parse_image, result_of, unexpected
 from .retry import RETRY_STATUSES, RetryPolicy
 
 CLOUDFLARE_HOST = "api.cloudflare.com"
-ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"
-TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 
 # The request provably never reached the server: always safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -76,11 +74,6 @@ def _transport_failure(exc: httpx.HTTPError, host: str) -> str:
     if not isinstance(exc, httpx.TransportError):  # e.g. a body that does not decompress
         return f"the answer from {host} could not be read ({type(exc).__name__}: {exc or 'no detail'})"
     return f"the connection to {host} broke ({type(exc).__name__}: {exc or 'no answer'})"
-
-
-def _host_and_port(url: httpx.URL) -> str:
-    """`host` or `host:port` when the port is not the scheme's default (a local emulator)."""
-    return f"{url.host}:{url.port}" if url.port else url.host
 
 
 class CloudflareBackend:
@@ -161,13 +154,15 @@ class CloudflareBackend:
 
     # -- HTTP plumbing ---------------------------------------------------------------------
 
-    def _http(self) -> httpx.AsyncClient:
+    async def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            # Loading the CA bundle reads files (~20 ms): off the event loop.
+            verify = await asyncio.to_thread(_tls_context) if self._base_url.scheme == "https" else False
             self._client = httpx.AsyncClient(
                 base_url=self._base_url,
                 # Plain http (a local `imgtui serve`) needs no TLS; loading the CA bundle costs
                 # ~30 ms, so https clients share one context per process.
-                verify=_tls_context() if self._base_url.scheme == "https" else False,
+                verify=verify,
                 auth=self._auth,
                 timeout=self._timeout,
                 transport=self._transport,
@@ -192,7 +187,7 @@ class CloudflareBackend:
         **kwargs: Any,
     ) -> _Outcome:
         """Send with retries; the final response is returned whatever its status."""
-        client = self._http()
+        client = await self._http()
         maybe_processed = False
         attempt = 0
         while True:
@@ -207,7 +202,7 @@ class CloudflareBackend:
                 raise ImagesError(ErrorCode.BAD_REQUEST, f"Invalid request URL: {exc}") from None
             except httpx.HTTPError as exc:  # not a transport failure: repeating would not help
                 raise ImagesError(
-                    ErrorCode.NETWORK, _transport_failure(exc, _host_and_port(self._base_url))
+                    ErrorCode.NETWORK, _transport_failure(exc, host_and_port(self._base_url))
                 ) from None
 
             if response is not None and response.status_code not in RETRY_STATUSES:
@@ -237,7 +232,7 @@ class CloudflareBackend:
     def _network_error(
         self, failure: httpx.TransportError, maybe_processed: bool, repeat: _Repeat
     ) -> ImagesError:
-        reason = _transport_failure(failure, _host_and_port(self._base_url))
+        reason = _transport_failure(failure, host_and_port(self._base_url))
         if repeat is _Repeat.UNPROCESSED_ONLY and not isinstance(failure, _NOT_SENT):
             return ImagesError(ErrorCode.NETWORK, f"{reason}; {MAYBE_STORED_HINT}")
         tries = self._retry.max_retries + 1
@@ -260,7 +255,7 @@ class CloudflareBackend:
         if request.id is not None:
             form["id"] = request.id
         if request.metadata is not None:
-            form["metadata"] = json.dumps(request.metadata, separators=(",", ":"), ensure_ascii=False)
+            form["metadata"] = metadata_json(request.metadata)
         if request.creator is not None:
             form["creator"] = request.creator
         files = {"file": (request.filename or "image", request.data, request.content_type)}
@@ -338,7 +333,7 @@ class CloudflareBackend:
                 return None
             result_of(response)  # raises the envelope's error
             raise unexpected(response, "an error status with a successful envelope")
-        return _stream_body(response, _host_and_port(self._base_url))
+        return _stream_body(response, host_and_port(self._base_url))
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
         body: dict[str, Any] = {}

@@ -16,10 +16,13 @@ from imgtui.service.models import ImageMetadata
 _UNKNOWN_UPLOAD_TIME = datetime.fromtimestamp(0, UTC)
 
 
+def host_and_port(url: httpx.URL) -> str:
+    """`host` or `host:port` when the port is not the scheme's default (a local emulator)."""
+    return f"{url.host}:{url.port}" if url.port else url.host
+
+
 def _where(response: httpx.Response) -> str:
-    url = response.request.url
-    host = f"{url.host}:{url.port}" if url.port else url.host
-    return f"{response.request.method} {host} -> HTTP {response.status_code}"
+    return f"{response.request.method} {host_and_port(response.request.url)} -> HTTP {response.status_code}"
 
 
 def unexpected(response: httpx.Response, what: str) -> ImagesError:

@@ -14,8 +14,7 @@ from urllib.parse import quote
 from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.models import ImageMetadata
-from imgtui.service.rules import SortOrder, is_custom_id
-from imgtui.service.sniff import sniff_image
+from imgtui.service.rules import SortOrder, is_custom_id, metadata_json
 
 from .schema import write_transaction
 
@@ -55,7 +54,7 @@ def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
 
 
 def _meta_text(metadata: dict | None) -> str | None:
-    return None if metadata is None else json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+    return None if metadata is None else metadata_json(metadata)
 
 
 def _now_ms() -> int:
@@ -69,7 +68,6 @@ def insert_image(conn: sqlite3.Connection, request: UploadRequest, delivery: Del
         raise ImagesError(
             ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID, "Images with a custom ID cannot require signed URLs"
         )
-    info = sniff_image(request.data)  # cheap (headers only); the facade did it too, but trust no caller
     with write_transaction(conn):
         if conn.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone():
             raise ImagesError(ErrorCode.ALREADY_EXISTS, "Resource already exists")
@@ -84,10 +82,10 @@ def insert_image(conn: sqlite3.Connection, request: UploadRequest, delivery: Del
             int(request.require_signed_urls),
             _meta_text(request.metadata),
             request.creator,
-            info.mime,
+            request.content_type,
             len(request.data),
-            info.width,
-            info.height,
+            request.width,
+            request.height,
         )
         seq = conn.execute(
             "INSERT INTO images (id, filename, uploaded_ms, require_signed_urls, meta, creator,"

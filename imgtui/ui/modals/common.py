@@ -111,6 +111,14 @@ class FormModal(ModalScreen[ResultT]):
 
     busy: reactive[bool] = reactive(False, init=False)
 
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.cancel_button_pressed()
+
+    def cancel_button_pressed(self) -> None:
+        """Every form's Cancel button: the same as Escape unless a form says otherwise."""
+        self.action_cancel()
+
     def action_cancel(self) -> None:
         if self.busy:
             # The call may land anyway: leaving now would leave the user unsure of the outcome.

@@ -71,10 +71,6 @@ class ConfirmDeleteModal(FormModal[list[str]]):
         self.query_one("#delete-summary").display = False
         self.query_one("#cancel", Button).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_cancel(self) -> None:
         if self.attempted and not self.busy:
             self.dismiss(self.deleted)  # what is gone must reach the list, even on Escape

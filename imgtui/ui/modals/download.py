@@ -184,10 +184,6 @@ class DownloadModal(FormModal[list[Path]]):
         target.focus()
         target.cursor_position = len(target.value)
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_cancel(self) -> None:
         if self.attempted and not self.busy and self.saved:
             self.dismiss(self.saved)

@@ -76,10 +76,6 @@ class EditMetadataModal(FormModal[ImageMetadata]):
         self.query_one("#save", Button).disabled = self.busy or not check.ok
         return check.ok
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_cancel(self) -> None:
         if not self.busy and self._edited():
             # What was typed must never vanish on a stray Escape.

@@ -91,10 +91,6 @@ class SignedUrlsModal(FormModal[ImageMetadata]):
         super().watch_busy(busy)
         self.query_one("#confirm", Button).disabled = busy or self.refused
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
         if self.busy or self.refused:
@@ -195,10 +191,6 @@ class SignedUrlCopyModal(FormModal[str]):
             return int(text)
         assert isinstance(choice, int)  # allow_blank=False; the only str choices are handled above
         return choice
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
 
     def action_cancel(self) -> None:
         # Once made, the URL is on the clipboard: closing hands it back rather than "nothing".

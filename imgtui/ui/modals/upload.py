@@ -361,8 +361,6 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     def _options(self) -> UploadOptions:
         """The options as typed, checked; ImagesError names what is wrong."""
         single = len(self.items) == 1
-        for widget_id in ("#path", "#add", "#browse"):
-            self.query_one(widget_id).disabled = self.busy or self.started
         custom_id = self.query_one("#custom-id", Input).value.strip() or None
         filename = self.query_one("#filename", Input).value or None
         if single and custom_id is not None:
@@ -468,9 +466,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         )
         (upload if transient else close).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self._leave()
+    def cancel_button_pressed(self) -> None:
+        self._leave()  # unlike Escape, Cancel does not stop at the file tree
 
     def action_cancel(self) -> None:
         """Escape: the innermost thing first (the file tree), then the form."""

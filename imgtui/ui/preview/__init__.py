@@ -1,21 +1,5 @@
 """The non-widget parts of the image preview: renderer choice, decoding, caching.
 
-The widget itself is `imgtui.ui.widgets.preview.ImagePreview`.
+The widget itself is `imgtui.ui.widgets.preview.ImagePreview`. Import the submodules
+(terminal, decode, loader, cache): importing this package alone loads nothing heavy.
 """
-
-from .decode import Thumbnail, Unpreviewable, decode_thumbnail
-from .loader import PreviewLoader, PreviewMessage, PreviewOutcome
-from .terminal import PREVIEW_MODES, PreviewMode, cell_size, prepare_terminal
-
-__all__ = [
-    "PREVIEW_MODES",
-    "PreviewLoader",
-    "PreviewMessage",
-    "PreviewMode",
-    "PreviewOutcome",
-    "Thumbnail",
-    "Unpreviewable",
-    "cell_size",
-    "decode_thumbnail",
-    "prepare_terminal",
-]

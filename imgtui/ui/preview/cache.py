@@ -7,7 +7,7 @@ would either waste memory or hold almost nothing. Used from the event loop only.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -53,9 +53,6 @@ class ByteBudgetLRU(Generic[K, V]):
         for key in doomed:
             self.pop(key)
         return len(doomed)
-
-    def keys(self) -> Iterator[K]:
-        return iter(list(self._entries))
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries

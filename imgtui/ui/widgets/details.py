@@ -109,10 +109,6 @@ class DetailsPanel(Vertical):
     def info(self) -> Static:
         return self.query_one("#details-info", Static)
 
-    @property
-    def preview_visible(self) -> bool:
-        return self._preview_on
-
     def toggle_preview(self) -> bool:
         """Show or hide the preview; returns whether it is now shown."""
         self._preview_on = not self._preview_on

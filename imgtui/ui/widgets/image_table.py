@@ -394,6 +394,11 @@ class ImageTable(ScrollView, can_focus=True):
             self.post_message(self.WantsEnd(self))
 
     @property
+    def marked_count(self) -> int:
+        """Every marked id is a loaded row (reset and remove_images drop the others)."""
+        return len(self._marked)
+
+    @property
     def cursor_at_end(self) -> bool:
         return self._cursor >= len(self._view) - 1
 
