@@ -140,10 +140,10 @@ def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
     try:
         with Image.open(io.BytesIO(data)) as source:
             fmt = spec.format or (source.format if source.format in _MIME else "PNG")
-            if source.format == "JPEG":
+            side = max(spec.width or 0, spec.height or 0)
+            if source.format == "JPEG" and side > 0:
                 # Decode at a reduced scale (much faster); a square box is safe for any
-                # EXIF rotation and any fit.
-                side = max(spec.width or 0, spec.height or 0)
+                # EXIF rotation and any fit. No size wanted (a format change): full size.
                 source.draft("RGB", (side, side))
             image = ImageOps.exif_transpose(source)
             image = _resize(image, spec)

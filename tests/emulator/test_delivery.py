@@ -97,6 +97,15 @@ async def test_format_only_variant_keeps_the_size(rest: Images, web: httpx.Async
     assert response.headers["content-type"] == "image/webp" and _size(response) == (64, 48)
 
 
+async def test_format_only_variant_of_a_jpeg(rest: Images, web: httpx.AsyncClient) -> None:
+    # JPEGs are drafted to the wanted size: with no size wanted that was draft((0, 0)),
+    # a ZeroDivisionError and a 500.
+    image = await rest.hosted.upload(make_jpeg(64, 48))
+    response = await web.get(_variant(image.variants[0], "format=webp"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/webp" and _size(response) == (64, 48)
+
+
 async def test_bad_variants(rest: Images, web: httpx.AsyncClient) -> None:
     image = await rest.hosted.upload(make_png())
     assert (await web.get(_variant(image.variants[0], "w=0"))).status_code == 400
