@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -359,12 +360,15 @@ def draw_all(catalog: list[DemoImage]) -> list[bytes]:
     return [encode(spec, SEED + index) for index, spec in enumerate(catalog)]
 
 
-async def fill_demo_library(images: Images) -> int:
+async def fill_demo_library(images: Images, on_start: Callable[[], object] | None = None) -> int:
     """Upload the demo set when the library is empty; returns how many were added (0 if it
-    was not empty). Raises ImagesError from the service."""
+    was not empty). `on_start` runs once it is known the set will be drawn. Raises ImagesError
+    from the service."""
     first = await images.hosted.list(limit=1)
     if first.images:
         return 0
+    if on_start is not None:
+        on_start()
     catalog = demo_catalog()
     blobs = await asyncio.to_thread(draw_all, catalog)
     # Oldest first, so the first entries of the catalog are the newest: `--demo` opens on them.

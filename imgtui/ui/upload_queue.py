@@ -74,9 +74,13 @@ class UploadItem:
     url: str | None = None
     size: int | None = None  # bytes on disk; None for URLs until fetched
 
-    @property
-    def key(self) -> str:
-        return self.url if self.url is not None else os.path.realpath(self.path or "")
+    # What makes two items the same upload. Resolved once, where the item is made (files are
+    # made in a thread by inspect_files): realpath walks the filesystem.
+    key: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        key = self.url if self.url is not None else os.path.realpath(self.path or "")
+        object.__setattr__(self, "key", key)
 
     @property
     def name(self) -> str:

@@ -196,9 +196,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self.query_one("#summary").display = False
         self._refresh_options()
         if self._initial_paths or self._initial_urls:
-            items, problems = await asyncio.to_thread(inspect_files, self._initial_paths)
-            items += [UploadItem(url=url) for url in self._initial_urls if is_http_url(url)]
-            await self._add_items(items, [*self._initial_problems, *problems])
+            urls = [url for url in self._initial_urls if is_http_url(url)]
+            await self._add_drop(DropResult(self._initial_paths, urls, self._initial_problems))
         if self.items:
             self.query_one("#upload", Button).focus()
         else:
@@ -281,7 +280,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         row = event.button.query_ancestor(QueueRow)
         if self.busy or self.started:
             return
-        self.items = [item for item in self.items if item.key != row.item.key]
+        self.items.remove(row.item)
         await row.remove()
         self._refresh_options()
 

@@ -215,9 +215,10 @@ class MainScreen(EditingActions, Screen[None]):
 
         self.table.show_loading_row()
         try:
-            if not (await self.app.images.hosted.list(limit=1)).images:
-                self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library")
-            added = await fill_demo_library(self.app.images)
+            added = await fill_demo_library(
+                self.app.images,
+                on_start=lambda: self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library"),
+            )
         except ImagesError as error:
             self.notify(str(error), title="Demo library failed", severity="error", timeout=8)
             added = -1
