@@ -35,23 +35,27 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    settings: ServeSettings, base_url: str, on_ready: Callable[[EmulatorState], None] | None = None
+    settings: ServeSettings,
+    base_url: str,
+    on_ready: Callable[[EmulatorState], None] | None = None,
+    state: EmulatorState | None = None,
 ) -> ASGIApp:
     """The app serving `settings.library`; `base_url` is how clients reach it (for variant URLs).
 
-    The library is opened in the server's own event loop, at startup.
+    The library is opened in the server's own event loop at startup, unless the caller opened
+    it already in that loop (`state`); either way the app closes it at shutdown.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state = await EmulatorState.open(settings, base_url)
-        app.state.emulator = state
+        opened = state if state is not None else await EmulatorState.open(settings, base_url)
+        app.state.emulator = opened
         if on_ready is not None:
-            on_ready(state)
+            on_ready(opened)
         try:
             yield
         finally:
-            await state.aclose()
+            await opened.aclose()
 
     app = Starlette(
         routes=[

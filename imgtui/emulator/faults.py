@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .responses import INTERNAL_ERROR, RATE_LIMITED
+from .responses import INTERNAL_ERROR, RATE_LIMITED, fail
 
 KINDS = ("429", "500", "503", "drop-before", "drop-after", "latency")
 
@@ -163,48 +164,18 @@ class FaultInjector:
             await asyncio.sleep(self.spec.latency)
             await self.app(scope, receive, send)
         elif kind == "429":
-            await _answer(
-                send,
-                429,
-                b'{"result":null,"success":false,"errors":[{"code":%d,"message":"Please wait and consider throttling your request speed"}],"messages":[]}'
-                % RATE_LIMITED,
-                [(b"retry-after", str(self.spec.retry_after).encode())],
-            )
+            retry_after = {"retry-after": str(self.spec.retry_after)}
+            message = "Please wait and consider throttling your request speed"
+            await fail(RATE_LIMITED, message, status=429, headers=retry_after)(scope, receive, send)
         elif kind == "500":
-            await _answer(
-                send,
-                500,
-                b'{"result":null,"success":false,"errors":[{"code":%d,"message":"Internal server error"}],"messages":[]}'
-                % INTERNAL_ERROR,
-            )
+            await fail(INTERNAL_ERROR, "Internal server error", status=500)(scope, receive, send)
         elif kind == "503":
-            await _answer(send, 503, b"503 Service Temporarily Unavailable", content_type=b"text/plain")
+            await PlainTextResponse("503 Service Temporarily Unavailable", 503)(scope, receive, send)
         elif kind == "drop-before":
             await _drop(send)
         else:  # drop-after: the handler runs to the end, its answer is lost
             await self.app(scope, receive, _swallow)
             await _drop(send)
-
-
-async def _answer(
-    send: Send,
-    status: int,
-    body: bytes,
-    headers: list[tuple[bytes, bytes]] | None = None,
-    content_type: bytes = b"application/json",
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _swallow(message: Message) -> None:

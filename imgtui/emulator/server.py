@@ -82,16 +82,16 @@ async def serve_forever(
     Raises ImagesError when the library cannot be opened (read-only, damaged, newer schema):
     checked before uvicorn starts, where a failure would only be a traceback in its log.
     """
-    await _check_library(settings)
     sock = bind_socket(settings.host, settings.port)
-    app = create_app(settings, base_url_for(settings, sock), on_ready)
+    base_url = base_url_for(settings, sock)
+    try:
+        state = await EmulatorState.open(settings, base_url)  # opened once, in the server's loop
+    except BaseException:
+        sock.close()
+        raise
+    app = create_app(settings, base_url, on_ready, state=state)
     server = uvicorn.Server(_config(app, settings))
     await server.serve(sockets=[sock])
-
-
-async def _check_library(settings: ServeSettings) -> None:
-    probe = await EmulatorState.open(settings, "http://127.0.0.1")
-    await probe.aclose()
 
 
 class BackgroundEmulator:
