@@ -12,8 +12,7 @@ from imgtui import __version__
 from imgtui.backends.local import default_library_path
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.images import ACCOUNT_ENV, TOKEN_ENV
-
-PREVIEW_CHOICES = ["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
+from imgtui.ui.preview.terminal import PREVIEW_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--preview",
-        choices=PREVIEW_CHOICES,
+        choices=PREVIEW_MODES,
         help="image preview: auto-detect, force a renderer, or off (default: the config file's, else auto)",
     )
     parser.add_argument("--version", action="version", version=f"imgtui {__version__}")

