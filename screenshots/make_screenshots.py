@@ -7,9 +7,12 @@ preview (colour, no terminal graphics protocol needed) and saves SVGs next to th
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import random
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from textual import events
@@ -28,13 +31,19 @@ START_MS = 1_746_000_000_000  # spring 2025: uploads spread over a few weeks rea
 
 
 async def build_library(path: Path) -> None:
-    try:  # spread the upload times (the library stamps "now"; a clock pin keeps this script honest)
-        from imgtui.backends.local import store
+    # Pin what the library draws at random or from the clock, so that regenerating the
+    # screenshots changes them only when the UI changed: upload times (spread over weeks),
+    # generated ids, and the account hash and signing key.
+    from imgtui.backends.local import schema, store
 
-        clock = itertools.count(START_MS, 7_919_000)
-        store._now_ms = lambda: next(clock)
-    except (ImportError, AttributeError):
-        pass
+    clock = itertools.count(START_MS, 7_919_000)
+    rng = random.Random(2025)  # realistic uuid4s, the same on every run
+    ids = (uuid.UUID(int=rng.getrandbits(128), version=4) for _ in itertools.count())
+    store._now_ms = lambda: next(clock)
+    store.uuid.uuid4 = lambda: next(ids)
+    schema.secrets.token_urlsafe = lambda n=16: (
+        base64.urlsafe_b64encode(rng.randbytes(n)).rstrip(b"=").decode()
+    )
     async with Images.local(path) as images:
         await fill_demo_library(images)
 
