@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
         # app the same read waits ~50 ms behind mounting. Read it now, and the first frame
         # shows the rows. (The demo fills the library first; an httpx client is bound to
         # the app's event loop: both let the screen load as usual.)
-        from imgtui.ui.pager import prefetch_first_page
+        from imgtui.workflows.pager import prefetch_first_page
 
         prefetch_first_page(images)
 

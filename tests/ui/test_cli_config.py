@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from imgtui.demo import DEMO_COUNT, demo_catalog, fill_demo_library
 from imgtui.service import Images
 from imgtui.ui import cli
 from imgtui.ui.app import css_paths
 from imgtui.ui.config import UiConfig, config_path, load_config, save_config
+from imgtui.workflows.demo import DEMO_COUNT, demo_catalog, fill_demo_library
 
 SECRET = "tok-SECRET-123456"
 

@@ -12,7 +12,7 @@ from imgtui import cli as entry
 from imgtui.service import Images, ImagesError
 from imgtui.ui.app import ImgTuiApp
 from imgtui.ui.config import UiConfig
-from imgtui.ui.pager import FIRST_PAGE, START_SORT_ORDER, ImagePager, prefetch_first_page
+from imgtui.workflows.pager import FIRST_PAGE, START_SORT_ORDER, ImagePager, prefetch_first_page
 
 
 def first_pager(images: Images, sort_order: str = START_SORT_ORDER) -> ImagePager:

@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from imgtui.service import Images, ImagesError
-from imgtui.ui.dropparse import parse_drop
 from imgtui.ui.modals import UploadModal
+from imgtui.workflows.dropparse import parse_drop
 
 MODALS_TCSS = Path(__file__).resolve().parents[2] / "tcss" / "modals.tcss"
 NO_RESULT = object()  # "not dismissed yet", distinct from dismiss(None)

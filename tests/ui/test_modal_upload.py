@@ -20,7 +20,7 @@ from imgtui.ui.modals import UploadModal
 from imgtui.ui.modals.common import ConfirmDiscardModal, ErrorLine
 from imgtui.ui.modals.upload import CUSTOM_ID_CONFLICT, QueueRow
 from imgtui.ui.modals.widgets import PathInput, path_completions
-from imgtui.ui.upload_queue import (
+from imgtui.workflows.upload_queue import (
     UploadItem,
     UploadOptions,
     UploadQueue,

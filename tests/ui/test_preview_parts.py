@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.ui.preview import terminal
-from imgtui.ui.preview.cache import ByteBudgetLRU
 from imgtui.ui.preview.decode import Thumbnail, Unpreviewable, decode_thumbnail
 from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, bucket_box

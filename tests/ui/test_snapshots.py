@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from imgtui import demo
 from imgtui.backends.local import schema, store
 from imgtui.service import Images
 from imgtui.ui.app import ImgTuiApp
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable
+from imgtui.workflows import demo
 
 EPOCH_MS = 1_740_000_000_000  # 2025-02-19 21:20 UTC
 LABEL = "local library ~/photos"

@@ -14,17 +14,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, ProgressBar, Static, TextArea
 
+from imgtui.common.sizes import human_size
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_CREATOR_CHARS, MAX_FILENAME_CHARS, check_custom_id, check_filename
-from imgtui.ui.dropparse import DropResult, parse_drop
-from imgtui.ui.upload_queue import (
+from imgtui.workflows.dropparse import DropResult, parse_drop
+from imgtui.workflows.upload_queue import (
     UploadEvent,
     UploadItem,
     UploadOptions,
     UploadOutcome,
     UploadQueue,
     UploadSummary,
-    human_size,
     inspect_files,
     is_http_url,
     is_transient,

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DirectoryTree, Input, TextArea
 
-from imgtui.ui.dropparse import BASE64_EXTENSION, IMAGE_EXTENSIONS, DropResult, parse_drop
+from imgtui.workflows.dropparse import BASE64_EXTENSION, IMAGE_EXTENSIONS, DropResult, parse_drop
 
 UPLOADABLE_EXTENSIONS = IMAGE_EXTENSIONS | {BASE64_EXTENSION}
 MAX_COMPLETIONS = 200  # a tab in a huge folder should not list it all

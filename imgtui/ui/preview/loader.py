@@ -14,9 +14,9 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service import Images, ImagesError
 
-from .cache import ByteBudgetLRU
 from .decode import Thumbnail, Unpreviewable, decode_thumbnail
 
 # Thumbnails of a ~60x30-cell panel are ~1 MB of RGB; this keeps the last few dozen.

@@ -164,7 +164,7 @@ class EditingActions:
     async def on_paste(self, event: events.Paste) -> None:
         """A drop on the terminal pastes paths: open the upload form with them, Upload focused."""
         event.stop()
-        from imgtui.ui.dropparse import parse_drop
+        from imgtui.workflows.dropparse import parse_drop
 
         # parse_drop stats files: keep that off the event loop.
         result = await asyncio.to_thread(parse_drop, event.text)

@@ -20,12 +20,12 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from imgtui.service import ImagesError
-from imgtui.ui.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
+from imgtui.workflows.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
 
 if TYPE_CHECKING:
     from imgtui.ui.app import ImgTuiApp
@@ -211,7 +211,7 @@ class MainScreen(EditingActions, Screen[None]):
 
     @work(group="demo", exit_on_error=False)
     async def _fill_demo(self) -> None:
-        from imgtui.demo import DEMO_COUNT, fill_demo_library
+        from imgtui.workflows.demo import DEMO_COUNT, fill_demo_library
 
         self.table.show_loading_row()
         try:

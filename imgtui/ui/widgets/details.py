@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
+from imgtui.common.sizes import human_size
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
 
@@ -35,15 +36,6 @@ class StoredFile:
     size: int
     width: int | None
     height: int | None
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
 
 
 def describe_file(stored: StoredFile) -> str:

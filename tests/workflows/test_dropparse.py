@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from imgtui.ui.dropparse import MAX_PROBLEMS, is_image_file, looks_like_paths, parse_drop
+from imgtui.workflows.dropparse import MAX_PROBLEMS, is_image_file, looks_like_paths, parse_drop
 
 PNG_HEAD = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 

@@ -1,7 +1,8 @@
 """A least-recently-used cache bounded by the bytes its values hold (not by their count).
 
-Thumbnails vary from a few KB to a few MB, and originals up to 10 MiB, so a count bound
-would either waste memory or hold almost nothing. Used from the event loop only.
+Cached values (preview thumbnails, originals up to 10 MiB, rendered variants) vary in size by
+three orders of magnitude, so a count bound would either waste memory or hold almost nothing.
+Not thread-safe: each user keeps it on one thread (the TUI's event loop, the server's loop).
 """
 
 from __future__ import annotations

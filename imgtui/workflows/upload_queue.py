@@ -18,10 +18,11 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from imgtui.common.sizes import human_size
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_BASE64_TEXT_BYTES, MAX_FILENAME_CHARS, MAX_UPLOAD_BYTES
 from imgtui.service.sniff import sniff_image
-from imgtui.ui.dropparse import is_base64_image_name
+from imgtui.workflows.dropparse import is_base64_image_name
 
 CONCURRENCY = 3  # a few at a time: faster than one by one, gentle on rate limits (1200 / 5 min)
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -49,16 +50,6 @@ def is_transient(error: ImagesError) -> bool:
 
 def can_retry(error: ImagesError) -> bool:
     return error.code not in PERMANENT_CODES
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def is_http_url(text: str) -> bool:
