@@ -17,12 +17,12 @@ from pathlib import Path
 
 from textual import events
 
-from imgtui.demo import fill_demo_library
 from imgtui.service import Images
 from imgtui.ui.app import ImgTuiApp
 from imgtui.ui.config import UiConfig
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable
+from imgtui.workflows.demo import fill_demo_library
 
 OUT = Path(__file__).resolve().parent
 SIZE = (150, 42)
