@@ -12,11 +12,11 @@ import pathlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
-from . import registry
 from .backend import Backend, UpdateRequest, UploadRequest
 from .config import ACCOUNT_ENV, BASE_URL_ENV, CLOUDFLARE_API, DEFAULT_LIST_LIMIT, TOKEN_ENV
 from .errors import ErrorCode, ImagesError, signed_urls_with_custom_id
 from .models import FileInfo, ImageList, ImageMetadata
+from .registry import create as create_backend
 from .rules import (
     MAX_ID_CHARS,
     SortOrder,
@@ -224,7 +224,7 @@ class Images:
         the library's account hash and signing key when it is created (URL-safe text).
         """
         return cls(
-            registry.create(
+            create_backend(
                 "local",
                 root=pathlib.Path(path),
                 delivery_base=delivery_base,
@@ -247,7 +247,7 @@ class Images:
         and the base URL to CLOUDFLARE_BASE_URL (as in the official SDK), else Cloudflare's."""
         base_url = base_url or os.environ.get(BASE_URL_ENV) or CLOUDFLARE_API
         return cls(
-            registry.create("cloudflare", account_id=account_id, api_token=api_token, base_url=base_url, **options)
+            create_backend("cloudflare", account_id=account_id, api_token=api_token, base_url=base_url, **options)
         )
 
     @classmethod

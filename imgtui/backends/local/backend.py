@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
+import imgtui.backends.local.schema as schema
+import imgtui.backends.local.store as store
 from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.config import DEFAULT_DELIVERY_BASE
 from imgtui.service.errors import ErrorCode, ImagesError
@@ -15,7 +17,6 @@ from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 from imgtui.service.signing import sign_url
 
-from . import schema, store
 from .cursor import decode_cursor, encode_cursor
 from .worker import ConnectionWorker
 
