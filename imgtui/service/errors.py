@@ -6,7 +6,7 @@ from enum import IntEnum
 
 
 class ErrorCode(IntEnum):
-    """Cloudflare Images error codes (https://developers.cloudflare.com/images/reference/troubleshooting/)."""
+    """Cloudflare Images error codes (https://developers.cloudflare.com/api/resources/images/)."""
 
     BAD_REQUEST = 5400
     NOT_AUTHORIZED = 5403

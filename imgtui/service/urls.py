@@ -3,7 +3,7 @@ items (workflows/upload_queue.py) and for `imgtui serve`'s upload-by-URL (emulat
 
 The two callers differ on purpose in how a failure reads and which code it carries: the
 client reports an unreachable or overloaded origin as NETWORK, so Retry stays on offer, while
-`imgtui serve` answers 5400 as Cloudflare does (https://developers.cloudflare.com/images/upload-images/upload-url/).
+`imgtui serve` answers 5400 as Cloudflare does (https://developers.cloudflare.com/images/storage/upload-images/upload-url/).
 So the codes are parameters, and the wording comes from the caller's `describe`.
 """
 
