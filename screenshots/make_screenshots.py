@@ -41,7 +41,9 @@ async def build_library(path: Path) -> None:
     def new_secret(nbytes: int) -> str:
         return base64.urlsafe_b64encode(rng.randbytes(nbytes)).rstrip(b"=").decode()
 
-    images = Images.local(path, clock=lambda: next(clock), new_id=lambda: str(next(ids)), new_secret=new_secret)
+    images = Images.local(
+        path, clock=lambda: next(clock), new_id=lambda: str(next(ids)), new_secret=new_secret
+    )
     async with images:
         await fill_demo_library(images)
 

@@ -21,9 +21,7 @@ def _local(*, root: Path, **options: Any) -> Backend:
     return LocalBackend(root, **options)
 
 
-def _cloudflare(
-    *, account_id: str | None = None, api_token: str | None = None, **options: Any
-) -> Backend:
+def _cloudflare(*, account_id: str | None = None, api_token: str | None = None, **options: Any) -> Backend:
     from .cloudflare import CloudflareBackend
 
     return CloudflareBackend.from_credentials(account_id, api_token, **options)

@@ -19,4 +19,5 @@ DEFAULT_DELIVERY_BASE = "http://127.0.0.1:8787/cdn-cgi/imagedelivery"  # where `
 def default_library_path() -> pathlib.Path:
     """The library `imgtui` opens by default, so `imgtui serve` shares it out of the box."""
     import platformdirs  # only the command lines need it: keep `import imgtui.service` light
+
     return platformdirs.user_data_path("imgtui") / "library"

@@ -247,7 +247,9 @@ class Images:
         and the base URL to CLOUDFLARE_BASE_URL (as in the official SDK), else Cloudflare's."""
         base_url = base_url or os.environ.get(BASE_URL_ENV) or CLOUDFLARE_API
         return cls(
-            create_backend("cloudflare", account_id=account_id, api_token=api_token, base_url=base_url, **options)
+            create_backend(
+                "cloudflare", account_id=account_id, api_token=api_token, base_url=base_url, **options
+            )
         )
 
     @classmethod
