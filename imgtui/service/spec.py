@@ -1,7 +1,8 @@
 """Library specs: one string names a library, for `Images.open(spec)` and command lines.
 
     local:PATH  or a bare PATH    a local library directory (`~` expanded)
-    cf:ACCOUNT_ID                 Cloudflare's API; the token comes from CLOUDFLARE_API_TOKEN
+    cf:ACCOUNT_ID                 Cloudflare's API (or CLOUDFLARE_BASE_URL, as Images.cloudflare);
+                                  the token comes from CLOUDFLARE_API_TOKEN
     http(s)://HOST:PORT[/PATH]    an `imgtui serve` (or compatible) REST base; `/client/v4`
                                   when no path is given
 
