@@ -4,7 +4,7 @@ blob-storage comparison behind storing bytes in SQLite. Prints tables; not a tes
     .venv/bin/python benchmarks/bench_local.py [--quick]
 
 The big libraries are filled through an internal bulk-insert path
-(`store.bulk_insert_unchecked`, one transaction per 10k rows, no checks) because uploading
+(`LocalBackend.fill_unchecked`, one transaction per 10k rows, no checks) because uploading
 100k images one by one would only measure uploads again. Everything else goes through the
 public `Images` API, thread hops included.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgtui.backends.local import LocalBackend, schema, store
+from imgtui.backends.local import LocalBackend, schema
 from imgtui.backends.local.cursor import encode_cursor
 from imgtui.service import Images
 
@@ -62,7 +62,6 @@ def table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 async def fill(backend: LocalBackend, count: int) -> None:
     """INTERNAL BULK PATH (benchmark fill only): `count` records with small blobs."""
-    await backend.count()  # opens the library
     creators = ["ann", "bob", "cat", None]
     batch = 10_000
     for start in range(0, count, batch):
@@ -70,7 +69,7 @@ async def fill(backend: LocalBackend, count: int) -> None:
             (str(uuid.uuid4()), PNG, creators[n % len(creators)])
             for n in range(start, min(count, start + batch))
         ]
-        await backend._writer.run(store.bulk_insert_unchecked, rows)
+        await backend.fill_unchecked(rows)
 
 
 async def list_latency(root: Path, count: int, pages: int) -> list[list[str]]:

@@ -33,18 +33,18 @@ START_MS = 1_746_000_000_000  # spring 2025: uploads spread over a few weeks rea
 async def build_library(path: Path) -> None:
     # Pin what the library draws at random or from the clock, so that regenerating the
     # screenshots changes them only when the UI changed: upload times (spread over weeks),
-    # generated ids, and the account hash and signing key.
-    from imgtui.backends.local import schema, store
-
+    # generated ids, and the account hash and signing key. The library's seams take them.
     clock = itertools.count(START_MS, 7_919_000)
     rng = random.Random(2025)  # realistic uuid4s, the same on every run
     ids = (uuid.UUID(int=rng.getrandbits(128), version=4) for _ in itertools.count())
-    store._now_ms = lambda: next(clock)
-    store.uuid.uuid4 = lambda: next(ids)
-    schema.secrets.token_urlsafe = lambda n=16: (
-        base64.urlsafe_b64encode(rng.randbytes(n)).rstrip(b"=").decode()
+
+    def new_secret(nbytes: int) -> str:
+        return base64.urlsafe_b64encode(rng.randbytes(nbytes)).rstrip(b"=").decode()
+
+    images = Images.local(
+        path, clock=lambda: next(clock), new_id=lambda: str(next(ids)), new_secret=new_secret
     )
-    async with Images.local(path) as images:
+    async with images:
         await fill_demo_library(images)
 
 

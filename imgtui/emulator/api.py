@@ -219,8 +219,7 @@ async def blob(request: Request, state: EmulatorState, segments: list[str]) -> R
     found = await state.library.blob(segments[1])
     if found is None:
         return fail(ErrorCode.NOT_FOUND, "Image not found")
-    data, content_type = found
-    return Response(data, media_type=content_type)
+    return Response(found.data, media_type=found.content_type)
 
 
 async def update(request: Request, state: EmulatorState, segments: list[str]) -> Response:

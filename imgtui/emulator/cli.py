@@ -8,8 +8,8 @@ import os
 import pathlib
 import sys
 
-from imgtui.backends.local import default_library_path
 from imgtui.service import ImagesError
+from imgtui.service.config import default_library_path
 
 from .faults import FaultSpec
 from .server import is_loopback, serve_forever

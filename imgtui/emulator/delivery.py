@@ -82,10 +82,9 @@ async def deliver(request: Request) -> Response:
         found = await state.library.blob(image_id)
         if found is None:  # deleted between the two reads
             return _text(404, "Image not found")
-        data, content_type = found
-        rendered = (data, content_type)
-        if not spec.original and content_type != _SVG:  # SVG is never resized
-            resized = await asyncio.to_thread(render, data, spec)
+        rendered = (found.data, found.content_type)
+        if not spec.original and found.content_type != _SVG:  # SVG is never resized
+            resized = await asyncio.to_thread(render, found.data, spec)
             if resized is not None:
                 rendered = resized
                 cache.put(key, resized)

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from imgtui.backends.local import LocalBackend, default_library_path
+from imgtui.backends.local import LocalBackend
 from imgtui.service import Images
+from imgtui.service.backend import ServedLibrary
+from imgtui.service.config import default_library_path
 from imgtui.service.signing import CDN_PREFIX
 
 from .faults import FaultSpec
@@ -32,7 +34,7 @@ class EmulatorState:
 
     settings: ServeSettings
     images: Images
-    library: LocalBackend
+    library: ServedLibrary  # the same backend as `images`, seen through what serving needs
     base_url: str  # e.g. http://127.0.0.1:8787
     account_hash: str
     signing_key: str
@@ -40,9 +42,8 @@ class EmulatorState:
 
     @classmethod
     async def open(cls, settings: ServeSettings, base_url: str) -> EmulatorState:
-        images = Images.local(settings.library, delivery_base=base_url + CDN_PREFIX)
-        library = images.backend
-        assert isinstance(library, LocalBackend)
+        library = LocalBackend(settings.library, delivery_base=base_url + CDN_PREFIX)
+        images = Images(library)
         try:
             account_hash = await library.account_hash()
             signing_key = settings.signing_key or await library.signing_key()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TypedDict
 
 from PIL import Image, ImageOps
 
+from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_SIDE_PX
 
@@ -165,35 +165,29 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
+RenderKey = tuple[str, int, str]  # (image id, uploaded ms, variant)
+Rendered = tuple[bytes, str]  # (body, content type)
+
+
 class RenderCache:
     """Rendered variants, least recently used first out, bounded by total bytes.
 
     Keys include the image's upload time, so an id deleted and uploaded again never serves
-    the old picture. Thread-safe: renders finish on worker threads.
+    the old picture. Thread-safe (the shared LRU is not): renders finish on worker threads.
+    A render over a quarter of the budget is not kept, so one huge image cannot flush the rest.
     """
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, int, str], tuple[bytes, str]] = OrderedDict()
-        self._size = 0
+        self._lru: ByteBudgetLRU[RenderKey, Rendered] = ByteBudgetLRU(max_bytes, lambda entry: len(entry[0]))
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int, str]) -> tuple[bytes, str] | None:
+    def get(self, key: RenderKey) -> Rendered | None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+            return self._lru.get(key)
 
-    def put(self, key: tuple[str, int, str], entry: tuple[bytes, str]) -> None:
+    def put(self, key: RenderKey, entry: Rendered) -> None:
         if len(entry[0]) > self._max_bytes // 4:
             return
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._size -= len(old[0])
-            self._entries[key] = entry
-            self._size += len(entry[0])
-            while self._size > self._max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped[0])
+            self._lru.put(key, entry)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .models import ImageList, ImageMetadata
+from .models import Blob, FileInfo, ImageList, ImageMetadata
 from .rules import SortOrder
 
 
@@ -59,4 +59,28 @@ class Backend(Protocol):
 
     async def signed_url(self, image_id: str, variant: str, expires_in: int | None) -> str: ...
 
+    async def file_info(self, image_id: str) -> tuple[ImageMetadata, FileInfo | None] | None:
+        """The record and, when the backend keeps it, the stored file's format, size and
+        dimensions (None for Cloudflare, whose API does not say); None when missing."""
+        ...
+
     async def aclose(self) -> None: ...
+
+
+class ServedLibrary(Protocol):
+    """What `imgtui serve` needs from the library it serves, beyond `Backend`: the whole
+    bytes, the v1 offset list, the count, and the library's own keys."""
+
+    async def account_hash(self) -> str: ...
+
+    async def signing_key(self) -> str: ...
+
+    async def count(self) -> int: ...
+
+    async def blob(self, image_id: str) -> Blob | None: ...
+
+    async def list_offset(
+        self, *, offset: int, limit: int, sort_order: SortOrder, creator: str | None
+    ) -> list[ImageMetadata]:
+        """For the deprecated v1 list (page/per_page); creator "" selects images without one."""
+        ...

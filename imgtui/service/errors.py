@@ -6,7 +6,7 @@ from enum import IntEnum
 
 
 class ErrorCode(IntEnum):
-    """Cloudflare Images error codes (see shared/reference/cloudflare-images.md, section 2)."""
+    """Cloudflare Images error codes (https://developers.cloudflare.com/api/resources/images/)."""
 
     BAD_REQUEST = 5400
     NOT_AUTHORIZED = 5403
@@ -45,3 +45,10 @@ class ImagesError(Exception):
 
     def __reduce__(self):  # picklable across processes despite the custom __init__
         return (type(self), (self.code, self.message))
+
+
+def signed_urls_with_custom_id() -> ImagesError:
+    """5410, raised by the facade and again by the local store (which sees generated ids)."""
+    return ImagesError(
+        ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID, "Images with a custom ID cannot require signed URLs"
+    )

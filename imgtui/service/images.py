@@ -9,12 +9,14 @@ from __future__ import annotations
 import builtins
 import os
 import pathlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
 from .backend import Backend, UpdateRequest, UploadRequest
-from .errors import ErrorCode, ImagesError
-from .models import ImageList, ImageMetadata
+from .config import ACCOUNT_ENV, BASE_URL_ENV, CLOUDFLARE_API, DEFAULT_LIST_LIMIT, TOKEN_ENV
+from .errors import ErrorCode, ImagesError, signed_urls_with_custom_id
+from .models import FileInfo, ImageList, ImageMetadata
+from .registry import create as create_backend
 from .rules import (
     MAX_ID_CHARS,
     SortOrder,
@@ -28,12 +30,19 @@ from .rules import (
 )
 from .sniff import sniff_image
 from .sources import load_image_bytes
+from .spec import SERVE_ACCOUNT_ID, parse_spec
 
-DEFAULT_LIST_LIMIT = 50  # the binding's default page size
-CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
-ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"  # the names wrangler uses
-TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
-BASE_URL_ENV = "CLOUDFLARE_BASE_URL"  # the official SDK's name, so one set of variables serves both
+# Re-exported: older code imports these names from here (they live in config.py now).
+__all__ = [
+    "ACCOUNT_ENV",
+    "BASE_URL_ENV",
+    "CLOUDFLARE_API",
+    "DEFAULT_LIST_LIMIT",
+    "TOKEN_ENV",
+    "HostedImages",
+    "ImageHandle",
+    "Images",
+]
 
 
 def _default_filename(source: Any, extension: str) -> str:
@@ -69,6 +78,13 @@ class ImageHandle:
         if not _plausible_id(self.id):
             return None
         return await self._backend.details(self.id)
+
+    async def file_info(self) -> tuple[ImageMetadata, FileInfo | None] | None:
+        """The record and the stored file's format, size and dimensions when the backend
+        keeps them (a local library does; Cloudflare answers the record and None)."""
+        if not _plausible_id(self.id):
+            return None
+        return await self._backend.file_info(self.id)
 
     async def bytes(self) -> AsyncIterator[bytes] | None:
         """The original bytes as an async stream, or None when the image is missing."""
@@ -142,10 +158,7 @@ class HostedImages:
             check_custom_id(id)
         signed = False if require_signed_urls is None else check_require_signed_urls(require_signed_urls)
         if signed and id is not None:
-            raise ImagesError(
-                ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID,
-                "Images with a custom ID cannot require signed URLs",
-            )
+            raise signed_urls_with_custom_id()
         clean_metadata = None if metadata is None else check_metadata(metadata)
         clean_creator = None if creator is None else check_creator(creator)
         if filename is not None:
@@ -195,11 +208,31 @@ class Images:
         self.hosted = HostedImages(backend)
 
     @classmethod
-    def local(cls, path: str | os.PathLike[str], *, delivery_base: str | None = None) -> Images:
-        """A local library rooted at directory `path` (created on first use)."""
-        from imgtui.backends.local import LocalBackend
+    def local(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        delivery_base: str | None = None,
+        clock: Callable[[], int] | None = None,
+        new_id: Callable[[], str] | None = None,
+        new_secret: Callable[[int], str] | None = None,
+    ) -> Images:
+        """A local library rooted at directory `path` (created on first use).
 
-        return cls(LocalBackend(pathlib.Path(path), delivery_base=delivery_base))
+        The seams, for tests and reproducible demos: `clock()` gives upload times in ms since
+        the epoch, `new_id()` the ids of uploads without one (uuid-like), `new_secret(nbytes)`
+        the library's account hash and signing key when it is created (URL-safe text).
+        """
+        return cls(
+            create_backend(
+                "local",
+                root=pathlib.Path(path),
+                delivery_base=delivery_base,
+                clock=clock,
+                new_id=new_id,
+                new_secret=new_secret,
+            )
+        )
 
     @classmethod
     def cloudflare(
@@ -212,10 +245,27 @@ class Images:
     ) -> Images:
         """Cloudflare's REST API; credentials default to CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN,
         and the base URL to CLOUDFLARE_BASE_URL (as in the official SDK), else Cloudflare's."""
-        from imgtui.backends.cloudflare import CloudflareBackend
-
         base_url = base_url or os.environ.get(BASE_URL_ENV) or CLOUDFLARE_API
-        return cls(CloudflareBackend.from_credentials(account_id, api_token, base_url=base_url, **options))
+        return cls(
+            create_backend(
+                "cloudflare", account_id=account_id, api_token=api_token, base_url=base_url, **options
+            )
+        )
+
+    @classmethod
+    def open(cls, spec: str, **options: Any) -> Images:
+        """The library a spec names: `local:PATH` (or a bare path), `cf:ACCOUNT_ID`, or an
+        `imgtui serve` base URL `http(s)://HOST:PORT[/client/v4]` (see spec.py). Tokens come
+        from CLOUDFLARE_API_TOKEN only. `options` go to the backend (e.g. `max_retries`)."""
+        parsed = parse_spec(spec)
+        if parsed.kind == "local":
+            return cls.local(parsed.target, **options)
+        if parsed.kind == "cloudflare":
+            return cls.cloudflare(parsed.target, **options)
+        # `imgtui serve` without --api-token accepts any bearer token; one must still be sent.
+        token = os.environ.get(TOKEN_ENV) or "imgtui-serve-no-token"
+        account = parsed.account_id or SERVE_ACCOUNT_ID
+        return cls.cloudflare(account, token, base_url=parsed.target, **options)
 
     @property
     def backend(self) -> Backend:

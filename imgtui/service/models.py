@@ -6,6 +6,7 @@ binding's JSON shape (`requireSignedURLs`, `listComplete`, ISO `uploaded` with a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,3 +53,21 @@ class ImageList(BaseModel):
     images: list[ImageMetadata]
     cursor: str | None = None
     list_complete: bool = Field(alias="listComplete")
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What a backend knows of a stored file beyond the record (a local library knows it)."""
+
+    content_type: str  # e.g. "image/png", sniffed at upload
+    size: int  # bytes
+    width: int | None  # None for SVG
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """An image's whole original bytes and their content type."""
+
+    data: bytes
+    content_type: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import ErrorCode, ImagesError
@@ -168,17 +169,50 @@ def _svg(data: bytes) -> ImageInfo | None:
     return ImageInfo("svg", None, None)
 
 
+# The one table of image signatures (first bytes), used here, by the drop parser and by the
+# preview decoder. "isobmff" covers HEIC and AVIF (the brands tell them apart, see _isobmff).
+SIGNATURES: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
+    ("png", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    ("jpeg", lambda head: head.startswith(b"\xff\xd8\xff")),
+    ("gif", lambda head: head[:6] in (b"GIF87a", b"GIF89a")),
+    ("webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+    ("isobmff", lambda head: head[4:8] == b"ftyp"),
+)
+SIGNATURE_BYTES = 12  # enough for every raster signature above
+
+
+def raster_signature(head: bytes) -> str | None:
+    """Which raster format the first bytes announce (see SIGNATURES), if any."""
+    return next((name for name, matches in SIGNATURES if matches(head)), None)
+
+
+def looks_like_svg(head: bytes) -> bool:
+    """Cheap SVG guess from the first bytes: XML text whose root is (or may be) `<svg`.
+
+    Looser than the upload check (`_svg`), which also parses the prologue and the end.
+    """
+    text = head[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<svg", b"<?xml")) or (text.startswith(b"<") and b"<svg" in text)
+
+
+def has_image_signature(head: bytes) -> bool:
+    """The first bytes of PNG, JPEG, GIF, WebP, HEIC/AVIF or SVG (cheap, not a validation)."""
+    return raster_signature(head) is not None or looks_like_svg(head)
+
+
+_PARSERS: dict[str, Callable[[bytes], ImageInfo]] = {
+    "png": _png,
+    "jpeg": _jpeg,
+    "gif": _gif,
+    "webp": _webp,
+    "isobmff": _isobmff,
+}
+
+
 def _identify(data: bytes) -> ImageInfo:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _png(data)
-    if data.startswith(b"\xff\xd8\xff"):
-        return _jpeg(data)
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return _gif(data)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _webp(data)
-    if data[4:8] == b"ftyp":
-        return _isobmff(data)
+    raster = raster_signature(data)
+    if raster is not None:
+        return _PARSERS[raster](data)
     svg = _svg(data)
     if svg is not None:
         return svg

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 from imgtui import __version__
-from imgtui.backends.local import default_library_path
 from imgtui.service import ErrorCode, Images, ImagesError
-from imgtui.service.images import ACCOUNT_ENV, TOKEN_ENV
+from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
 
 

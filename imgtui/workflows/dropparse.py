@@ -1,7 +1,7 @@
 """Turn what a terminal types on a drag-and-drop into a list of image files.
 
 Terminals never send a "drop event": they paste the dropped paths as text, each in its own
-dialect (see shared/reference/textual-notes.md §4):
+dialect (Textual delivers it as a Paste event: https://textual.textualize.io/events/paste/):
 
 - GNOME Terminal / VTE: `'/home/u/My Pic.png' ` (single quotes, `'\\''` for a quote, trailing space)
 - kitty: raw paths, one per line, unquoted, spaces as is
@@ -27,6 +27,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from imgtui.service.sniff import has_image_signature
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".gif", ".webp", ".svg", ".heic", ".heif", ".avif"}
@@ -55,18 +57,6 @@ class DropResult:
         return not self.files and not self.urls
 
 
-def _has_image_signature(head: bytes) -> bool:
-    """The first bytes of PNG, JPEG, GIF, WebP, HEIC/AVIF or SVG (cheap, not a validation)."""
-    return (
-        head.startswith(b"\x89PNG\r\n\x1a\n")
-        or head.startswith(b"\xff\xd8\xff")
-        or head[:6] in (b"GIF87a", b"GIF89a")
-        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-        or head[4:8] == b"ftyp"
-        or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<svg", b"<?xml"))
-    )
-
-
 def is_base64_image_name(path: Path) -> bool:
     return path.suffix.lower() == BASE64_EXTENSION
 
@@ -87,7 +77,7 @@ def is_image_file(path: Path) -> bool:
             head = base64.b64decode(text[: len(text) // 4 * 4], validate=True)
         except (binascii.Error, ValueError):
             return False
-    return _has_image_signature(head)
+    return has_image_signature(head)
 
 
 def image_files_in(directory: Path) -> list[Path]:

@@ -12,16 +12,18 @@ import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from imgtui.common.sizes import human_size
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
-from imgtui.service.rules import MAX_BASE64_TEXT_BYTES, MAX_FILENAME_CHARS, MAX_UPLOAD_BYTES
+from imgtui.service.rules import MAX_BASE64_TEXT_BYTES, MAX_UPLOAD_BYTES
 from imgtui.service.sniff import sniff_image
+from imgtui.service.urls import Describe, Failure, FetchCodes, ProgressCallback, fetch_capped
+from imgtui.service.urls import filename_from_url as url_filename
+from imgtui.service.urls import is_http_url as is_http_url  # the upload form imports it from here
 from imgtui.workflows.dropparse import is_base64_image_name
 
 CONCURRENCY = 3  # a few at a time: faster than one by one, gentle on rate limits (1200 / 5 min)
@@ -50,11 +52,6 @@ def is_transient(error: ImagesError) -> bool:
 
 def can_retry(error: ImagesError) -> bool:
     return error.code not in PERMANENT_CODES
-
-
-def is_http_url(text: str) -> bool:
-    parts = urlsplit(text.strip())
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +91,7 @@ class UploadItem:
 
 def filename_from_url(url: str, extension: str | None = None) -> str:
     """The last path segment of a URL, percent-decoded; `image.<ext>` when there is none."""
-    name = unquote(PurePosixPath(urlsplit(url).path).name)
-    name = "".join(ch for ch in name if ord(ch) >= 0x20)[:MAX_FILENAME_CHARS]
-    return name or f"image.{extension or 'jpg'}"
+    return url_filename(url) or f"image.{extension or 'jpg'}"
 
 
 def _too_large(name: str, size: int, limit: int) -> str:
@@ -163,7 +158,25 @@ class UploadEvent:
     total: int | None = None
 
 
-ProgressCallback = Callable[[int, int | None], None]
+# The origin may answer later: NETWORK keeps Retry on offer (5400 would not).
+_FETCH_CODES = FetchCodes(unreachable=ErrorCode.NETWORK, overloaded=ErrorCode.NETWORK)
+
+
+def _fetch_wording(url: str) -> Describe:
+    def describe(failure: Failure, detail: str, error: httpx.HTTPError | None) -> str:
+        if failure == "not_http":
+            return f"Not an http(s) URL: {url}"
+        if failure == "status":
+            return f"Fetching {url} failed: HTTP {detail}"
+        if failure == "too_large":
+            if detail:
+                return _too_large(url, int(detail), MAX_UPLOAD_BYTES)
+            return f"{url}: more than {human_size(MAX_UPLOAD_BYTES)}; stopped"
+        if failure == "timeout":
+            return f"Fetching {url} timed out"
+        return f"Fetching {url} failed: {error}"
+
+    return describe
 
 
 async def fetch_remote_image(
@@ -173,43 +186,21 @@ async def fetch_remote_image(
     on_progress: ProgressCallback | None = None,
 ) -> tuple[bytes, str]:
     """The image at `url` (at most 10 MiB, must sniff as an image) and its filename."""
-    if not is_http_url(url):
-        raise ImagesError(ErrorCode.BAD_REQUEST, f"Not an http(s) URL: {url}")
+    fetched = await fetch_capped(
+        client,
+        url,
+        cap=MAX_UPLOAD_BYTES,
+        codes=_FETCH_CODES,
+        describe=_fetch_wording(url),
+        request_timeout=FETCH_TIMEOUT,
+        chunk_size=_FETCH_CHUNK,
+        on_progress=on_progress,
+    )
     try:
-        async with client.stream("GET", url, follow_redirects=True, timeout=FETCH_TIMEOUT) as response:
-            if response.status_code == _HTTP_RATE_LIMITED or response.status_code >= 500:
-                # The site may answer later: NETWORK keeps Retry on offer (5400 would not).
-                raise ImagesError(ErrorCode.NETWORK, f"Fetching {url} failed: HTTP {response.status_code}")
-            if response.status_code >= 400:
-                raise ImagesError(
-                    ErrorCode.BAD_REQUEST, f"Fetching {url} failed: HTTP {response.status_code}"
-                )
-            declared = response.headers.get("content-length")
-            total = int(declared) if declared and declared.isdigit() else None
-            if total is not None and total > MAX_UPLOAD_BYTES:
-                raise ImagesError(ErrorCode.TOO_LARGE, _too_large(url, total, MAX_UPLOAD_BYTES))
-            parts: list[bytes] = []
-            received = 0
-            async for chunk in response.aiter_bytes(_FETCH_CHUNK):
-                received += len(chunk)
-                if received > MAX_UPLOAD_BYTES:  # a lying or missing Content-Length
-                    raise ImagesError(
-                        ErrorCode.TOO_LARGE, f"{url}: more than {human_size(MAX_UPLOAD_BYTES)}; stopped"
-                    )
-                parts.append(chunk)
-                if on_progress is not None:
-                    on_progress(received, total)
-            final_url = str(response.url)
-    except httpx.TimeoutException:
-        raise ImagesError(ErrorCode.NETWORK, f"Fetching {url} timed out") from None
-    except httpx.HTTPError as exc:
-        raise ImagesError(ErrorCode.NETWORK, f"Fetching {url} failed: {exc}") from None
-    data = b"".join(parts)
-    try:
-        info = sniff_image(data)
+        info = sniff_image(fetched.data)
     except ImagesError as exc:
         raise ImagesError(exc.code, f"{url} is not an image Cloudflare takes: {exc.message}") from None
-    return data, filename_from_url(final_url, info.extension)
+    return fetched.data, filename_from_url(fetched.final_url, info.extension)
 
 
 class UploadQueue:

@@ -12,7 +12,8 @@ import pytest
 
 from imgtui.backends.local import DEFAULT_DELIVERY_BASE, LocalBackend, schema, store
 from imgtui.backends.local.cursor import decode_cursor, encode_cursor
-from imgtui.service import Images, ImagesError
+from imgtui.service import ErrorCode, Images, ImagesError
+from imgtui.service.models import Blob
 from imgtui.service.signing import check_signature
 
 from .imagedata import SVG, crafted_png, distinct_png, jpeg, png
@@ -111,15 +112,12 @@ async def test_signed_urls_verify_with_the_library_key(local_images: Images) -> 
 async def test_extras_for_the_server_and_the_tui(local_images: Images) -> None:
     backend = _backend(local_images)
     assert await backend.count() == 0
-    assert await backend.blob("missing") is None and await backend.image_info("missing") is None
+    assert await backend.blob("missing") is None and await backend.file_info("missing") is None
     png_meta = await local_images.hosted.upload(crafted_png(640, 480), creator="ann")
     await local_images.hosted.upload(jpeg(), id="j", creator="")
     await local_images.hosted.upload(SVG, id="s")
     assert await backend.count() == 3
-    info = await backend.image_info(png_meta.id)
-    assert info == (png_meta, "image/png", len(crafted_png(640, 480)), 640, 480)
-    assert (await backend.image_info("s"))[1:] == ("image/svg+xml", len(SVG), None, None)
-    assert await backend.blob("j") == (jpeg(), "image/jpeg")
+    assert await backend.blob("j") == Blob(jpeg(), "image/jpeg")
     every = [m.id for m in await backend.list_offset(offset=0, limit=10, sort_order="asc", creator=None)]
     assert every == [png_meta.id, "j", "s"]
     assert [m.id for m in await backend.list_offset(offset=1, limit=1, sort_order="desc", creator=None)] == [
@@ -138,12 +136,10 @@ async def test_extras_for_the_server_and_the_tui(local_images: Images) -> None:
         await backend.list_offset(offset=-1, limit=10, sort_order="asc", creator=None)
 
 
-async def test_uploaded_never_goes_backwards_even_if_the_clock_does(
-    local_images: Images, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_uploaded_never_goes_backwards_even_if_the_clock_does(tmp_path: Path) -> None:
     clock = iter([5_000_000, 4_000_000, 6_000_000, 1_000])
-    monkeypatch.setattr(store, "_now_ms", lambda: next(clock))
-    stamps = [(await local_images.hosted.upload(distinct_png(n))).uploaded for n in range(4)]
+    async with Images.local(tmp_path / "lib", clock=lambda: next(clock)) as images:
+        stamps = [(await images.hosted.upload(distinct_png(n))).uploaded for n in range(4)]
     assert stamps == sorted(stamps)
     assert stamps[1] == stamps[0] and stamps[2] - stamps[0] == timedelta(seconds=1000)
 
@@ -258,20 +254,20 @@ async def test_a_failed_write_leaves_no_half_record(
     await local_images.hosted.list()
     original = store.insert_image
 
-    def failing_blob_insert(conn, request, delivery):
+    def failing_blob_insert(conn, request, delivery, *seams):
         # Make the second INSERT of the transaction fail, after the record row went in.
         conn.execute(
             "CREATE TEMP TRIGGER boom BEFORE INSERT ON blobs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
         )
         try:
-            return original(conn, request, delivery)
+            return original(conn, request, delivery, *seams)
         finally:
             conn.execute("DROP TRIGGER temp.boom")
 
     monkeypatch.setattr(store, "insert_image", failing_blob_insert)
     with pytest.raises(ImagesError) as info:
         await local_images.hosted.upload(png(), id="half")
-    assert info.value.code == 9001 and "disk on fire" in info.value.message
+    assert info.value.code == ErrorCode.STORAGE and "disk on fire" in info.value.message
     monkeypatch.setattr(store, "insert_image", original)
     assert await local_images.hosted.image("half").details() is None
     assert (await local_images.hosted.upload(png(), id="half")).id == "half"

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,10 +42,10 @@ async def test_a_full_disk_saves_nothing_and_the_library_recovers(
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.close()
 
-    def cramped(root: Path, *, writer: bool) -> sqlite3.Connection:
+    def cramped(root: Path, *, writer: bool, **options: Any) -> sqlite3.Connection:
         # The portable "disk full": SQLite answers SQLITE_FULL past max_page_count, exactly as
         # on a full disk (checked by hand on a 1 MiB tmpfs too).
-        opened = connect(root, writer=writer)
+        opened = connect(root, writer=writer, **options)
         opened.execute(f"PRAGMA max_page_count={pages + 2}")
         return opened
 

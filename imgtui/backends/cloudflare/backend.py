@@ -22,9 +22,9 @@ from urllib.parse import quote
 import httpx
 
 from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.service.errors import ErrorCode, ImagesError
-from imgtui.service.images import ACCOUNT_ENV, TOKEN_ENV
-from imgtui.service.models import ImageList, ImageMetadata
+from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder, metadata_json
 from imgtui.service.signing import sign_url
 
@@ -320,6 +320,11 @@ class CloudflareBackend:
         if _is_not_found(response):
             return None
         return parse_image(response, result_of(response))
+
+    async def file_info(self, image_id: str) -> tuple[ImageMetadata, FileInfo | None] | None:
+        """The API's image record says nothing of the stored file: (details, None)."""
+        record = await self.details(image_id)
+        return None if record is None else (record, None)
 
     async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None:
         outcome = await self._request(

@@ -1,14 +1,9 @@
 """The embedded local library: `LocalBackend(path)` (SQLite in WAL mode, on worker threads)."""
 
-import pathlib
+# DEFAULT_DELIVERY_BASE and default_library_path live in imgtui.service.config now; they are
+# re-exported here for the code that imports them from this package.
+from imgtui.service.config import DEFAULT_DELIVERY_BASE, default_library_path
 
-import platformdirs
-
-from .backend import DEFAULT_DELIVERY_BASE, LocalBackend
+from .backend import LocalBackend
 
 __all__ = ["DEFAULT_DELIVERY_BASE", "LocalBackend", "default_library_path"]
-
-
-def default_library_path() -> pathlib.Path:
-    """The library `imgtui` opens by default, so `imgtui serve` shares it out of the box."""
-    return platformdirs.user_data_path("imgtui") / "library"

@@ -8,17 +8,20 @@ from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
 
+import imgtui.backends.local.schema as schema
+import imgtui.backends.local.store as store
 from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.config import DEFAULT_DELIVERY_BASE
 from imgtui.service.errors import ErrorCode, ImagesError
-from imgtui.service.models import ImageList, ImageMetadata
+from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 from imgtui.service.signing import sign_url
 
-from . import schema, store
 from .cursor import decode_cursor, encode_cursor
 from .worker import ConnectionWorker
 
-DEFAULT_DELIVERY_BASE = "http://127.0.0.1:8787/cdn-cgi/imagedelivery"  # where `imgtui serve` answers
+__all__ = ["CHUNK_BYTES", "DEFAULT_DELIVERY_BASE", "READ_BYTES", "LocalBackend"]
+
 CHUNK_BYTES = 256 * 1024  # what `bytes()` yields
 # What one trip to the reader thread fetches. Each blob open walks the blob's overflow-page
 # chain from its start, so fewer, larger reads keep streaming linear in practice (10 MiB:
@@ -32,15 +35,31 @@ class LocalBackend:
     The constructor does no I/O; the library is opened (and created) on the first call, on
     a worker thread. Writes go through one thread and connection, reads through another, so
     a long upload never holds up a list. Several processes may open the same library.
+
+    Seams (tests, reproducible screenshots): `clock()` gives upload times in ms since the
+    epoch, `new_id()` the generated ids, `new_secret(nbytes)` a new library's account hash
+    and signing key. Signed-URL expiry keeps the real time: the server checks it so.
     """
 
-    def __init__(self, root: Path, *, delivery_base: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        delivery_base: str | None = None,
+        clock: store.Clock | None = None,
+        new_id: store.IdFactory | None = None,
+        new_secret: schema.SecretFactory | None = None,
+    ) -> None:
         self.root = Path(root)
         # Read at every call: `imgtui serve` may set it to its own address before first use.
         self.delivery_base = delivery_base or DEFAULT_DELIVERY_BASE
+        self._clock = clock or store.now_ms
+        self._new_id = new_id or store.new_uuid
         self._keys: schema.LibraryKeys | None = None
         self._writer = ConnectionWorker(
-            "imgtui-lib-write", partial(schema.connect, self.root, writer=True), self.root
+            "imgtui-lib-write",
+            partial(schema.connect, self.root, writer=True, new_secret=new_secret),
+            self.root,
         )
         self._reader = ConnectionWorker(
             "imgtui-lib-read", partial(schema.connect, self.root, writer=False), self.root
@@ -66,7 +85,9 @@ class LocalBackend:
     # -- the Backend protocol ------------------------------------------------------------
 
     async def upload(self, request: UploadRequest) -> ImageMetadata:
-        return await self._writer.run(store.insert_image, request, await self._delivery())
+        return await self._writer.run(
+            store.insert_image, request, await self._delivery(), self._clock, self._new_id
+        )
 
     async def list(
         self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
@@ -119,13 +140,16 @@ class LocalBackend:
         expires_at = None if expires_in is None else int(time.time()) + expires_in
         return sign_url(url, keys.signing_key, expires_at=expires_at)
 
+    async def file_info(self, image_id: str) -> tuple[ImageMetadata, FileInfo | None] | None:
+        return await self._reader.run(store.get_file_info, image_id, await self._delivery())
+
     async def aclose(self) -> None:
         try:
             await self._reader.aclose()
         finally:
             await self._writer.aclose()
 
-    # -- extras for `imgtui serve` and the TUI -------------------------------------------
+    # -- ServedLibrary: what `imgtui serve` needs -----------------------------------------
 
     async def account_hash(self) -> str:
         return (await self._library_keys()).account_hash
@@ -137,7 +161,7 @@ class LocalBackend:
         await self._library_keys()
         return await self._reader.run(store.count_images)
 
-    async def blob(self, image_id: str) -> tuple[builtins.bytes, str] | None:
+    async def blob(self, image_id: str) -> Blob | None:
         """The whole original bytes and their content type, or None when missing."""
         await self._library_keys()
         return await self._reader.run(store.read_blob, image_id)
@@ -160,8 +184,21 @@ class LocalBackend:
             )
         )
 
+    async def fill_unchecked(self, rows: builtins.list[tuple[str, builtins.bytes, str | None]]) -> None:
+        """BENCHMARK FILL ONLY (see store.bulk_insert_unchecked): no checks, one transaction."""
+        await self._library_keys()
+        await self._writer.run(store.bulk_insert_unchecked, rows, self._clock)
+
+    # -- deprecated ---------------------------------------------------------------------
+
     async def image_info(
         self, image_id: str
     ) -> tuple[ImageMetadata, str, int, int | None, int | None] | None:
-        """(metadata, content type, size in bytes, width, height) for the details panel."""
-        return await self._reader.run(store.get_info, image_id, await self._delivery())
+        """Deprecated, for ui/widgets/details.py until it calls `file_info`: (metadata,
+        content type, size, width, height). Quiet on purpose: it runs inside the TUI."""
+        answer = await self.file_info(image_id)
+        if answer is None:
+            return None
+        record, info = answer
+        assert info is not None  # a local library always knows its files
+        return record, info.content_type, info.size, info.width, info.height

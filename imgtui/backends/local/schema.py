@@ -16,7 +16,7 @@ import contextlib
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,8 @@ LIBRARY_FILE = "library.sqlite3"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's write to finish
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+SecretFactory = Callable[[int], str]  # nbytes of randomness -> URL-safe text, like token_urlsafe
 
 # AUTOINCREMENT: a sequence is never reused, even after the newest image is deleted, so a
 # cursor that points at a deleted image can never skip an image uploaded later.
@@ -91,8 +93,9 @@ def _set_wal(conn: sqlite3.Connection) -> None:
         return
 
 
-def connect(root: Path, *, writer: bool) -> sqlite3.Connection:
-    """Open the library file (creating directory, file and schema if needed)."""
+def connect(root: Path, *, writer: bool, new_secret: SecretFactory | None = None) -> sqlite3.Connection:
+    """Open the library file (creating directory, file and schema if needed). `new_secret`
+    makes the account hash and signing key of a new library (default: secrets.token_urlsafe)."""
     root.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(root / LIBRARY_FILE, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
@@ -104,7 +107,7 @@ def connect(root: Path, *, writer: bool) -> sqlite3.Connection:
         # library as fast as one of a small library (measured in benchmarks/bench_local.py).
         conn.execute("PRAGMA mmap_size=268435456")
         conn.execute("PRAGMA cache_size=-16384")
-        _ensure_schema(conn)
+        _ensure_schema(conn, new_secret or secrets.token_urlsafe)
         if not writer:
             conn.execute("PRAGMA query_only=1")
     except BaseException:
@@ -113,7 +116,7 @@ def connect(root: Path, *, writer: bool) -> sqlite3.Connection:
     return conn
 
 
-def _ensure_schema(conn: sqlite3.Connection) -> None:
+def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
     if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
         return
     with write_transaction(conn):
@@ -135,8 +138,8 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
         conn.executemany(
             "INSERT INTO settings (key, value) VALUES (?, ?)",
             [
-                ("account_hash", secrets.token_urlsafe(16)),
-                ("signing_key", secrets.token_urlsafe(32)),
+                ("account_hash", new_secret(16)),
+                ("signing_key", new_secret(32)),
                 ("cursor_secret", secrets.token_hex(32)),
             ],
         )

@@ -7,13 +7,14 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from imgtui.service.backend import UpdateRequest, UploadRequest
-from imgtui.service.errors import ErrorCode, ImagesError
-from imgtui.service.models import ImageMetadata
+from imgtui.service.errors import ErrorCode, ImagesError, signed_urls_with_custom_id
+from imgtui.service.models import Blob, FileInfo, ImageMetadata
 from imgtui.service.rules import SortOrder, is_custom_id, metadata_json
 
 from .schema import write_transaction
@@ -57,24 +58,43 @@ def _meta_text(metadata: dict | None) -> str | None:
     return None if metadata is None else metadata_json(metadata)
 
 
+Clock = Callable[[], int]  # ms since the epoch
+IdFactory = Callable[[], str]
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def insert_image(conn: sqlite3.Connection, request: UploadRequest, delivery: Delivery) -> ImageMetadata:
+def now_ms() -> int:
+    """The default clock. Looks `_now_ms` up at each call: tests/ui/test_snapshots.py still
+    patches it (until it passes `clock=` to `Images.local`)."""
+    return _now_ms()
+
+
+def new_uuid() -> str:
+    """The default id factory (`uuid.uuid4` looked up at each call, for the same reason)."""
+    return str(uuid.uuid4())
+
+
+def insert_image(
+    conn: sqlite3.Connection,
+    request: UploadRequest,
+    delivery: Delivery,
+    clock: Clock = now_ms,
+    new_id: IdFactory = new_uuid,
+) -> ImageMetadata:
     """Record and bytes in one transaction: after a crash, either both exist or neither."""
-    image_id = request.id if request.id is not None else str(uuid.uuid4())
+    image_id = request.id if request.id is not None else new_id()
     if request.require_signed_urls and is_custom_id(image_id):
-        raise ImagesError(
-            ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID, "Images with a custom ID cannot require signed URLs"
-        )
+        raise signed_urls_with_custom_id()
     with write_transaction(conn):
         if conn.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone():
             raise ImagesError(ErrorCode.ALREADY_EXISTS, "Resource already exists")
         # `uploaded` never goes backwards in sequence order, even if the clock does; the write
         # lock makes the newest row stable while we read it.
         newest = conn.execute("SELECT uploaded_ms FROM images ORDER BY seq DESC LIMIT 1").fetchone()
-        uploaded_ms = max(_now_ms(), newest[0] if newest else 0)
+        uploaded_ms = max(clock(), newest[0] if newest else 0)
         row = (
             image_id,
             request.filename,
@@ -96,14 +116,16 @@ def insert_image(conn: sqlite3.Connection, request: UploadRequest, delivery: Del
     return _metadata((seq, *row), delivery)
 
 
-def bulk_insert_unchecked(conn: sqlite3.Connection, rows: list[tuple[str, bytes, str | None]]) -> None:
+def bulk_insert_unchecked(
+    conn: sqlite3.Connection, rows: list[tuple[str, bytes, str | None]], clock: Clock = now_ms
+) -> None:
     """BENCHMARK FILL ONLY: many (id, png bytes, creator) in one transaction, no checks.
 
     Skips per-image transactions and sniffing so benchmarks/bench_local.py can build a
     100k-image library in seconds. Never use it for real uploads.
     """
     with write_transaction(conn):
-        start = _now_ms()
+        start = clock()
         for image_id, data, creator in rows:
             seq = conn.execute(
                 "INSERT INTO images (id, filename, uploaded_ms, creator, content_type, size)"
@@ -118,15 +140,16 @@ def get_metadata(conn: sqlite3.Connection, image_id: str, delivery: Delivery) ->
     return None if row is None else _metadata(row, delivery)
 
 
-def get_info(
+def get_file_info(
     conn: sqlite3.Connection, image_id: str, delivery: Delivery
-) -> tuple[ImageMetadata, str, int, int | None, int | None] | None:
+) -> tuple[ImageMetadata, FileInfo] | None:
     row = conn.execute(
         f"SELECT {_META_COLUMNS}, content_type, size, width, height FROM images WHERE id = ?", (image_id,)
     ).fetchone()
     if row is None:
         return None
-    return (_metadata(row, delivery), *row[7:])
+    content_type, size, width, height = row[7:]
+    return _metadata(row, delivery), FileInfo(content_type, size, width, height)
 
 
 def update_image(
@@ -137,9 +160,7 @@ def update_image(
         if row is None:
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
         if request.require_signed_urls and is_custom_id(image_id):
-            raise ImagesError(
-                ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID, "Images with a custom ID cannot require signed URLs"
-            )
+            raise signed_urls_with_custom_id()
         seq, _id, filename, uploaded_ms, signed, meta, creator = row
         if request.require_signed_urls is not None:
             signed = int(request.require_signed_urls)
@@ -243,8 +264,9 @@ def read_blob_chunk(conn: sqlite3.Connection, seq: int, offset: int, size: int) 
         raise
 
 
-def read_blob(conn: sqlite3.Connection, image_id: str) -> tuple[bytes, str] | None:
-    return conn.execute(
+def read_blob(conn: sqlite3.Connection, image_id: str) -> Blob | None:
+    row = conn.execute(
         "SELECT b.data, i.content_type FROM images i JOIN blobs b ON b.seq = i.seq WHERE i.id = ?",
         (image_id,),
     ).fetchone()
+    return None if row is None else Blob(data=row[0], content_type=row[1])

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from imgtui.service.sniff import looks_like_svg, raster_signature
+
 # Bicubic after draft()'s DCT scaling: sharp enough for a preview, cheaper than Lanczos.
 # (Pillow's decompression-bomb limit stays at its default: uploads are capped well below.)
 RESAMPLE = Image.Resampling.BICUBIC
@@ -39,15 +41,6 @@ class Unpreviewable(Exception):
         self.message = message
 
 
-def _looks_like_svg(data: bytes) -> bool:
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith(b"<") and b"<svg" in head
-
-
-def _is_isobmff(data: bytes) -> bool:
-    return data[4:8] == b"ftyp"
-
-
 def _note_for(image: Image.Image, fmt: str) -> str | None:
     frames = getattr(image, "n_frames", 1)
     if getattr(image, "is_animated", False) and frames > 1:
@@ -74,7 +67,7 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
     Raises Unpreviewable with a user-facing message for SVG, undecodable or corrupt bytes.
     `use_draft=False` exists for the benchmark (full-size decode, then downscale).
     """
-    if _looks_like_svg(data):
+    if looks_like_svg(data):
         raise Unpreviewable("SVG: no preview (vector images are not rasterised)")
     box = (max(1, box[0]), max(1, box[1]))
     try:
@@ -94,7 +87,7 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
     except Image.DecompressionBombError:
         raise Unpreviewable("No preview: the image has too many pixels to decode safely") from None
     except UnidentifiedImageError:
-        if _is_isobmff(data):
+        if raster_signature(data) == "isobmff":
             raise Unpreviewable("HEIC/AVIF: no preview (no decoder for it here)") from None
         raise Unpreviewable("No preview: the bytes are not an image Pillow can read") from None
     except (OSError, ValueError, EOFError, SyntaxError) as exc:
