@@ -137,7 +137,7 @@ async def test_quick_filter(library_path, filled, wait_until):
         field = app.screen.query_one("#quick-filter")
         assert field.has_focus and field.display
         await pilot.press(*"FILE-0195")  # any case, matches the filename
-        assert [image.id for image in table._view] == ["img-0195"]
+        assert [image.id for image in table.rows.view] == ["img-0195"]
         assert table.current_image.id == "img-0195"
         await pilot.press("enter")
         assert table.has_focus and table.filter_text == "file-0195"
