@@ -124,22 +124,6 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self.queue: UploadQueue | None = None
         self._tree_hint_shown = False  # the hint line shows TREE_HINT (cleared with the tree)
 
-    @property
-    def items(self) -> list[UploadItem]:
-        return self.run.items
-
-    @property
-    def uploaded(self) -> list[ImageMetadata]:
-        return self.run.uploaded
-
-    @property
-    def started(self) -> bool:
-        return self.run.started
-
-    @property
-    def pending(self) -> list[int]:
-        return self.run.pending
-
     # -- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -208,7 +192,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self._initial_paths or self._initial_urls:
             urls = [url for url in self._initial_urls if is_http_url(url)]
             await self._add_drop(DropResult(self._initial_paths, urls, self._initial_problems))
-        if self.items:
+        if self.run.items:
             self.query_one("#upload", Button).focus()
         else:
             self.query_one("#path", PathInput).focus()
@@ -241,12 +225,12 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#add")
     async def _add_typed(self) -> None:
-        if self.busy or self.started:
+        if self.busy or not self.run.can_edit:
             return
         path_input = self.query_one("#path", PathInput)
         text = path_input.value.strip()
         if not text:
-            if self.items:  # Enter on an empty field: the queue is what the user wants
+            if self.run.items:  # Enter on an empty field: the queue is what the user wants
                 self.action_upload()
             return
         if "://" in text and not text.lower().startswith("file:") and not is_http_url(text):
@@ -261,7 +245,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     @on(PathInput.Dropped)
     async def _dropped_on_input(self, event: PathInput.Dropped) -> None:
-        if not self.busy and not self.started:
+        if not self.busy and self.run.can_edit:
             await self._add_drop(event.result)
 
     @on(PathInput.Completed)
@@ -275,7 +259,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     async def on_paste(self, event: events.Paste) -> None:
         # A drop while a button or the queue has focus reaches the screen.
-        if self.busy or self.started:
+        if self.busy or not self.run.can_edit:
             return
         event.stop()
         result = await asyncio.to_thread(parse_drop, event.text, cwd=self.cwd)
@@ -324,7 +308,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(ImageFileTree.FileSelected)
     async def _picked(self, event: ImageFileTree.FileSelected) -> None:
         event.stop()
-        if not self.busy and not self.started:
+        if not self.busy and self.run.can_edit:
             await self._add_drop(DropResult(files=[event.path]))
 
     # -- options ----------------------------------------------------------------------------
@@ -334,15 +318,15 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(TextArea.Changed, "#metadata")
     def _refresh_options(self) -> None:
         """Keep the form honest: what applies, what conflicts, whether Upload can go."""
-        single = len(self.items) == 1
+        single = len(self.run.items) == 1
         for widget_id in ("#path", "#add", "#browse"):
-            self.query_one(widget_id).disabled = self.busy or self.started
+            self.query_one(widget_id).disabled = self.busy or not self.run.can_edit
         custom_id = self.query_one("#custom-id", Input)
         filename = self.query_one("#filename", Input)
         custom_id.disabled = filename.disabled = self.busy or not single
-        filename.placeholder = self.items[0].default_filename if single else "(one file only)"
+        filename.placeholder = self.run.items[0].default_filename if single else "(one file only)"
         self.query_one("#queue-title", Label).update(
-            f"Queue: {describe_items(self.items, sizes=True)}" if self.items else "Queue is empty"
+            f"Queue: {describe_items(self.run.items, sizes=True)}" if self.run.items else "Queue is empty"
         )
         metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
         meta_status = self.query_one("#metadata-status", Label)
@@ -363,11 +347,11 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     def _signed_conflict(self) -> bool:
         custom = self.query_one("#custom-id", Input).value.strip()
-        return bool(custom) and len(self.items) == 1 and self.query_one("#signed", Checkbox).value
+        return bool(custom) and len(self.run.items) == 1 and self.query_one("#signed", Checkbox).value
 
     def _options(self) -> UploadOptions:
         """The options as typed, checked; ImagesError names what is wrong."""
-        single = len(self.items) == 1
+        single = len(self.run.items) == 1
         custom_id = self.query_one("#custom-id", Input).value.strip() or None
         filename = self.query_one("#filename", Input).value or None
         if single and custom_id is not None:
@@ -394,11 +378,11 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self.busy:
             return
         path_input = self.query_one("#path", PathInput)
-        if not self.started and path_input.value.strip():
+        if not self.run.started and path_input.value.strip():
             await self._add_typed()
             if path_input.value.strip():
                 return  # it could not be added: the hint under the field says why
-        if not self.items:
+        if not self.run.items:
             self._hint("Nothing to upload yet: type a path and press Enter, or Browse", error=True)
             return
         self.action_upload()
@@ -447,7 +431,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self._refresh_options()
         if run.all_done:
             self.notify(summary.text(), title="Upload", timeout=4)
-            self.dismiss(self.uploaded)
+            self.dismiss(self.run.uploaded)
             return
         upload = self.query_one("#upload", Button)
         upload.label = f"Retry {len(run.pending)}"
@@ -486,12 +470,12 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                 self.queue.stop()
                 self._hint("Stopping: uploads in flight will finish; the rest will not be sent.", error=True)
             return
-        if self.started:
-            self.dismiss(self.uploaded)  # what landed must reach the list even on Escape
+        if self.run.started:
+            self.dismiss(self.run.uploaded)  # what landed must reach the list even on Escape
             return
-        if self.items:
+        if self.run.items:
             self.confirm_discard(
-                f"Discard {describe_items(self.items)} in the queue?", lambda: self.dismiss(None)
+                f"Discard {describe_items(self.run.items)} in the queue?", lambda: self.dismiss(None)
             )
             return
         self.dismiss(None)
