@@ -306,7 +306,9 @@ async def test_command_palette_has_imgtui_commands(library_path, filled, wait_un
         await loaded(pilot, wait_until, 40)
         assert ImgTuiCommands in app.COMMANDS
         commands = {command.title: command for command in palette_commands(app.screen)}
-        assert {"Refresh", "Sort order", "Creator filter…", "Copy…", "Toggle preview", "Help"} <= set(commands)
+        assert {"Refresh", "Sort order", "Creator filter…", "Copy…", "Toggle preview", "Help"} <= set(
+            commands
+        )
         commands["Sort order"].run()
         await pilot.pause()
         assert main_of(app).list_order == "asc"

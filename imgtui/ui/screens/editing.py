@@ -124,9 +124,7 @@ class EditingActions:
     def action_edit_metadata(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(
-            _forms().EditMetadataModal(self.images, image), callback=self._metadata_saved
-        )
+        self.app.push_screen(_forms().EditMetadataModal(self.images, image), callback=self._metadata_saved)
 
     def action_signed_urls(self) -> None:
         if (image := self.table.current_image) is None:
@@ -172,9 +170,7 @@ class EditingActions:
         # parse_drop stats files: keep that off the event loop.
         result = await asyncio.to_thread(parse_drop, event.text)
         if result.files or result.urls:
-            form = _forms().UploadModal(
-                self.images, result.files, urls=result.urls, problems=result.problems
-            )
+            form = _forms().UploadModal(self.images, result.files, urls=result.urls, problems=result.problems)
             self.app.push_screen(form, callback=self._uploaded)
         elif event.text.strip():
             detail = "\n".join(result.problems[:5]) or "The pasted text names no image file."

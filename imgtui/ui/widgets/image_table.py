@@ -520,13 +520,10 @@ class ImageTable(ScrollView, can_focus=True):
             near = user_moved and self.cursor >= shown - 1
         else:
             bottom = int(self.scroll_offset.y) + self._page_rows
-            near = (
-                self.cursor >= shown - self._page_rows or bottom >= shown - self._page_rows
-            )
+            near = self.cursor >= shown - self._page_rows or bottom >= shown - self._page_rows
         if near:
             self._more_requested = True
             self.post_message(self.NeedMore(self))
 
     def _post_marks(self) -> None:
         self.post_message(self.MarksChanged(self, self.rows.marked_count))
-
