@@ -103,3 +103,29 @@ async def test_service_error_escaping_a_modal_worker_reads_error_code_message(li
         await pilot.press("escape")
         await pilot.pause()
         assert app.is_running and app.screen is app.main_screen
+
+
+def test_every_screen_and_modal_forwards_worker_errors_to_the_app() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import imgtui.ui.modals
+    import imgtui.ui.screens
+    from imgtui.ui.worker_errors import ForwardsWorkerErrors
+
+    screens: set[type] = set()
+    for package in (imgtui.ui.screens, imgtui.ui.modals):
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(info.name)
+            screens.update(
+                value
+                for value in vars(module).values()
+                if inspect.isclass(value)
+                and issubclass(value, Screen)
+                and value.__module__.startswith("imgtui.")
+            )
+    assert len(screens) >= 10
+    assert [s.__name__ for s in screens if not issubclass(s, ForwardsWorkerErrors)] == []
