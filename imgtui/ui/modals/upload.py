@@ -32,7 +32,7 @@ from .common import ErrorLine, FormModal, check_metadata_text, describe_error
 from .widgets import ImageFileTree, PathInput
 
 TREE_HINT = "enter adds a file or opens a folder · backspace: up a folder · esc closes the tree"
-CUSTOM_ID_CONFLICT = "A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR 5410)."
+CUSTOM_ID_CONFLICT = f"A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR {ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID:d})."
 _STATUS_TEXT = {
     "queued": "queued",
     "fetching": "fetching…",
