@@ -1,23 +1,24 @@
-"""`ImgTuiApp`: the Textual application (theme, help, command palette, shutdown).
+"""`ImgTuiApp`: the Textual application (theme, help, command palette, failures, shutdown).
 
-It takes a ready `Images` service (tests inject `Images.local(tmp)`) and closes it on exit.
+It takes a ready `Images` service (tests inject `Images.local(tmp)`), hands it to the main
+screen, and closes it on exit. A worker that fails anywhere is reported here, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.theme import Theme
 
-from imgtui.service import Images
+from imgtui.service import Images, ImagesError
+from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets.preview import PreviewMode
+from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 
 
 def css_paths() -> list[Path]:
@@ -31,6 +32,7 @@ def css_paths() -> list[Path]:
 
 class ImgTuiApp(App[None]):
     TITLE = "imgtui"
+    COMMANDS = App.COMMANDS | {ImgTuiCommands}
     CSS_PATH: ClassVar[list[str | PurePath]] = [*css_paths()]  # Textual's list type (lists are invariant)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit imgtui"),
@@ -55,7 +57,7 @@ class ImgTuiApp(App[None]):
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.push_screen(MainScreen(preview_mode=self.preview_mode, demo=self.demo))
+        self.push_screen(MainScreen(self.images, preview_mode=self.preview_mode, demo=self.demo))
 
     async def on_unmount(self) -> None:
         await self.images.aclose()
@@ -84,25 +86,9 @@ class ImgTuiApp(App[None]):
                 return screen
         return None
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        main = self.main_screen
-        yield SystemCommand("Help", "Every key, grouped by purpose", self.action_help)
-        if main is None or screen is not main:
-            return
-        table = main.table
-        yield SystemCommand("Refresh", "Reload the image list from the top", main.action_refresh)
-        yield SystemCommand("Sort order", "Toggle newest first / oldest first", main.action_toggle_sort)
-        yield SystemCommand("Creator filter…", "List only one creator's images", main.action_creator_filter)
-        yield SystemCommand(
-            "Clear creator filter", "List every creator's images", lambda: main.set_creator(None)
-        )
-        yield SystemCommand(
-            "Quick filter…", "Filter loaded images by id or filename", main.action_quick_filter
-        )
-        yield SystemCommand("Copy…", "Copy the id or a delivery URL of the image", main.action_copy)
-        yield SystemCommand("Toggle preview", "Show or hide the image preview", main.action_toggle_preview)
-        yield SystemCommand("Mark all", "Mark every listed image", table.action_mark_all)
-        yield SystemCommand("Clear marks", "Unmark every image", table.clear_marks)
-        yield SystemCommand("First image", "Go to the top of the list", table.action_first)
-        yield SystemCommand("Last loaded image", "Go to the last loaded image", table.action_last)
+    # ----------------------------------------------------------------- failures
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        """Every screen's and modal's failed worker ends here (ui/worker_errors.py)."""
+        title = "Failed" if isinstance(message.error, ImagesError) else "Unexpected error"
+        self.notify(describe_failure(message.error), title=title, severity="error", timeout=10)

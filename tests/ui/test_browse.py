@@ -11,6 +11,7 @@ from textual.content import Content
 from imgtui.backends.local import LocalBackend
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.ui.app import ImgTuiApp
+from imgtui.ui.commands import ImgTuiCommands, palette_commands
 from imgtui.ui.screens.choices import ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.main import MainScreen
@@ -137,7 +138,7 @@ async def test_quick_filter(library_path, filled, wait_until):
         field = app.screen.query_one("#quick-filter")
         assert field.has_focus and field.display
         await pilot.press(*"FILE-0195")  # any case, matches the filename
-        assert [image.id for image in table._view] == ["img-0195"]
+        assert [image.id for image in table.rows.view] == ["img-0195"]
         assert table.current_image.id == "img-0195"
         await pilot.press("enter")
         assert table.has_focus and table.filter_text == "file-0195"
@@ -303,12 +304,33 @@ async def test_command_palette_has_imgtui_commands(library_path, filled, wait_un
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, wait_until, 40)
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Refresh", "Sort order", "Creator filter…", "Copy…", "Toggle preview", "Help"} <= titles
-        commands = {command.title: command for command in app.get_system_commands(app.screen)}
-        commands["Sort order"].callback()
+        assert ImgTuiCommands in app.COMMANDS
+        commands = {command.title: command for command in palette_commands(app.screen)}
+        assert {"Refresh", "Sort order", "Creator filter…", "Copy…", "Toggle preview", "Help"} <= set(
+            commands
+        )
+        commands["Sort order"].run()
         await pilot.pause()
         assert main_of(app).list_order == "asc"
+        commands["Mark all"].run()
+        assert table_of(app).marked_count == table_of(app).row_count
+        commands["Clear marks"].run()
+        assert table_of(app).marked_count == 0
+        commands["Help"].run()
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert [command.title for command in palette_commands(app.screen)] == ["Help"]
+
+
+async def test_command_palette_search_finds_imgtui_commands(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        provider = ImgTuiCommands(app.screen)
+        hits = [hit async for hit in provider.search("sort")]
+        texts = [hit.text for hit in hits]
+        assert "Sort order" in texts and "Refresh" not in texts
+        discovered = [hit.text async for hit in provider.discover()]
+        assert "Refresh" in discovered and "Last loaded image" in discovered
 
 
 async def test_theme_choice_persists(library_path, _isolated_config, wait_until):

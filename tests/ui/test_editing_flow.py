@@ -331,11 +331,11 @@ async def add_path(pilot, form: UploadModal, path: Path) -> None:
     field = form.query_one("#path", Input)
     field.focus()
     field.value = str(path)
-    count = len(form.items)
+    count = len(form.run.items)
     await pilot.press("enter")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    assert len(form.items) == count + 1, f"{path} was not queued"
+    assert len(form.run.items) == count + 1, f"{path} was not queued"
 
 
 @pytest.mark.parametrize("sort_order", ["desc", "asc"])
@@ -410,8 +410,8 @@ async def test_drop_opens_upload_with_upload_focused(library_path, seeded, files
         await ready(pilot, wait_until)
         app.post_message(events.Paste(text))
         form = await opened(pilot, wait_until, UploadModal)
-        await wait_until(pilot, lambda: len(form.items) == len(expected))
-        assert {item.name for item in form.items} == expected
+        await wait_until(pilot, lambda: len(form.run.items) == len(expected))
+        assert {item.name for item in form.run.items} == expected
         await pilot.pause()
         assert form.query_one("#upload", Button).has_focus
         await pilot.press("enter")

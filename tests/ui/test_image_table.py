@@ -135,11 +135,11 @@ async def test_filter_narrows_widens_and_new_pages_respect_it():
         table = app.query_one(ImageTable)
         table.append_page(desc_rows(30), complete=False)
         table.set_filter("ID-01")
-        assert [m.id for m in table._view] == [f"id-{n:03d}" for n in range(19, 9, -1)]
+        assert [m.id for m in table.rows.view] == [f"id-{n:03d}" for n in range(19, 9, -1)]
         table.set_filter("id-015")  # narrowing
-        assert [m.id for m in table._view] == ["id-015"]
+        assert [m.id for m in table.rows.view] == ["id-015"]
         table.set_filter("f2")  # widening to another query, by filename
-        assert {m.id for m in table._view} == {
+        assert {m.id for m in table.rows.view} == {
             "id-002",
             "id-020",
             "id-021",
@@ -153,7 +153,7 @@ async def test_filter_narrows_widens_and_new_pages_respect_it():
             "id-029",
         }
         table.append_page([meta(200, filename="f2-late.png"), meta(300, filename="zzz.png")], complete=True)
-        assert "id-200" in {m.id for m in table._view} and "id-300" not in {m.id for m in table._view}
+        assert "id-200" in {m.id for m in table.rows.view} and "id-300" not in {m.id for m in table.rows.view}
         table.set_filter("")
         assert table.row_count == 32
 

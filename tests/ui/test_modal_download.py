@@ -11,7 +11,7 @@ from textual.widgets import Checkbox, Input, Static
 from imgtui.service import ErrorCode, ImageMetadata, ImagesError
 from imgtui.ui.modals import DownloadModal
 from imgtui.ui.modals.common import ErrorLine
-from imgtui.ui.modals.download import batch_filenames, safe_filename, save_image
+from imgtui.workflows.downloads import batch_filenames, safe_filename, save_image
 
 try:
     from .test_modal_kit import ModalHost, library, png_bytes, recorder, settle

@@ -195,7 +195,7 @@ async def test_one_bad_file_fails_alone_and_the_rest_upload(library, pictures):
         # 5455 and 5409 would fail the same way again: no Retry, Close has the focus.
         assert app.focused.id == "cancel" and str(app.focused.label) == "Close"
         assert not app.screen.query_one("#upload", Button).display
-        assert app.screen.pending == []
+        assert app.screen.run.pending == []
         await pilot.press("escape")  # even Escape hands back what landed
         await pilot.pause()
     assert sorted(meta.filename for meta in app.result) == ["a cat.png", "encoded.png"]  # .b64 dropped
@@ -324,7 +324,7 @@ async def test_leaving_with_a_queue_asks_first_and_no_keeps_it(library, pictures
         assert app.focused.id == "keep"  # the safe answer is the easy one
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is form and len(form.items) == 2
+        assert app.screen is form and len(form.run.items) == 2
         await leave_form()
         await pilot.press("enter")  # Enter on the focused Keep
         await pilot.pause()
@@ -346,7 +346,7 @@ async def test_ctrl_s_uploads_whatever_has_focus_and_the_hint_says_so(library, p
         form.query_one("#path", Input).value = str(pictures / "b.png")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.focused.id == "path" and len(form.items) == 1
+        assert app.focused.id == "path" and len(form.run.items) == 1
         await pilot.press("ctrl+s")
         await settle(pilot, app)
     assert [meta.filename for meta in app.result] == ["b.png"]
@@ -591,7 +591,7 @@ async def test_escape_in_the_tree_closes_only_the_tree(library, pictures):
         assert not form.query_one("#tree-box").display
         assert app.focused.id == "path"  # back where a path is typed
         assert "esc closes the tree" not in hint(app)
-        assert [item.name for item in form.items] == ["b.png"]
+        assert [item.name for item in form.run.items] == ["b.png"]
         await pilot.press("escape")  # the tree is closed: now the form (which asks: a file is queued)
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDiscardModal)

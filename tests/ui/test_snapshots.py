@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from imgtui.backends.local import schema, store
 from imgtui.service import Images
@@ -64,21 +66,42 @@ def make_app(library: Path) -> ImgTuiApp:
     return ImgTuiApp(Images.local(library), preview_mode="halfcell")
 
 
-async def settle(pilot, *, details: bool = True) -> None:
-    """Wait for the list, the details and the preview (and their workers) to finish."""
+def _at_rest(app: ImgTuiApp) -> bool:
+    """The list is complete and the details panel and the preview show the cursor's image."""
+    table = app.screen.query_one(ImageTable)
+    if table.load_state != "complete":
+        return False
+    panel = app.screen.query_one(DetailsPanel)
+    current = table.current_image
+    target = current.id if current is not None else None
+    preview = panel.preview
+    return (
+        panel.image_id == target  # the Highlighted message has reached the panel
+        and panel.shown is not None
+        and panel.shown.id == target  # the record arrived (after the debounce timer)
+        and (not preview.display or preview.shown_id == target)  # and the picture
+    )
+
+
+async def settle(pilot, *, within: float = 20.0) -> None:
+    """Wait until the screen is at rest (list, details, preview, their workers); fail after
+    `within` seconds rather than draw a half-loaded screen."""
     app = pilot.app
     app.screen.sub_title = LABEL  # the real label holds a temp path
-    table = app.screen.query_one(ImageTable)
-    for _ in range(200):
-        panel = app.screen.query_one(DetailsPanel)
-        ready = table.load_state == "complete" and (not details or panel.shown is not None)
-        if ready and panel.shown is not None and panel.shown.id == panel.image_id:
+    deadline = time.monotonic() + within
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if _at_rest(app):
             break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen did not settle within {within} s")
         await pilot.pause(0.05)
-    await app.workers.wait_for_complete()
-    await pilot.pause(0.3)
+    # A debounce timer may still be due for the same image: let it fire and its fetch finish.
+    await pilot.pause(0.2)
     await app.workers.wait_for_complete()
     await pilot.pause()
+    assert _at_rest(app), "the screen moved on while settling"
 
 
 def test_main_screen(snap_compare, snapshot_library):
@@ -88,11 +111,25 @@ def test_main_screen(snap_compare, snapshot_library):
     assert snap_compare(make_app(snapshot_library), terminal_size=(120, 36), run_before=run_before)
 
 
+def test_main_screen_80x24(snap_compare, snapshot_library):
+    """The smallest usual terminal: narrow columns, the details panel squeezed."""
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(make_app(snapshot_library), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_marks_and_quick_filter(snap_compare, snapshot_library):
     async def run_before(pilot) -> None:
         await settle(pilot)
+        # The filter field keeps focus, and a focused Input blinks every 0.5 s: which phase
+        # the snapshot caught depended on timing (it flaked under `pytest -n 2`). Without
+        # blinking, the cursor stays drawn from the moment the field takes focus.
+        pilot.app.screen.query_one("#quick-filter", Input).cursor_blink = False
         await pilot.press("space", "space", "slash", *"landscape")
         await settle(pilot)
+        assert pilot.app.screen.query_one(ImageTable).filter_text == "landscape"
 
     assert snap_compare(make_app(snapshot_library), terminal_size=(100, 30), run_before=run_before)
 

@@ -15,19 +15,17 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+from textual.worker import Worker
 
-from imgtui.service import ImageMetadata, ImagesError
+from imgtui.service import ImageMetadata
 from imgtui.service.rules import MAX_METADATA_BYTES, metadata_size
+from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 
 ResultT = TypeVar("ResultT")
 
 
-def describe_error(exc: BaseException) -> str:
-    """The line a form shows for a failed call: `ERROR 5400: …` for service errors."""
-    if isinstance(exc, ImagesError):
-        return str(exc)
-    # The service promises ImagesError only; anything else is a bug, shown rather than lost.
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
+# The line a form shows for a failed call: the same words as the App's notifications.
+describe_error = describe_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +96,12 @@ class ErrorLine(Static):
         self.show("")
 
 
-class FormModal(ModalScreen[ResultT]):
+class FormModal(ForwardsWorkerErrors, ModalScreen[ResultT]):
     """A modal form: Escape cancels (dismiss None) unless a call is in flight.
 
     Subclasses compose an `ErrorLine(id="form-error")` and mark widgets to disable while
-    busy with the class `busy-off`.
+    busy with the class `busy-off`. A worker that raises leaves the form usable: the App
+    notifies (ui/worker_errors.py) and the form shows the error on its line.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -141,6 +140,11 @@ class FormModal(ModalScreen[ResultT]):
     def show_error(self, error: BaseException | str) -> None:
         text = error if isinstance(error, str) else describe_error(error)
         self.query_one("#form-error", ErrorLine).show(text)
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        self.busy = False
+        if self.is_mounted:
+            self.show_error(error)
 
     def clear_error(self) -> None:
         self.query_one("#form-error", ErrorLine).clear()

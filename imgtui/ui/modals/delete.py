@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Label, ProgressBar, Static
 
-from imgtui.service import ImageMetadata, Images
+from imgtui.service import ImageMetadata, Images, ImagesError
 
 from .common import ErrorLine, FormModal, describe_error
 
@@ -99,7 +99,7 @@ class ConfirmDeleteModal(FormModal[list[str]]):
                 continue  # a retry skips what is already gone
             try:
                 existed = await self.images.hosted.image(image.id).delete()
-            except Exception as exc:
+            except ImagesError as exc:
                 self.failures.append((image, exc))
             else:
                 self.deleted.append(image.id)

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, TextArea
 
-from imgtui.service import ImageMetadata, Images
+from imgtui.service import ImageMetadata, Images, ImagesError
 
 from .common import ErrorLine, FormModal, check_metadata_text, image_caption, pretty_metadata
 from .widgets import json_editor
@@ -114,7 +114,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
     async def _save(self, metadata: dict, creator: str | None) -> None:
         try:
             updated = await self.images.hosted.image(self.image.id).update(metadata=metadata, creator=creator)
-        except Exception as exc:  # shown in the form; what was typed stays
+        except ImagesError as exc:  # shown in the form; what was typed stays
             self.busy = False
             self.show_error(exc)
             return

@@ -8,14 +8,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
-from imgtui.service import ImageMetadata, Images
+from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import is_custom_id
 
 from .common import ErrorLine, FormModal, image_caption
 
 CUSTOM_ID_PRIVATE_REASON = (
     "Images uploaded with a custom ID cannot require signed URLs (Cloudflare refuses it with "
-    "ERROR 5410). To make it private, upload it again without a custom ID."
+    f"ERROR {ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID:d}). To make it private, upload it again without a custom ID."
 )
 
 HOUR = 3600
@@ -105,7 +105,7 @@ class SignedUrlsModal(FormModal[ImageMetadata]):
             updated = await self.images.hosted.image(self.image.id).update(
                 require_signed_urls=self.make_private
             )
-        except Exception as exc:
+        except ImagesError as exc:
             self.busy = False
             self.show_error(exc)
             return
@@ -221,7 +221,7 @@ class SignedUrlCopyModal(FormModal[str]):
     async def _make(self, variant: str, expires_in: int | None) -> None:
         try:
             url = await self.images.hosted.image(self.image.id).signed_url(variant, expires_in)
-        except Exception as exc:
+        except ImagesError as exc:
             self.busy = False
             self.show_error(exc)
             return

@@ -15,26 +15,24 @@ from textual.content import Content
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, ProgressBar, Static, TextArea
 
 from imgtui.common.sizes import human_size
-from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_CREATOR_CHARS, MAX_FILENAME_CHARS, check_custom_id, check_filename
 from imgtui.workflows.dropparse import DropResult, parse_drop
 from imgtui.workflows.upload_queue import (
     UploadEvent,
     UploadItem,
     UploadOptions,
-    UploadOutcome,
     UploadQueue,
-    UploadSummary,
     inspect_files,
     is_http_url,
-    is_transient,
 )
+from imgtui.workflows.upload_run import UploadRun
 
 from .common import ErrorLine, FormModal, check_metadata_text, describe_error
 from .widgets import ImageFileTree, PathInput
 
 TREE_HINT = "enter adds a file or opens a folder · backspace: up a folder · esc closes the tree"
-CUSTOM_ID_CONFLICT = "A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR 5410)."
+CUSTOM_ID_CONFLICT = f"A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR {ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID:d})."
 _STATUS_TEXT = {
     "queued": "queued",
     "fetching": "fetching…",
@@ -122,13 +120,9 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         self._initial_paths = list(paths or [])
         self._initial_urls = list(urls or [])
         self._initial_problems = list(problems or [])  # what the drop named but cannot upload
-        self.items: list[UploadItem] = []
+        self.run = UploadRun()  # the queue and its runs: this form only shows it
         self.queue: UploadQueue | None = None
-        self.uploaded: list[ImageMetadata] = []
-        self.started = False  # once uploading began, the queue is fixed (rows map to items)
-        self.pending: list[int] = []  # rows still to send after a run: failed or not sent
-        self._latest: dict[int, UploadOutcome] = {}  # row -> its latest outcome
-        self._run_rows: list[int] = []  # queue index -> row, for the run in progress
+        self._tree_hint_shown = False  # the hint line shows TREE_HINT (cleared with the tree)
 
     # -- layout -------------------------------------------------------------------------
 
@@ -198,7 +192,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self._initial_paths or self._initial_urls:
             urls = [url for url in self._initial_urls if is_http_url(url)]
             await self._add_drop(DropResult(self._initial_paths, urls, self._initial_problems))
-        if self.items:
+        if self.run.items:
             self.query_one("#upload", Button).focus()
         else:
             self.query_one("#path", PathInput).focus()
@@ -206,9 +200,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     # -- adding to the queue --------------------------------------------------------------
 
     async def _add_items(self, items: list[UploadItem], problems: list[str]) -> None:
-        known = {item.key for item in self.items}
-        fresh = [item for item in items if item.key not in known]
-        self.items.extend(fresh)
+        fresh = self.run.add(items)
         if fresh:
             await self.query_one("#queue", VerticalScroll).mount_all(QueueRow(item) for item in fresh)
         added = f"Added {describe_items(fresh)}" if fresh else ""
@@ -228,16 +220,17 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         hint = self.query_one("#path-hint", Static)
         hint.update(Content(text))
         hint.set_class(error, "-error")
+        self._tree_hint_shown = text == TREE_HINT
 
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#add")
     async def _add_typed(self) -> None:
-        if self.busy or self.started:
+        if self.busy or not self.run.can_edit:
             return
         path_input = self.query_one("#path", PathInput)
         text = path_input.value.strip()
         if not text:
-            if self.items:  # Enter on an empty field: the queue is what the user wants
+            if self.run.items:  # Enter on an empty field: the queue is what the user wants
                 self.action_upload()
             return
         if "://" in text and not text.lower().startswith("file:") and not is_http_url(text):
@@ -252,7 +245,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     @on(PathInput.Dropped)
     async def _dropped_on_input(self, event: PathInput.Dropped) -> None:
-        if not self.busy and not self.started:
+        if not self.busy and self.run.can_edit:
             await self._add_drop(event.result)
 
     @on(PathInput.Completed)
@@ -266,7 +259,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     async def on_paste(self, event: events.Paste) -> None:
         # A drop while a button or the queue has focus reaches the screen.
-        if self.busy or self.started:
+        if self.busy or not self.run.can_edit:
             return
         event.stop()
         result = await asyncio.to_thread(parse_drop, event.text, cwd=self.cwd)
@@ -278,9 +271,8 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(Button.Pressed, ".queue-remove")
     async def _remove(self, event: Button.Pressed) -> None:
         row = event.button.query_ancestor(QueueRow)
-        if self.busy or self.started:
+        if self.busy or not self.run.remove(row.item):
             return
-        self.items.remove(row.item)
         await row.remove()
         self._refresh_options()
 
@@ -316,7 +308,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(ImageFileTree.FileSelected)
     async def _picked(self, event: ImageFileTree.FileSelected) -> None:
         event.stop()
-        if not self.busy and not self.started:
+        if not self.busy and self.run.can_edit:
             await self._add_drop(DropResult(files=[event.path]))
 
     # -- options ----------------------------------------------------------------------------
@@ -326,15 +318,15 @@ class UploadModal(FormModal[list[ImageMetadata]]):
     @on(TextArea.Changed, "#metadata")
     def _refresh_options(self) -> None:
         """Keep the form honest: what applies, what conflicts, whether Upload can go."""
-        single = len(self.items) == 1
+        single = len(self.run.items) == 1
         for widget_id in ("#path", "#add", "#browse"):
-            self.query_one(widget_id).disabled = self.busy or self.started
+            self.query_one(widget_id).disabled = self.busy or not self.run.can_edit
         custom_id = self.query_one("#custom-id", Input)
         filename = self.query_one("#filename", Input)
         custom_id.disabled = filename.disabled = self.busy or not single
-        filename.placeholder = self.items[0].default_filename if single else "(one file only)"
+        filename.placeholder = self.run.items[0].default_filename if single else "(one file only)"
         self.query_one("#queue-title", Label).update(
-            f"Queue: {describe_items(self.items, sizes=True)}" if self.items else "Queue is empty"
+            f"Queue: {describe_items(self.run.items, sizes=True)}" if self.run.items else "Queue is empty"
         )
         metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
         meta_status = self.query_one("#metadata-status", Label)
@@ -350,16 +342,16 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         )
         self.query_one("#signed-hint").set_class(conflict, "-error")
         self.query_one("#upload", Button).disabled = (
-            self.busy or not self.items or (self.started and not self.pending) or conflict or not metadata.ok
+            self.busy or not self.run.can_upload or conflict or not metadata.ok
         )
 
     def _signed_conflict(self) -> bool:
         custom = self.query_one("#custom-id", Input).value.strip()
-        return bool(custom) and len(self.items) == 1 and self.query_one("#signed", Checkbox).value
+        return bool(custom) and len(self.run.items) == 1 and self.query_one("#signed", Checkbox).value
 
     def _options(self) -> UploadOptions:
         """The options as typed, checked; ImagesError names what is wrong."""
-        single = len(self.items) == 1
+        single = len(self.run.items) == 1
         custom_id = self.query_one("#custom-id", Input).value.strip() or None
         filename = self.query_one("#filename", Input).value or None
         if single and custom_id is not None:
@@ -369,7 +361,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         creator = self.query_one("#creator", Input).value or None
         metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
         if not metadata.ok:
-            raise ImagesError(5400, metadata.error or "Invalid metadata")
+            raise ImagesError(ErrorCode.BAD_REQUEST, metadata.error or "Invalid metadata")
         return UploadOptions(
             custom_id=custom_id if single else None,
             filename=filename if single else None,
@@ -386,19 +378,18 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self.busy:
             return
         path_input = self.query_one("#path", PathInput)
-        if not self.started and path_input.value.strip():
+        if not self.run.started and path_input.value.strip():
             await self._add_typed()
             if path_input.value.strip():
                 return  # it could not be added: the hint under the field says why
-        if not self.items:
+        if not self.run.items:
             self._hint("Nothing to upload yet: type a path and press Enter, or Browse", error=True)
             return
         self.action_upload()
 
     def action_upload(self) -> None:
         """Upload the queue; after a run with failures, send the failed and unsent ones again."""
-        rows = self.pending if self.started else list(range(len(self.items)))
-        if self.busy or not rows:
+        if self.busy or not self.run.rows_to_send:
             return
         self.clear_error()
         try:
@@ -410,13 +401,11 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if self._signed_conflict():
             self.show_error(CUSTOM_ID_CONFLICT)
             return
-        self._run_rows = list(rows)
-        items = [self.items[row] for row in rows]
+        items = self.run.start()
         self.queue = UploadQueue(self.images, items, options, on_event=self._on_upload_event)
         overall = self.query_one("#overall", ProgressBar)
         overall.update(total=len(items), progress=0)
         overall.display = True
-        self.started = True
         self.add_class("-started")  # no more adding or removing: rows map to items
         self.query_one("#summary").display = False
         self.busy = True
@@ -425,7 +414,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     def _on_upload_event(self, event: UploadEvent) -> None:
         rows = list(self.query(QueueRow))
-        rows[self._run_rows[event.index]].show(event)
+        rows[self.run.row_of(event.index)].show(event)
         if event.status in ("done", "failed", "skipped") and self.queue is not None:
             settled = sum(o.status in ("done", "failed", "skipped") for o in self.queue.outcomes)
             self.query_one("#overall", ProgressBar).update(progress=settled)
@@ -436,34 +425,26 @@ class UploadModal(FormModal[list[ImageMetadata]]):
             outcomes = await queue.run()
         finally:
             self.busy = False
-        for row, outcome in zip(self._run_rows, outcomes, strict=True):
-            self._latest[row] = outcome
-            if outcome.status == "done" and outcome.image is not None:
-                self.uploaded.append(outcome.image)
-        # A file refused for what it is (5400, 5409, 5413, 5455, ...) would be refused again.
-        self.pending = [row for row in self._run_rows if self._latest[row].retryable]
-        outcomes = [self._latest[row] for row in sorted(self._latest)]
-        summary = UploadSummary.of(outcomes)
+        run = self.run
+        run.finish(outcomes)
+        summary = run.summary()
         self._refresh_options()
-        if all(outcome.status == "done" for outcome in outcomes):
+        if run.all_done:
             self.notify(summary.text(), title="Upload", timeout=4)
-            self.dismiss(self.uploaded)
+            self.dismiss(self.run.uploaded)
             return
         upload = self.query_one("#upload", Button)
-        upload.label = f"Retry {len(self.pending)}"
-        upload.display = bool(self.pending)
+        upload.label = f"Retry {len(run.pending)}"
+        upload.display = bool(run.pending)
         text = summary.text()
-        if any(outcome.status == "failed" and not outcome.retryable for outcome in outcomes):
+        if run.any_refused:
             text += " Refused files are not retried (they would fail again)."
         shown = self.query_one("#summary", Static)
         shown.update(Content(text))
         shown.display = True
         close = self.query_one("#cancel", Button)
         close.label = "Close"
-        transient = any(
-            (error := self._latest[row].error) is not None and is_transient(error) for row in self.pending
-        )
-        (upload if transient else close).focus()
+        (upload if run.retry_may_help else close).focus()
 
     def cancel_button_pressed(self) -> None:
         self._leave()  # unlike Escape, Cancel does not stop at the file tree
@@ -478,7 +459,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     def _close_tree(self) -> None:
         self.query_one("#tree-box", Vertical).display = False
-        if str(self.query_one("#path-hint", Static).render()) == TREE_HINT:
+        if self._tree_hint_shown:
             self._hint("")
         self.query_one("#path", PathInput).focus()
 
@@ -489,12 +470,12 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                 self.queue.stop()
                 self._hint("Stopping: uploads in flight will finish; the rest will not be sent.", error=True)
             return
-        if self.started:
-            self.dismiss(self.uploaded)  # what landed must reach the list even on Escape
+        if self.run.started:
+            self.dismiss(self.run.uploaded)  # what landed must reach the list even on Escape
             return
-        if self.items:
+        if self.run.items:
             self.confirm_discard(
-                f"Discard {describe_items(self.items)} in the queue?", lambda: self.dismiss(None)
+                f"Discard {describe_items(self.run.items)} in the queue?", lambda: self.dismiss(None)
             )
             return
         self.dismiss(None)

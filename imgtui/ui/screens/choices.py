@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from imgtui.ui.worker_errors import ForwardsWorkerErrors
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -22,7 +24,7 @@ class Choice:
     key: str | None = None  # a key that picks it at once (shown instead of the value)
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
     """Pick one value from a short list; dismisses with the value, or None on escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,7 +66,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class CreatorScreen(ModalScreen[str | None]):
+class CreatorScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
     """Type a creator (or pick one seen in the loaded rows). Empty means every creator;
     dismisses with None when cancelled."""
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.binding import Binding
 
-from imgtui.service import ImageMetadata
+from imgtui.service import ImageMetadata, Images
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from imgtui.ui.app import ImgTuiApp
+    from textual.app import App
+
     from imgtui.ui.widgets.image_table import ImageTable
 
 # What Enter offers on a row: (label, key, action), each also reachable by its key.
@@ -65,10 +66,12 @@ EDIT_BINDINGS = [
 
 
 class EditingActions:
-    """Mixed into MainScreen (which provides `table`, `refresh_details`, `app`, `notify`)."""
+    """Mixed into MainScreen (which provides `images`, `table`, `refresh_details`, `notify`)."""
+
+    images: Images  # the service the screen was given
 
     if TYPE_CHECKING:
-        app: ImgTuiApp  # for types only: Textual's own `app` is typed App[object]
+        app: App[object]  # Screen's own
 
         @property
         def table(self) -> ImageTable: ...
@@ -121,32 +124,30 @@ class EditingActions:
     def action_edit_metadata(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(
-            _forms().EditMetadataModal(self.app.images, image), callback=self._metadata_saved
-        )
+        self.app.push_screen(_forms().EditMetadataModal(self.images, image), callback=self._metadata_saved)
 
     def action_signed_urls(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(_forms().SignedUrlsModal(self.app.images, image), callback=self._access_changed)
+        self.app.push_screen(_forms().SignedUrlsModal(self.images, image), callback=self._access_changed)
 
     def action_copy_signed_url(self) -> None:
         if (image := self.table.current_image) is None:
             return self._nothing_selected()
-        self.app.push_screen(_forms().SignedUrlCopyModal(self.app.images, image))
+        self.app.push_screen(_forms().SignedUrlCopyModal(self.images, image))
 
     def action_upload(self) -> None:
-        self.app.push_screen(_forms().UploadModal(self.app.images), callback=self._uploaded)
+        self.app.push_screen(_forms().UploadModal(self.images), callback=self._uploaded)
 
     def action_delete(self) -> None:
         if not (targets := self._targets()):
             return self._nothing_selected()
-        self.app.push_screen(_forms().ConfirmDeleteModal(self.app.images, targets), callback=self._deleted)
+        self.app.push_screen(_forms().ConfirmDeleteModal(self.images, targets), callback=self._deleted)
 
     def action_download(self) -> None:
         if not (targets := self._targets()):
             return self._nothing_selected()
-        self.app.push_screen(_forms().DownloadModal(self.app.images, targets))
+        self.app.push_screen(_forms().DownloadModal(self.images, targets))
 
     def on_image_table_selected(self, event: ImageTable.Selected) -> None:
         """Enter (or a double click) on a row: a menu of what can be done with it."""
@@ -169,9 +170,7 @@ class EditingActions:
         # parse_drop stats files: keep that off the event loop.
         result = await asyncio.to_thread(parse_drop, event.text)
         if result.files or result.urls:
-            form = _forms().UploadModal(
-                self.app.images, result.files, urls=result.urls, problems=result.problems
-            )
+            form = _forms().UploadModal(self.images, result.files, urls=result.urls, problems=result.problems)
             self.app.push_screen(form, callback=self._uploaded)
         elif event.text.strip():
             detail = "\n".join(result.problems[:5]) or "The pasted text names no image file."

@@ -17,6 +17,8 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from imgtui.ui.worker_errors import ForwardsWorkerErrors
+
 GROUPS: dict[str, str] = {
     "list": "Move",
     "mark": "Mark",
@@ -43,7 +45,7 @@ def group_of(binding: Binding) -> str:
     return GROUPS.get(prefix, "More")
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ForwardsWorkerErrors, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "close", "Close", id="help.close", tooltip="Close the help"),
     ]

@@ -8,7 +8,7 @@ notification. Widgets only show what they are given.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -17,27 +17,22 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from imgtui.service import ImagesError
+from imgtui.service import Images, ImagesError
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
+from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
-
-if TYPE_CHECKING:
-    from imgtui.ui.app import ImgTuiApp
 
 SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
 
 
-class MainScreen(EditingActions, Screen[None]):
+class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     """Browse (list, quick filter, details) and edit (the forms in screens/editing.py)."""
-
-    if TYPE_CHECKING:
-        app: ImgTuiApp  # for types only: Textual's own `app` is typed App[object]
 
     BINDING_GROUP_TITLE = "Browse"
     AUTO_FOCUS = "#images"
@@ -71,8 +66,9 @@ class MainScreen(EditingActions, Screen[None]):
         *EDIT_BINDINGS,
     ]
 
-    def __init__(self, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
+    def __init__(self, images: Images, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
         super().__init__(id="main")
+        self.images = images
         self.preview_mode = preview_mode
         self.demo = demo
         # Not `sort_order`: Widget.sort_order is Textual's own (it orders sibling widgets).
@@ -96,7 +92,7 @@ class MainScreen(EditingActions, Screen[None]):
             with Vertical(id="list-pane"):
                 yield ImageTable(id="images")
                 yield Input(placeholder="filter loaded images by id or filename", id="quick-filter")
-            yield DetailsPanel(self.app.images, preview_mode=self.preview_mode, id="details")
+            yield DetailsPanel(self.images, preview_mode=self.preview_mode, id="details")
         yield Static(id="status")
         yield Footer()
 
@@ -113,7 +109,7 @@ class MainScreen(EditingActions, Screen[None]):
         return self.query_one("#quick-filter", Input)
 
     def on_mount(self) -> None:
-        self.sub_title = self.app.images.label
+        self.sub_title = self.images.label
         self.query_one("#list-pane").border_title = "Images"
         self.quick_filter.display = False
         self._update_status()
@@ -137,7 +133,7 @@ class MainScreen(EditingActions, Screen[None]):
         if not self._reset_due:
             self._reset_due, self._previous_pager = True, self._pager
         self._pager = ImagePager(
-            self.app.images,
+            self.images,
             sort_order=self.list_order,
             creator=self.creator,
             first_page=self.FIRST_PAGE_SIZE,
@@ -216,7 +212,7 @@ class MainScreen(EditingActions, Screen[None]):
         self.table.show_loading_row()
         try:
             added = await fill_demo_library(
-                self.app.images,
+                self.images,
                 on_start=lambda: self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library"),
             )
         except ImagesError as error:
@@ -228,15 +224,11 @@ class MainScreen(EditingActions, Screen[None]):
             self.notify(f"Added {added} demo images.", title="Demo library")
         self.reload()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A bug in a worker must not close the app: say what happened instead."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(
-                f"{type(error).__name__}: {error}", title="Unexpected error", severity="error", timeout=10
-            )
-            if event.worker.group == "pager" and self._pager_worker is event.worker:
-                self.table.set_error(f"{type(error).__name__}: {error}")
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        """The App notifies (ui/worker_errors.py); a failed page also shows in the list."""
+        if worker.group == "pager" and self._pager_worker is worker:
+            self._follow_end = False
+            self.table.set_error(describe_failure(error))
 
     # ----------------------------------------------------------------- list events
 
@@ -341,6 +333,21 @@ class MainScreen(EditingActions, Screen[None]):
         self.creator = creator
         self.reload()
 
+    def action_clear_creator(self) -> None:
+        self.set_creator(None)
+
+    def action_mark_all(self) -> None:
+        self.table.action_mark_all()
+
+    def action_unmark_all(self) -> None:
+        self.table.clear_marks()
+
+    def action_first_image(self) -> None:
+        self.table.action_first()
+
+    def action_last_image(self) -> None:
+        self.table.action_last()
+
     def action_toggle_preview(self) -> None:
         shown = self.details.toggle_preview()
         if shown and self.details.preview.mode == "off":
@@ -376,7 +383,7 @@ class MainScreen(EditingActions, Screen[None]):
         choices.append(Choice("ID", image.id))
         if image.filename:
             choices.append(Choice("Filename", image.filename))
-        handle = self.app.images.hosted.image(image.id)
+        handle = self.images.hosted.image(image.id)
         for url in image.variants:
             variant = url.rstrip("/").rsplit("/", 1)[-1]
             if image.require_signed_urls:

@@ -11,9 +11,8 @@ Line 0 is a sticky column header; the line after the last row tells the paging s
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -37,9 +36,9 @@ from imgtui.ui.widgets.table_layout import (
     format_uploaded,
     layout_columns,
 )
+from imgtui.workflows.image_rows import ImageRows, LoadState, SortOrder
 
-LoadState = Literal["idle", "loading", "complete", "error"]
-SortOrder = Literal["asc", "desc"]
+__all__ = ["ImageTable", "LoadState", "SortOrder"]
 
 
 class TableMessage(Message):
@@ -163,78 +162,71 @@ class ImageTable(ScrollView, can_focus=True):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id, classes=classes)
-        self._rows: list[ImageMetadata] = []  # every loaded image, in server order
-        self._positions: dict[str, int] = {}  # image id -> index in _rows
-        self._view: list[ImageMetadata] = self._rows  # what is shown: _rows, or the filter's matches
-        self._search_keys: list[str] | None = None  # lowercased "id\nfilename", built on first filter
-        self._filter = ""
-        self._marked: set[str] = set()
-        self._cursor = 0
-        self._state: LoadState = "idle"
-        self._error = ""
+        self.rows = ImageRows()  # the model: this widget only renders it and forwards keys
         self._more_requested = False
         self._last_highlight: str | None = None
-        # Not `sort_order`: Widget.sort_order is Textual's own (it orders sibling widgets).
-        self.list_order: SortOrder = "desc"
-        self.creator: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
 
     # ----------------------------------------------------------------- public API
 
     @property
     def current_image(self) -> ImageMetadata | None:
-        if 0 <= self._cursor < len(self._view):
-            return self._view[self._cursor]
-        return None
+        return self.rows.current
 
     @property
     def marked_images(self) -> list[ImageMetadata]:
         """Marked images in list order."""
-        if not self._marked:
-            return []
-        return [image for image in self._rows if image.id in self._marked]
+        return self.rows.marked_images
 
     @property
     def cursor(self) -> int:
-        return self._cursor
+        return self.rows.cursor
 
     @property
     def row_count(self) -> int:
         """Rows shown (after the quick filter)."""
-        return len(self._view)
+        return len(self.rows.view)
 
     @property
     def loaded_count(self) -> int:
-        return len(self._rows)
+        return len(self.rows.rows)
 
     @property
     def loaded_images(self) -> list[ImageMetadata]:
-        return list(self._rows)
+        return list(self.rows.rows)
 
     @property
     def filter_text(self) -> str:
-        return self._filter
+        return self.rows.filter_text
 
     @property
     def load_state(self) -> LoadState:
-        return self._state
+        return self.rows.state
 
     @property
     def is_complete(self) -> bool:
-        return self._state == "complete"
+        return self.rows.is_complete
+
+    # Not `sort_order`: Widget.sort_order is Textual's own (it orders sibling widgets).
+    @property
+    def list_order(self) -> SortOrder:
+        return self.rows.sort_order
+
+    @property
+    def creator(self) -> str | None:
+        return self.rows.creator
+
+    @property
+    def marked_count(self) -> int:
+        return self.rows.marked_count
+
+    @property
+    def cursor_at_end(self) -> bool:
+        return self.rows.cursor_at_end
 
     def reset(self, *, sort_order: SortOrder, creator: str | None) -> None:
         """Forget every row (a new query starts); marks go too, the filter text stays."""
-        self.list_order = sort_order
-        self.creator = creator
-        self._rows = []
-        self._positions = {}
-        self._search_keys = None
-        self._view = self._rows
-        self._marked.clear()
-        self._cursor = 0
-        self._state = "idle"
-        self._error = ""
+        self.rows.reset(sort_order=sort_order, creator=creator)
         self._more_requested = False
         self._strips.clear()
         self._content_changed()
@@ -243,127 +235,61 @@ class ImageTable(ScrollView, can_focus=True):
 
     def append_page(self, images: Iterable[ImageMetadata], *, complete: bool) -> int:
         """Add one page at the end (ids already listed are skipped); returns rows added."""
-        fresh = [image for image in images if image.id not in self._positions]
-        start = len(self._rows)
-        for offset, image in enumerate(fresh):
-            self._positions[image.id] = start + offset
-        self._rows.extend(fresh)
-        if self._search_keys is not None:
-            self._search_keys.extend(_search_key(image) for image in fresh)
-        if self._filter:
-            self._view.extend(image for image in fresh if self._matches(image))
-        self._state = "complete" if complete else "idle"
-        self._error = ""
+        added = self.rows.append_page(images, complete=complete)
         self._more_requested = False
         self._content_changed()
         # Keep a screen of rows beyond the viewport: a page that does not reach that far
         # (or a first page shorter than the screen) asks for the next one straight away.
         self.call_after_refresh(self._check_near_end)
-        return len(fresh)
+        return added
 
     def show_loading_row(self) -> None:
         """The "Loading…" status row under the list (not Textual's `loading` overlay)."""
-        self._state = "loading"
-        self._error = ""
+        self.rows.set_loading()
         self._refresh_status_line()
 
     def set_error(self, message: str) -> None:
-        self._state = "error"
-        self._error = message
+        self.rows.set_error(message)
         self._more_requested = False
         self._refresh_status_line()
 
     def replace_image(self, image: ImageMetadata) -> None:
         """Show the new record of an image in place (after an edit); unknown ids are ignored."""
-        index = self._positions.get(image.id)
-        if index is None:
-            return
-        self._rows[index] = image
-        if self._search_keys is not None:
-            self._search_keys[index] = _search_key(image)
-        if self._view is not self._rows:
-            for view_index, shown in enumerate(self._view):
-                if shown.id == image.id:
-                    self._view[view_index] = image
-                    break
-        self._strips.clear()
-        self.refresh()
+        if self.rows.replace(image):
+            self._strips.clear()
+            self.refresh()
 
     def remove_images(self, ids: Iterable[str]) -> None:
         """Drop rows (after a delete). The cursor moves to the next row, or the previous at the end."""
-        gone = set(ids) & self._positions.keys()
-        if not gone:
-            return
-        current = self.current_image
-        if current is not None and current.id in gone:
-            # The first surviving row at or after the cursor takes its place.
-            after = [image for image in self._view[self._cursor :] if image.id not in gone]
-            before = [image for image in self._view[: self._cursor] if image.id not in gone]
-            keep = after[0].id if after else (before[-1].id if before else None)
-        else:
-            keep = current.id if current else None
-        self._rows = [image for image in self._rows if image.id not in gone]
-        self._marked -= gone
-        self._rebuild_indexes()
-        self._rebuild_view(keep)
-        self._post_marks()
+        if self.rows.remove(ids):
+            self._view_changed()
+            self._post_marks()
 
     def add_images(self, images: Iterable[ImageMetadata]) -> None:
-        """Show new uploads without reloading, where the current sort order puts them.
-
-        Newest-first: at the top. Oldest-first: at the end once every page is loaded; before
-        that, a new upload belongs after rows not loaded yet, so paging will bring it.
-        """
-        keep = self.current_image.id if self.current_image else None
-        added = False
-        for image in images:
-            if image.id in self._positions:
-                self.replace_image(image)
-                continue
-            if self.creator is not None and image.creator != self.creator:
-                continue
-            index = self._insertion_index(image)
-            if index == len(self._rows) and not self.is_complete:
-                continue
-            self._rows.insert(index, image)
-            added = True
-        if added:
-            self._rebuild_indexes()
-            self._rebuild_view(keep)
+        """Show new uploads without reloading, where the current sort order puts them."""
+        if self.rows.add(images):
+            self._view_changed()
+        else:
+            self._strips.clear()  # a known id may have been replaced in place
+            self.refresh()
 
     def clear_marks(self) -> None:
-        if self._marked:
-            self._marked.clear()
+        if self.rows.clear_marks():
             self._strips.clear()
             self.refresh()
             self._post_marks()
 
     def set_filter(self, text: str) -> None:
         """Show only loaded rows whose id or filename contains `text` (any case)."""
-        query = text.strip().lower()
-        if query == self._filter:
-            return
-        keep = self.current_image.id if self.current_image else None
-        self._filter = query
-        if not query:
-            self._view = self._rows
-        else:
-            # One pass over the cached keys, even when narrowing: rebuilding each row's key
-            # to re-test only the current matches was 4x slower at 100k rows.
-            if self._search_keys is None:
-                self._search_keys = [_search_key(image) for image in self._rows]
-            rows = self._rows
-            self._view = [rows[i] for i, key in enumerate(self._search_keys) if query in key]
-        self._rebuild_view(keep, refilter=False)
+        if self.rows.set_filter(text):
+            self._view_changed()
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on `row` (clamped), scroll it into view and say so."""
-        last = len(self._view) - 1
-        row = max(0, min(row, last)) if last >= 0 else 0
-        if row != self._cursor:
-            self._refresh_row(self._cursor)
-            self._cursor = row
-            self._refresh_row(row)
+        previous = self.rows.move_cursor(row)
+        if previous != self.rows.cursor:
+            self._refresh_row(previous)
+            self._refresh_row(self.rows.cursor)
         self._scroll_cursor_into_view()
         self._emit_highlight()
         self._check_near_end(user_moved=True)
@@ -371,33 +297,24 @@ class ImageTable(ScrollView, can_focus=True):
     # ----------------------------------------------------------------- actions
 
     def action_cursor_up(self) -> None:
-        self.move_cursor(self._cursor - 1)
+        self.move_cursor(self.cursor - 1)
 
     def action_cursor_down(self) -> None:
-        self.move_cursor(self._cursor + 1)
+        self.move_cursor(self.cursor + 1)
 
     def action_page_up(self) -> None:
-        self.move_cursor(self._cursor - max(self._page_rows - 1, 1))
+        self.move_cursor(self.cursor - max(self._page_rows - 1, 1))
 
     def action_page_down(self) -> None:
-        self.move_cursor(self._cursor + max(self._page_rows - 1, 1))
+        self.move_cursor(self.cursor + max(self._page_rows - 1, 1))
 
     def action_first(self) -> None:
         self.move_cursor(0)
 
     def action_last(self) -> None:
-        self.move_cursor(len(self._view) - 1)
-        if self._state != "complete":
+        self.move_cursor(self.row_count - 1)
+        if self.rows.state != "complete":
             self.post_message(self.WantsEnd(self))
-
-    @property
-    def marked_count(self) -> int:
-        """Every marked id is a loaded row (reset and remove_images drop the others)."""
-        return len(self._marked)
-
-    @property
-    def cursor_at_end(self) -> bool:
-        return self._cursor >= len(self._view) - 1
 
     def action_select(self) -> None:
         image = self.current_image
@@ -405,27 +322,22 @@ class ImageTable(ScrollView, can_focus=True):
             self.post_message(self.Selected(self, image))
 
     def action_toggle_mark(self) -> None:
-        image = self.current_image
-        if image is None:
+        if not self.rows.toggle_mark():
             return
-        if image.id in self._marked:
-            self._marked.discard(image.id)
-        else:
-            self._marked.add(image.id)
-        self._refresh_row(self._cursor)
+        self._refresh_row(self.cursor)
         self._post_marks()
-        self.move_cursor(self._cursor + 1)
+        self.move_cursor(self.cursor + 1)
 
     def action_mark_all(self) -> None:
-        self._marked.update(image.id for image in self._view)
+        self.rows.mark_all()
         self._strips.clear()
         self.refresh()
         self._post_marks()
 
     def action_clear_marks(self) -> None:
-        if self._marked:
+        if self.rows.marked_count:
             self.clear_marks()
-        elif self._filter:
+        elif self.rows.filter_text:
             self.set_filter("")
             self.post_message(self.FilterCleared(self))
 
@@ -437,17 +349,18 @@ class ImageTable(ScrollView, can_focus=True):
         if y == 0:
             return self._header_strip(columns, width)
         index = self.scroll_offset.y + y - 1
-        if index < len(self._view):
-            image = self._view[index]
-            is_cursor = index == self._cursor
-            marked = image.id in self._marked
+        view = self.rows.view
+        if index < len(view):
+            image = view[index]
+            is_cursor = index == self.rows.cursor
+            marked = self.rows.is_marked(image.id)
             key = (image.id, width, is_cursor, marked, self.has_focus)
             strip = self._strips.get(key)
             if strip is None:
                 strip = self._row_strip(image, columns, width, is_cursor=is_cursor, marked=marked)
                 self._strips[key] = strip
             return strip
-        if index == len(self._view):
+        if index == len(view):
             return self._status_strip(width)
         return Strip.blank(width, self.rich_style)
 
@@ -496,20 +409,21 @@ class ImageTable(ScrollView, can_focus=True):
         return strip if used <= width else strip.crop(0, width)
 
     def _status_strip(self, width: int) -> Strip:
-        shown, loaded = len(self._view), len(self._rows)
-        matching = f"{shown} of {loaded} loaded match" if self._filter else ""
-        if self._state == "loading":
+        rows = self.rows
+        shown, loaded = len(rows.view), len(rows.rows)
+        matching = f"{shown} of {loaded} loaded match" if rows.filter_text else ""
+        if rows.state == "loading":
             text, component = "Loading…", "image-table--status"
-        elif self._state == "error":
-            text, component = f"⚠ {self._error} · r retries", "image-table--error"
-        elif self._state == "complete":
+        elif rows.state == "error":
+            text, component = f"⚠ {rows.error} · r retries", "image-table--error"
+        elif rows.state == "complete":
             noun = "image" if loaded == 1 else "images"
-            text = f"{matching} · end" if self._filter else f"{loaded} {noun} · end"
-            if loaded == 0 and self.creator is None:
+            text = f"{matching} · end" if rows.filter_text else f"{loaded} {noun} · end"
+            if loaded == 0 and rows.creator is None:
                 text = "No images yet: press u to upload, or drop files on the terminal"
             component = "image-table--status"
         else:
-            text = f"{matching} · ↓ loads more" if self._filter else f"{loaded} loaded · more below"
+            text = f"{matching} · ↓ loads more" if rows.filter_text else f"{loaded} loaded · more below"
             component = "image-table--status"
         style = self.rich_style + self._partial(component)
         return Strip([Segment(fit("  " + text, width), style)], width)
@@ -539,9 +453,9 @@ class ImageTable(ScrollView, can_focus=True):
         if offset is None or offset.y == 0:
             return
         row = int(self.scroll_offset.y) + offset.y - 1
-        if row >= len(self._view):
+        if row >= self.row_count:
             return
-        if row == self._cursor and event.chain >= 2:
+        if row == self.cursor and event.chain >= 2:
             self.action_select()
         self.move_cursor(row)
 
@@ -557,44 +471,16 @@ class ImageTable(ScrollView, can_focus=True):
         """Rows visible at once (the header line is not a row)."""
         return max(self.scrollable_content_region.height - 1, 1)
 
-    def _matches(self, image: ImageMetadata) -> bool:
-        return self._filter in _search_key(image)
-
-    def _insertion_index(self, image: ImageMetadata) -> int:
-        if self.list_order == "desc":
-            # Newest first: rows are in descending time, so search on the negated timestamp.
-            stamp = -image.uploaded.timestamp()
-            return bisect.bisect_right(self._rows, stamp, key=lambda row: -row.uploaded.timestamp())
-        stamp = image.uploaded.timestamp()
-        return bisect.bisect_right(self._rows, stamp, key=lambda row: row.uploaded.timestamp())
-
-    def _rebuild_indexes(self) -> None:
-        self._positions = {image.id: index for index, image in enumerate(self._rows)}
-        self._search_keys = None
-
-    def _rebuild_view(self, keep_id: str | None, *, refilter: bool = True) -> None:
-        """Recompute the shown rows and put the cursor back on `keep_id` when it is still shown."""
-        if refilter:
-            if self._filter:
-                self._view = [image for image in self._rows if self._matches(image)]
-            else:
-                self._view = self._rows
-        cursor = self._cursor
-        if keep_id is not None:
-            if self._view is self._rows:
-                cursor = self._positions.get(keep_id, cursor)
-            else:
-                cursor = next((i for i, image in enumerate(self._view) if image.id == keep_id), cursor)
-        self._cursor = max(0, min(cursor, len(self._view) - 1))
+    def _view_changed(self) -> None:
+        """The shown rows changed (filter, insert, delete): repaint and follow the cursor."""
         self._strips.clear()
         self._content_changed()
         self._scroll_cursor_into_view()
         self._emit_highlight()
 
     def _content_changed(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._view) + 2)
-        if self._cursor >= len(self._view):
-            self._cursor = max(len(self._view) - 1, 0)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 2)
+        self.rows.clamp_cursor()
         self.refresh()
         self._emit_highlight()
 
@@ -602,15 +488,16 @@ class ImageTable(ScrollView, can_focus=True):
         self.refresh_line(index + 1)
 
     def _refresh_status_line(self) -> None:
-        self.refresh_line(len(self._view) + 1)
+        self.refresh_line(self.row_count + 1)
 
     def _scroll_cursor_into_view(self) -> None:
         top = int(self.scroll_target_y)
         rows = self._page_rows
-        if self._cursor < top:
-            target = self._cursor
-        elif self._cursor >= top + rows:
-            target = self._cursor - rows + 1
+        cursor = self.cursor
+        if cursor < top:
+            target = cursor
+        elif cursor >= top + rows:
+            target = cursor - rows + 1
         else:
             return
         self.scroll_to(y=target, animate=False, immediate=True)
@@ -624,25 +511,19 @@ class ImageTable(ScrollView, can_focus=True):
 
     def _check_near_end(self, *, user_moved: bool = False) -> None:
         """Post NeedMore when the cursor or the viewport is within a screen of the end."""
-        if self._state != "idle" or self._more_requested:
+        if self.rows.state != "idle" or self._more_requested:
             return
-        if self._filter:
+        shown = self.row_count
+        if self.rows.filter_text:
             # A short filtered list is always "near the end": only a key press on its last
             # row pages then, so a filter never quietly pulls in every page.
-            near = user_moved and self._cursor >= len(self._view) - 1
+            near = user_moved and self.cursor >= shown - 1
         else:
             bottom = int(self.scroll_offset.y) + self._page_rows
-            near = (
-                self._cursor >= len(self._view) - self._page_rows
-                or bottom >= len(self._view) - self._page_rows
-            )
+            near = self.cursor >= shown - self._page_rows or bottom >= shown - self._page_rows
         if near:
             self._more_requested = True
             self.post_message(self.NeedMore(self))
 
     def _post_marks(self) -> None:
-        self.post_message(self.MarksChanged(self, len(self._marked)))
-
-
-def _search_key(image: ImageMetadata) -> str:
-    return f"{image.id}\n{image.filename or ''}".lower()
+        self.post_message(self.MarksChanged(self, self.rows.marked_count))
