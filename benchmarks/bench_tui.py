@@ -284,11 +284,10 @@ def tiny_png() -> bytes:
 
 async def fill_library(path: Path, count: int) -> float:
     """Bulk insert (the library's benchmark helper: one transaction, no per-image checks)."""
-    from imgtui.backends.local import LocalBackend, store
+    from imgtui.backends.local import LocalBackend
 
     started = time.perf_counter()
     backend = LocalBackend(path)
-    await backend.count()  # opens and creates the library
     data = tiny_png()
     creators = ["alice", "bob", "carol", None]
     batch = 20_000
@@ -296,7 +295,7 @@ async def fill_library(path: Path, count: int) -> float:
         rows = [
             (f"bench/{n:06d}.png", data, creators[n % 4]) for n in range(start, min(start + batch, count))
         ]
-        await backend._writer.run(store.bulk_insert_unchecked, rows)
+        await backend.fill_unchecked(rows)
     await backend.aclose()
     return time.perf_counter() - started
 

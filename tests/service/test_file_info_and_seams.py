@@ -32,14 +32,6 @@ async def test_file_info_on_both_backends(images: Images) -> None:
         assert info is None
 
 
-async def test_the_deprecated_image_info_alias_still_answers(local_images: Images) -> None:
-    """ui/widgets/details.py still calls it through getattr until it switches to file_info."""
-    meta = await local_images.hosted.upload(crafted_png(64, 48), id="a")
-    image_info = getattr(local_images.backend, "image_info")  # noqa: B009 - how the UI reaches it
-    assert await image_info("a") == (meta, "image/png", len(crafted_png(64, 48)), 64, 48)
-    assert await image_info("missing") is None
-
-
 async def _fill(root: Path) -> list[tuple[str, datetime]]:
     clock = itertools.count(1_746_000_000_000, 60_000)
     ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count())

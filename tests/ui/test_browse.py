@@ -374,7 +374,7 @@ async def test_mouse_click_selects_a_row(library_path, filled, wait_until):
 
 
 class FailingDetails(LocalBackend):
-    async def image_info(self, image_id):
+    async def file_info(self, image_id):
         raise ImagesError(ErrorCode.STORAGE, "disk on fire")
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from imgtui.backends.local import schema, store
 from imgtui.service import Images
 from imgtui.ui.app import ImgTuiApp
 from imgtui.ui.widgets.details import DetailsPanel
@@ -34,7 +33,15 @@ async def _build(path: Path) -> None:
     blobs = await asyncio.to_thread(
         lambda: [demo.encode(spec, index) for index, spec in enumerate(catalog[:14])]
     )
-    async with Images.local(path) as images:
+    clock = itertools.count(EPOCH_MS, 97_000)
+    ids = (str(uuid.UUID(int=n)) for n in itertools.count(0x5EED0000_0000_4000_8000_000000000000))
+    library = Images.local(
+        path,
+        clock=lambda: next(clock),
+        new_id=lambda: next(ids),
+        new_secret=lambda n: "snapshotHASH" if n == 16 else "k" * 43,
+    )
+    async with library as images:
         # The sneaker goes last, so it is first in newest-first order.
         for index in [*range(1, 14), 0]:
             spec = catalog[index]
@@ -52,13 +59,7 @@ async def _build(path: Path) -> None:
 @pytest.fixture(scope="module")
 def snapshot_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("snapshots") / "library"
-    clock = itertools.count(EPOCH_MS, 97_000)
-    ids = (uuid.UUID(int=n) for n in itertools.count(0x5EED0000_0000_4000_8000_000000000000))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store, "_now_ms", lambda: next(clock))
-        patch.setattr(store.uuid, "uuid4", lambda: next(ids))
-        patch.setattr(schema.secrets, "token_urlsafe", lambda n=16: "snapshotHASH" if n == 16 else "k" * 43)
-        asyncio.run(_build(path))
+    asyncio.run(_build(path))
     return path
 
 

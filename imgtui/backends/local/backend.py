@@ -188,17 +188,3 @@ class LocalBackend:
         """BENCHMARK FILL ONLY (see store.bulk_insert_unchecked): no checks, one transaction."""
         await self._library_keys()
         await self._writer.run(store.bulk_insert_unchecked, rows, self._clock)
-
-    # -- deprecated ---------------------------------------------------------------------
-
-    async def image_info(
-        self, image_id: str
-    ) -> tuple[ImageMetadata, str, int, int | None, int | None] | None:
-        """Deprecated, for ui/widgets/details.py until it calls `file_info`: (metadata,
-        content type, size, width, height). Quiet on purpose: it runs inside the TUI."""
-        answer = await self.file_info(image_id)
-        if answer is None:
-            return None
-        record, info = answer
-        assert info is not None  # a local library always knows its files
-        return record, info.content_type, info.size, info.width, info.height

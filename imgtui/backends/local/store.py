@@ -62,18 +62,13 @@ Clock = Callable[[], int]  # ms since the epoch
 IdFactory = Callable[[], str]
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
+    """The default clock (tests pass their own: `Images.local(path, clock=...)`)."""
     return time.time_ns() // 1_000_000
 
 
-def now_ms() -> int:
-    """The default clock. Looks `_now_ms` up at each call: tests/ui/test_snapshots.py still
-    patches it (until it passes `clock=` to `Images.local`)."""
-    return _now_ms()
-
-
 def new_uuid() -> str:
-    """The default id factory (`uuid.uuid4` looked up at each call, for the same reason)."""
+    """The default id factory."""
     return str(uuid.uuid4())
 
 

@@ -170,15 +170,13 @@ class DetailsPanel(Vertical):
         self.query_one("#details-variants", Static).update(self._render_variants(image))
 
     async def _load(self, image_id: str) -> tuple[ImageMetadata | None, StoredFile | None]:
-        backend = self.images.backend
-        image_info = getattr(backend, "image_info", None)  # only a local library has it
-        if image_info is None:
-            return await self.images.hosted.image(image_id).details(), None
-        answer = await image_info(image_id)
+        answer = await self.images.hosted.image(image_id).file_info()
         if answer is None:
             return None, None
-        image, content_type, size, width, height = answer
-        return image, StoredFile(content_type, size, width, height)
+        image, info = answer  # info is None where the backend keeps no file facts (Cloudflare)
+        if info is None:
+            return image, None
+        return image, StoredFile(info.content_type, info.size, info.width, info.height)
 
     def _show_message(self, message: Content) -> None:
         """Replace the whole body by one message (no image, not found, error)."""
