@@ -21,6 +21,7 @@ from .rules import (
     MAX_ID_CHARS,
     SortOrder,
     check_creator,
+    check_creator_filter,
     check_custom_id,
     check_filename,
     check_list_limit,
@@ -193,7 +194,7 @@ class HostedImages:
         if cursor is not None and (not isinstance(cursor, str) or not cursor):
             raise ImagesError(ErrorCode.BAD_REQUEST, "Invalid cursor")
         if creator is not None:
-            check_creator(creator)
+            check_creator_filter(creator)
         return await self._backend.list(limit=clean_limit, cursor=cursor, sort_order=order, creator=creator)
 
     def image(self, image_id: str) -> ImageHandle:
