@@ -17,6 +17,10 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # "10 MB": we read it as MiB and say so in 
 MAX_BASE64_TEXT_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + MAX_UPLOAD_BYTES // 32 + 8
 MAX_SIDE_PX = 12_000
 MAX_AREA_PX = 100_000_000
+# Animations: "animated GIF/WebP count all frames together" against the area limit
+# (https://developers.cloudflare.com/images/upload-images/). Measured here as the frames'
+# own rectangles added up: the pixels a decoder must decode. APNG counts the same way.
+MAX_ANIMATION_AREA_PX = MAX_AREA_PX
 MAX_METADATA_BYTES = 1024
 MAX_ID_CHARS = 1024
 MAX_CREATOR_CHARS = 1024
