@@ -235,11 +235,12 @@ def _webp_frames(data: bytes, width: int, height: int, end: int) -> ImageInfo:
         if kind == b"ANMF":
             if length < 16 or pos + 24 > end:
                 raise _Unsupported("truncated WebP frame header")
-            fields = data[pos + 8 : pos + 20]
-            left = int.from_bytes(fields[0:3], "little") * 2
-            top = int.from_bytes(fields[3:6], "little") * 2
-            frame_w = int.from_bytes(fields[6:9], "little") + 1
-            frame_h = int.from_bytes(fields[9:12], "little") + 1
+            # Four 24-bit little-endian fields: X/2, Y/2, width-1, height-1.
+            fields = int.from_bytes(data[pos + 8 : pos + 20], "little")
+            left = (fields & 0xFFFFFF) * 2
+            top = ((fields >> 24) & 0xFFFFFF) * 2
+            frame_w = ((fields >> 48) & 0xFFFFFF) + 1
+            frame_h = ((fields >> 72) & 0xFFFFFF) + 1
             frame_end = min(end, pos + 8 + length)
             sub = pos + 24  # the frame's own chunks: ALPH, then VP8 or VP8L
             while sub + 8 <= frame_end:
