@@ -1,5 +1,6 @@
-"""Local library benchmarks: list-page latency by library size, upload rate, and the
-blob-storage comparison behind storing bytes in SQLite. Prints tables; not a test.
+"""Local library benchmarks: list-page latency by library size, upload rate, the
+blob-storage comparison behind storing bytes in SQLite, and the sniffer's cost per upload
+(frames walked, no pixels decoded). Prints tables; not a test.
 
     .venv/bin/python benchmarks/bench_local.py [--quick]
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import random
 import statistics
+import struct
 import tempfile
 import time
 import uuid
@@ -27,7 +30,8 @@ from PIL import Image
 
 from imgtui.backends.local import LocalBackend, schema
 from imgtui.backends.local.cursor import encode_cursor
-from imgtui.service import Images
+from imgtui.service import Images, ImagesError
+from imgtui.service.sniff import sniff_image
 
 
 def small_png() -> bytes:
@@ -119,6 +123,49 @@ async def upload_rate(root: Path, count: int, uploaders: int) -> float:
         return count / (time.perf_counter() - started)
 
 
+# -- sniffing: every frame walked, no pixel decoded ----------------------------------------
+
+
+def animation(fmt: str, frames: int, size: tuple[int, int]) -> bytes:
+    images = [Image.new("RGB", size, (5 * n % 256, 90, 160)) for n in range(frames)]
+    out = io.BytesIO()
+    images[0].save(out, fmt, save_all=True, append_images=images[1:], duration=40, loop=0)
+    return out.getvalue()
+
+
+def gif_bomb_header() -> bytes:
+    """A 1x1 logical screen and one 12000x12000 frame (its LZW data elided: not read)."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + bytes(6)
+    frame = b"," + struct.pack("<HHHHB", 0, 0, 12_000, 12_000, 0) + b"\x02" + b"\xff" + bytes(255) + b"\x00"
+    return screen + frame + b";"
+
+
+def sniff_costs(calls: int) -> list[list[str]]:
+    samples = {
+        "still PNG 16x16": PNG,
+        "still JPEG 1000x1000": encoded(Image.new("RGB", (1000, 1000)), "JPEG"),
+        "animated GIF 100x100, 100 frames": animation("GIF", 100, (100, 100)),
+        "APNG 100x100, 100 frames": animation("PNG", 100, (100, 100)),
+        "animated WebP 100x100, 100 frames": animation("WEBP", 100, (100, 100)),
+        "GIF bomb header (refused)": gif_bomb_header(),
+    }
+    rows = []
+    for name, data in samples.items():
+        started = time.perf_counter()
+        for _ in range(calls):
+            with contextlib.suppress(ImagesError):
+                sniff_image(data)
+        per_call = (time.perf_counter() - started) / calls
+        rows.append([name, f"{len(data):,}", f"{per_call * 1e6:.1f}"])
+    return rows
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
 # -- where to keep the bytes: SQLite blobs vs atomic files -------------------------------
 
 RECORD = "INSERT INTO images (id, uploaded_ms, content_type, size) VALUES (?, 0, 'image/png', ?)"
@@ -199,7 +246,7 @@ def storage_comparison(base: Path, sizes: list[int], count_for: Callable[[int], 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=["list", "upload", "storage"], help="run one part")
+    parser.add_argument("--only", choices=["list", "upload", "storage", "sniff"], help="run one part")
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     pages = 100 if args.quick else 400
@@ -211,6 +258,8 @@ async def main() -> None:
             await bench_upload(base, 300 if args.quick else 1000)
         if args.only in (None, "storage"):
             bench_storage(base)
+        if args.only in (None, "sniff"):
+            bench_sniff(1_000 if args.quick else 10_000)
 
 
 async def bench_list(base: Path, sizes: list[int], pages: int) -> None:
@@ -243,6 +292,14 @@ def bench_storage(base: Path) -> None:
         "Where the bytes live (storage layer only, one thread)",
         ["bytes", "store", "writes/s", "read ms"],
         rows,
+    )
+
+
+def bench_sniff(calls: int) -> None:
+    table(
+        f"sniff_image(): identify, walk frames, check limits ({calls:,} calls each)",
+        ["input", "bytes", "us/call"],
+        sniff_costs(calls),
     )
 
 

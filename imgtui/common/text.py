@@ -14,8 +14,11 @@ from __future__ import annotations
 import re
 
 # C0 controls, DEL, C1 controls; the Arabic letter mark, LRM/RLM; line and paragraph separators;
-# the bidi embeddings, overrides and isolates.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# the bidi embeddings, overrides and isolates. The same set as imgtui.service.rules's
+# UNSAFE_CHARACTERS (what the service refuses in names): common imports nothing from imgtui,
+# so it is spelled out twice and tests/service/test_unsafe_text.py asserts both agree.
+UNSAFE_CHARACTERS = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 _UNSAFE_BUT_NEWLINE = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )

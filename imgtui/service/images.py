@@ -6,6 +6,7 @@ the same clean requests and answers the same errors (the conformance suite relie
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import os
 import pathlib
@@ -21,6 +22,7 @@ from .rules import (
     MAX_ID_CHARS,
     SortOrder,
     check_creator,
+    check_creator_filter,
     check_custom_id,
     check_filename,
     check_list_limit,
@@ -28,7 +30,7 @@ from .rules import (
     check_require_signed_urls,
     check_sort_order,
 )
-from .sniff import sniff_image
+from .sniff import ImageInfo, sniff_image
 from .sources import load_image_bytes
 from .spec import SERVE_ACCOUNT_ID, parse_spec
 
@@ -43,6 +45,18 @@ __all__ = [
     "ImageHandle",
     "Images",
 ]
+
+
+# Sniffing walks every frame of an animation: microseconds for real files, but a hostile
+# 10 MiB file of 1x1 frames takes ~1 s of CPU, so larger inputs are sniffed on a thread and
+# the event loop (the TUI, `imgtui serve`) keeps answering meanwhile.
+SNIFF_INLINE_BYTES = 256 * 1024
+
+
+async def _sniff(data: bytes) -> ImageInfo:
+    if len(data) <= SNIFF_INLINE_BYTES:
+        return sniff_image(data)
+    return await asyncio.to_thread(sniff_image, data)
 
 
 def _default_filename(source: Any, extension: str) -> str:
@@ -164,7 +178,7 @@ class HostedImages:
         if filename is not None:
             check_filename(filename)
         data = await load_image_bytes(image, encoding)
-        info = sniff_image(data)
+        info = await _sniff(data)
         request = UploadRequest(
             data=data,
             content_type=info.mime,
@@ -193,7 +207,7 @@ class HostedImages:
         if cursor is not None and (not isinstance(cursor, str) or not cursor):
             raise ImagesError(ErrorCode.BAD_REQUEST, "Invalid cursor")
         if creator is not None:
-            check_creator(creator)
+            check_creator_filter(creator)
         return await self._backend.list(limit=clean_limit, cursor=cursor, sort_order=order, creator=creator)
 
     def image(self, image_id: str) -> ImageHandle:

@@ -2,6 +2,11 @@
 
 Nothing here decodes pixels, so a decompression bomb costs a few microseconds. Names and
 declared content types are never trusted: the bytes decide.
+
+Animated formats are walked frame by frame (GIF image descriptors, APNG `fcTL` chunks, WebP
+`ANMF` chunks), because a decoder sizes its canvas from the frames too: a GIF whose logical
+screen is 1x1 but whose one frame is 12000x12000 decodes as 12000x12000. The walk only reads
+lengths and descriptors, never pixel data.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import ErrorCode, ImagesError
-from .rules import MAX_AREA_PX, MAX_SIDE_PX
+from .rules import MAX_ANIMATION_AREA_PX, MAX_AREA_PX, MAX_SIDE_PX
 
 MAX_AVIF_SIDE_PX = 1_200
 
@@ -33,6 +38,8 @@ class ImageInfo:
     format: str  # png | jpeg | gif | webp | svg | heic | avif
     width: int | None  # None for SVG: it has no pixel size to enforce
     height: int | None
+    frames: int = 1  # image frames found (animated GIF, APNG, WebP); 0 for a GIF without any
+    frames_area: int = 0  # the frames' pixels added up (0 when not walked: a still image)
 
     @property
     def mime(self) -> str:
@@ -47,6 +54,26 @@ class _Unsupported(Exception):
     """Raised inside the parsers; turned into ImagesError 5455 at the edge."""
 
 
+class _Canvas:
+    """The real canvas of an animation: the declared size grown to cover every frame."""
+
+    __slots__ = ("area", "frames", "height", "width")
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.frames = 0
+        self.area = 0
+
+    def add_frame(self, left: int, top: int, width: int, height: int) -> None:
+        self.frames += 1
+        self.area += width * height
+        self.width = max(self.width, left + width)
+        self.height = max(self.height, top + height)
+
+    def info(self, fmt: str) -> ImageInfo:
+        return ImageInfo(fmt, self.width, self.height, self.frames, self.area)
+
+
 def _png(data: bytes) -> ImageInfo:
     if len(data) < 33 or data[12:16] != b"IHDR":
         raise _Unsupported("truncated PNG header")
@@ -54,16 +81,72 @@ def _png(data: bytes) -> ImageInfo:
     # The last chunk must be IEND (trailing bytes after it are tolerated, as browsers do).
     if data.rfind(b"IEND\xaeB`\x82") < 33:
         raise _Unsupported("truncated PNG (no IEND chunk)")
-    return ImageInfo("png", width, height)
+    return _apng_frames(data, width, height) or ImageInfo("png", width, height)
+
+
+def _apng_frames(data: bytes, width: int, height: int) -> ImageInfo | None:
+    """APNG (https://www.w3.org/TR/png-3/#apng-frame-control): every `fcTL` chunk's frame,
+    or None for a still PNG (no `acTL` before the first IDAT: the walk stops there)."""
+    unpack_from, end = struct.unpack_from, len(data)
+    pos = 33  # after the signature and IHDR
+    animated = False
+    canvas = _Canvas(width, height)
+    while pos + 8 <= end:
+        length, kind = unpack_from(">I4s", data, pos)
+        if kind == b"fcTL":
+            if length < 26 or pos + 8 + 20 > end:
+                raise _Unsupported("truncated APNG frame header")
+            frame_w, frame_h, left, top = unpack_from(">IIII", data, pos + 12)
+            canvas.add_frame(left, top, frame_w, frame_h)
+        elif kind == b"acTL":
+            animated = True
+        elif kind in (b"IDAT", b"IEND") and not animated:
+            return None
+        elif kind == b"IEND":
+            break
+        pos += 12 + length  # length, type, data, CRC
+    return canvas.info("png") if animated else None
 
 
 def _gif(data: bytes) -> ImageInfo:
+    """Every image descriptor, read the way Pillow reads them (GifImagePlugin: it grows the
+    canvas to cover a frame and skips bytes it does not know), so none can hide from us.
+    Format: https://www.w3.org/Graphics/GIF/spec-gif89a.txt"""
     if len(data) < 14:
         raise _Unsupported("truncated GIF header")
-    width, height = struct.unpack("<HH", data[6:10])
+    width, height, packed = struct.unpack_from("<HHB", data, 6)
     if not data.rstrip(b"\x00").endswith(b";"):
         raise _Unsupported("truncated GIF (no trailer)")
-    return ImageInfo("gif", width, height)
+    canvas = _Canvas(width, height)
+    end = len(data)
+    pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)  # after the global colour table
+    while pos < end:
+        block = data[pos]
+        if block == 0x3B:  # trailer
+            break
+        if block == 0x2C:  # image descriptor: left, top, width, height, flags
+            if pos + 10 > end:
+                raise _Unsupported("truncated GIF frame header")
+            left, top, frame_w, frame_h, flags = struct.unpack_from("<HHHHB", data, pos + 1)
+            canvas.add_frame(left, top, frame_w, frame_h)
+            pos += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+            pos = _skip_gif_sub_blocks(data, pos + 1)  # after the LZW minimum code size
+        elif block == 0x21:  # extension: label, then data sub-blocks
+            pos = _skip_gif_sub_blocks(data, pos + 2)
+        else:
+            pos += 1  # a stray byte: Pillow skips it too
+    return canvas.info("gif")
+
+
+def _skip_gif_sub_blocks(data: bytes, pos: int) -> int:
+    """The position after a run of sub-blocks (each a length byte, then that many bytes)."""
+    end = len(data)
+    while pos < end:
+        size = data[pos]
+        if size == 0:
+            return pos + 1
+        pos += size + 1
+    raise _Unsupported("truncated GIF data")
 
 
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -121,8 +204,58 @@ def _webp(data: bytes) -> ImageInfo:
     if chunk == b"VP8X":
         width = int.from_bytes(data[24:27], "little") + 1
         height = int.from_bytes(data[27:30], "little") + 1
-        return ImageInfo("webp", width, height)
+        return _webp_frames(data, width, height, riff_size + 8)
     raise _Unsupported("unknown WebP chunk")
+
+
+def _webp_bitstream_size(data: bytes, pos: int) -> tuple[int, int] | None:
+    """The size a `VP8 ` or `VP8L` chunk at `pos` declares, or None for any other chunk."""
+    kind = data[pos : pos + 4]
+    if kind == b"VP8 ":
+        if data[pos + 11 : pos + 14] != b"\x9d\x01\x2a":
+            raise _Unsupported("corrupt VP8 frame")
+        width, height = struct.unpack_from("<HH", data, pos + 14)
+        return width & 0x3FFF, height & 0x3FFF
+    if kind == b"VP8L":
+        if data[pos + 8] != 0x2F:
+            raise _Unsupported("corrupt VP8L stream")
+        bits = int.from_bytes(data[pos + 9 : pos + 13], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def _webp_frames(data: bytes, width: int, height: int, end: int) -> ImageInfo:
+    """Extended WebP (https://developers.google.com/speed/webp/docs/riff_container): every
+    `ANMF` frame, and the size every bitstream declares, grow the VP8X canvas."""
+    canvas = _Canvas(width, height)
+    pos = 30  # after RIFF, WEBP and the VP8X chunk
+    while pos + 8 <= end:
+        (length,) = struct.unpack_from("<I", data, pos + 4)
+        kind = data[pos : pos + 4]
+        if kind == b"ANMF":
+            if length < 16 or pos + 24 > end:
+                raise _Unsupported("truncated WebP frame header")
+            # Four 24-bit little-endian fields: X/2, Y/2, width-1, height-1.
+            fields = int.from_bytes(data[pos + 8 : pos + 20], "little")
+            left = (fields & 0xFFFFFF) * 2
+            top = ((fields >> 24) & 0xFFFFFF) * 2
+            frame_w = ((fields >> 48) & 0xFFFFFF) + 1
+            frame_h = ((fields >> 72) & 0xFFFFFF) + 1
+            frame_end = min(end, pos + 8 + length)
+            sub = pos + 24  # the frame's own chunks: ALPH, then VP8 or VP8L
+            while sub + 8 <= frame_end:
+                declared = _webp_bitstream_size(data, sub)
+                if declared is not None:
+                    frame_w, frame_h = max(frame_w, declared[0]), max(frame_h, declared[1])
+                (sub_length,) = struct.unpack_from("<I", data, sub + 4)
+                sub += 8 + sub_length + (sub_length & 1)
+            canvas.add_frame(left, top, frame_w, frame_h)
+        else:
+            declared = _webp_bitstream_size(data, pos)
+            if declared is not None:  # a still image: its bitstream may not be bigger either
+                canvas.width, canvas.height = max(width, declared[0]), max(height, declared[1])
+        pos += 8 + length + (length & 1)  # chunks are padded to an even size
+    return canvas.info("webp") if canvas.frames else ImageInfo("webp", canvas.width, canvas.height)
 
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
@@ -248,5 +381,11 @@ def sniff_image(data: bytes) -> ImageInfo:
             raise ImagesError(
                 ErrorCode.BAD_REQUEST,
                 f"Image is {info.width}x{info.height} px; at most {MAX_AREA_PX // 1_000_000} megapixels are allowed",
+            )
+        if info.frames_area > MAX_ANIMATION_AREA_PX:
+            raise ImagesError(
+                ErrorCode.BAD_REQUEST,
+                f"Animation has {info.frames} frames of {info.frames_area:,} px in all; at most"
+                f" {MAX_ANIMATION_AREA_PX // 1_000_000} megapixels are allowed for all frames together",
             )
     return info

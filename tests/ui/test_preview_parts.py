@@ -108,6 +108,29 @@ def test_animated_gif_gives_first_frame_and_says_so():
     assert thumb.image.getpixel((0, 0))[:3] == (0, 0, 0)  # frame 0 is black
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_gif_bomb_is_refused_before_pillow_decodes_it():
+    from tests.service.imagedata import gif_bomb
+
+    # 1x1 on its face, 12000x12000 to Pillow (144 MP: under Pillow's own 179 MP refusal).
+    with pytest.raises(Unpreviewable, match=r"12000x12000 px, over the limits"):
+        decode_thumbnail(gif_bomb(), (64, 64))
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("size", [(12_001, 10), (11_000, 10_000)], ids=["side", "area"])
+def test_headers_over_the_pixel_ceiling_are_refused_without_a_decode(size):
+    ihdr = struct.pack(">IIBBBBB", *size, 8, 2, 0, 0, 0)
+    header_only = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b"")
+    with pytest.raises(Unpreviewable, match=f"{size[0]}x{size[1]} px, over the limits"):
+        decode_thumbnail(header_only, (64, 64))
+
+
+def test_an_image_at_the_limit_side_still_previews():
+    thumb = decode_thumbnail(encode(Image.new("L", (12_000, 2)), "PNG"), (64, 64))
+    assert thumb.original_size == (12_000, 2)
+
+
 def test_svg_is_not_rasterised():
     with pytest.raises(Unpreviewable, match="SVG: no preview"):
         decode_thumbnail(SVG, (64, 64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from functools import partial
@@ -18,6 +19,7 @@ from imgtui.service.rules import SortOrder
 from imgtui.service.signing import sign_url
 
 from .cursor import decode_cursor, encode_cursor
+from .reserve import SpaceReserve, keeping_reserve, using_reserve_on_full_disk
 from .worker import ConnectionWorker
 
 __all__ = ["CHUNK_BYTES", "DEFAULT_DELIVERY_BASE", "READ_BYTES", "LocalBackend"]
@@ -56,17 +58,21 @@ class LocalBackend:
         self._clock = clock or store.now_ms
         self._new_id = new_id or store.new_uuid
         self._keys: schema.LibraryKeys | None = None
-        self._writer = ConnectionWorker(
-            "imgtui-lib-write",
-            partial(schema.connect, self.root, writer=True, new_secret=new_secret),
-            self.root,
-        )
+        # Disk space kept so deletes work on a full disk (see reserve.py); writer thread only.
+        self._reserve = SpaceReserve(self.root)
+        self._new_secret = new_secret
+        self._writer = ConnectionWorker("imgtui-lib-write", self._open_writer, self.root)
         self._reader = ConnectionWorker(
             "imgtui-lib-read", partial(schema.connect, self.root, writer=False), self.root
         )
 
     def __repr__(self) -> str:
         return f"LocalBackend({str(self.root)!r})"
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = schema.connect(self.root, writer=True, new_secret=self._new_secret)
+        self._reserve.ensure()
+        return conn
 
     @property
     def label(self) -> str:
@@ -86,7 +92,11 @@ class LocalBackend:
 
     async def upload(self, request: UploadRequest) -> ImageMetadata:
         return await self._writer.run(
-            store.insert_image, request, await self._delivery(), self._clock, self._new_id
+            keeping_reserve(self._reserve, store.insert_image),
+            request,
+            await self._delivery(),
+            self._clock,
+            self._new_id,
         )
 
     async def list(
@@ -126,11 +136,13 @@ class LocalBackend:
                 yield block[start : start + CHUNK_BYTES]
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
-        return await self._writer.run(store.update_image, image_id, request, await self._delivery())
+        return await self._writer.run(
+            keeping_reserve(self._reserve, store.update_image), image_id, request, await self._delivery()
+        )
 
     async def delete(self, image_id: str) -> bool:
         await self._library_keys()
-        return await self._writer.run(store.delete_image, image_id)
+        return await self._writer.run(using_reserve_on_full_disk(self._reserve, store.delete_image), image_id)
 
     async def signed_url(self, image_id: str, variant: str, expires_in: int | None) -> str:
         keys = await self._library_keys()

@@ -8,11 +8,17 @@ Durability choices (see benchmarks/bench_local.py for the measurements):
   since the WAL is in the OS page cache, but could lose the last commits on power loss.)
 - Image bytes live in a separate `blobs` table, written in the same transaction as the
   record: no record can exist without its bytes, and listing never reads a blob page.
+- Only the writer creates the file and the schema; readers open it read-only (`mode=ro`), so
+  a reader can never make a new, empty library where the real one was removed.
+- The writer remembers the identity (device, inode) of the files it opened and checks them
+  before every COMMIT: after `rm library.sqlite3*` (or a file moved over it) a write fails
+  instead of being acknowledged into a file nobody will ever open again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import sqlite3
 import time
@@ -60,13 +66,54 @@ class LibraryKeys:
     cursor_secret: bytes  # authenticates list cursors
 
 
+FileIdentity = tuple[str, int, int]  # path, st_dev, st_ino
+_OPENED_FILES = ("", "-wal", "-shm")  # the database and the WAL files SQLite keeps open
+
+
+class LibraryConnection(sqlite3.Connection):
+    """A connection that remembers which files it opened, to notice when they are gone."""
+
+    opened_files: tuple[FileIdentity, ...] = ()
+
+
+def _identities(database: Path) -> tuple[FileIdentity, ...]:
+    found = []
+    for suffix in _OPENED_FILES:
+        path = f"{database}{suffix}"
+        with contextlib.suppress(FileNotFoundError):
+            info = os.stat(path)
+            found.append((path, info.st_dev, info.st_ino))
+    return tuple(found)
+
+
+def check_files_in_place(conn: sqlite3.Connection) -> None:
+    """Raise unless every file `conn` opened is still the one at its path (a few stat calls:
+    ~1 us each, next to a commit's fsync of ~1 ms or more)."""
+    for path, device, inode in getattr(conn, "opened_files", ()):
+        try:
+            info = os.stat(path)
+        except OSError:
+            moved = True
+        else:
+            moved = (info.st_dev, info.st_ino) != (device, inode)
+        if moved:
+            raise ImagesError(
+                ErrorCode.STORAGE,
+                f"The library file {path} was removed or replaced while imgtui had it open, so nothing"
+                " was saved (it would have gone into the removed file). Put the file back, or reopen"
+                " the library (restart imgtui) to use whatever is at that path now.",
+            )
+
+
 @contextlib.contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE takes the write lock up front (waiting up to the busy timeout), so a
-    transaction never fails half-way on a lock upgrade; any error rolls everything back."""
+    transaction never fails half-way on a lock upgrade; any error rolls everything back.
+    The library's files are checked to be in place before the COMMIT acknowledges anything."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        check_files_in_place(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -94,26 +141,59 @@ def _set_wal(conn: sqlite3.Connection) -> None:
 
 
 def connect(root: Path, *, writer: bool, new_secret: SecretFactory | None = None) -> sqlite3.Connection:
-    """Open the library file (creating directory, file and schema if needed). `new_secret`
-    makes the account hash and signing key of a new library (default: secrets.token_urlsafe)."""
+    """Open the library file: the writer creates directory, file and schema if needed, a
+    reader opens an existing library read-only. `new_secret` makes the account hash and
+    signing key of a new library (default: secrets.token_urlsafe)."""
+    if not writer:
+        return _connect_reader(root / LIBRARY_FILE)
     root.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(root / LIBRARY_FILE, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    database = root / LIBRARY_FILE
+    conn = sqlite3.connect(database, timeout=BUSY_TIMEOUT_S, isolation_level=None, factory=LibraryConnection)
     try:
         _set_wal(conn)
-        conn.execute("PRAGMA synchronous=FULL")
-        # Keep the WAL from staying huge after a burst of large uploads.
-        conn.execute("PRAGMA journal_size_limit=67108864")
-        # Reads straight from the mapped file and a bigger page cache keep a page of a big
-        # library as fast as one of a small library (measured in benchmarks/bench_local.py).
-        conn.execute("PRAGMA mmap_size=268435456")
-        conn.execute("PRAGMA cache_size=-16384")
+        _tune(conn)
         _ensure_schema(conn, new_secret or secrets.token_urlsafe)
-        if not writer:
-            conn.execute("PRAGMA query_only=1")
+        # After the first read, so the WAL files exist too.
+        conn.opened_files = _identities(database)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _connect_reader(database: Path) -> sqlite3.Connection:
+    if not database.is_file():
+        raise ImagesError(
+            ErrorCode.STORAGE,
+            f"The library file {database} is missing: it was removed while imgtui had the library"
+            " open. Put it back, or reopen the library (restart imgtui) to start a new one there.",
+        )
+    uri = f"{database.absolute().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        _tune(conn)
+        conn.execute("PRAGMA query_only=1")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise ImagesError(
+                ErrorCode.STORAGE,
+                f"The library file {database} is not a complete imgtui library (schema version"
+                f" {version}): was it replaced while imgtui had it open? Reopen the library.",
+            )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _tune(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA synchronous=FULL")
+    # Keep the WAL from staying huge after a burst of large uploads.
+    conn.execute("PRAGMA journal_size_limit=67108864")
+    # Reads straight from the mapped file and a bigger page cache keep a page of a big
+    # library as fast as one of a small library (measured in benchmarks/bench_local.py).
+    conn.execute("PRAGMA mmap_size=268435456")
+    conn.execute("PRAGMA cache_size=-16384")
 
 
 def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:

@@ -52,7 +52,8 @@ def storage_error(what: str, exc: BaseException, root: Path | None = None) -> Im
     if code == _SQLITE_FULL or os_errno in (errno.ENOSPC, errno.EDQUOT):
         return ImagesError(
             ErrorCode.STORAGE,
-            f"{what}: the disk is full ({detail}); nothing was saved. Free some space and try again",
+            f"{what}: the disk is full ({detail}); nothing was saved. Free some space (deleting"
+            " images still works) and try again",
         )
     if os_errno in (errno.EEXIST, errno.ENOTDIR):
         return ImagesError(

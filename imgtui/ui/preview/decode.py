@@ -11,11 +11,17 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from imgtui.service.rules import MAX_AREA_PX, MAX_SIDE_PX
 from imgtui.service.sniff import looks_like_svg, raster_signature
 
 # Bicubic after draft()'s DCT scaling: sharp enough for a preview, cheaper than Lanczos.
-# (Pillow's decompression-bomb limit stays at its default: uploads are capped well below.)
 RESAMPLE = Image.Resampling.BICUBIC
+
+# The pixel ceiling, checked on the header Pillow read before anything is decoded. Pillow's
+# own bomb limit (2 x 89.5 MP before it refuses) lets a 144 MP frame through, and bytes from
+# a REST server were never sniffed here: nothing Cloudflare would store is bigger than this.
+MAX_DECODE_SIDE_PX = MAX_SIDE_PX
+MAX_DECODE_AREA_PX = MAX_AREA_PX
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,15 @@ class Unpreviewable(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _check_pixel_ceiling(size: tuple[int, int]) -> None:
+    width, height = size
+    if max(width, height) > MAX_DECODE_SIDE_PX or width * height > MAX_DECODE_AREA_PX:
+        raise Unpreviewable(
+            f"No preview: the image is {width}x{height} px, over the limits"
+            f" ({MAX_DECODE_SIDE_PX} px a side, {MAX_DECODE_AREA_PX // 1_000_000} megapixels)"
+        )
 
 
 def _note_for(image: Image.Image, fmt: str) -> str | None:
@@ -72,6 +87,7 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
     box = (max(1, box[0]), max(1, box[1]))
     try:
         with Image.open(io.BytesIO(data)) as source:
+            _check_pixel_ceiling(source.size)  # Pillow has read the header only, so far
             fmt = source.format or "image"
             original_size = source.size
             note = _note_for(source, fmt)
