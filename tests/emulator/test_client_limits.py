@@ -133,6 +133,23 @@ async def test_an_upload_without_id_cut_by_the_deadline_says_it_may_be_stored() 
     assert caught.value.code == 9000 and "may or may not have been stored" in caught.value.message
 
 
+async def test_the_client_works_again_after_a_call_was_cut() -> None:
+    # The cut call's connection is dropped, not handed back to the pool half-read.
+    answers = iter(
+        [
+            drip(http_head(200, length=len(DETAILS)), DETAILS),
+            respond(200, DETAILS, {"Connection": "keep-alive"}),
+            respond(200, DETAILS),
+        ]
+    )
+    with ScriptedServer(lambda request, conn, stop: next(answers)(request, conn, stop)) as server:
+        async with _client(server, deadline=1) as images:
+            with pytest.raises(ImagesError):
+                await _bounded(images.hosted.image("x").details())
+            for _ in range(2):
+                assert (await _bounded(images.hosted.image("x").details())).id == "x"
+
+
 @pytest.mark.parametrize("bad", ["0", "-1", "soon", "nan", "inf"])
 def test_a_bad_deadline_is_refused(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     with pytest.raises(ImagesError) as caught:

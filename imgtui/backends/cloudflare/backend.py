@@ -3,6 +3,9 @@
 One `httpx.AsyncClient`, created on first use and closed by `aclose()`. Requests are repeated
 only when repeating cannot do harm (see `_Repeat`); everything that goes wrong ends as an
 `ImagesError` whose text never contains the API token.
+
+Nothing a server does can hold a call or fill memory: each call, retries included, ends by its
+deadline (deadline.py), and every body is read with a cap on its decompressed size (body.py).
 """
 
 from __future__ import annotations
@@ -248,7 +251,6 @@ class CloudflareBackend:
                 response is not None and response.status_code == 429
             )
             may_repeat = repeat is _Repeat.IDEMPOTENT or unprocessed
-            out_of_time = False
             if attempt < self._retry.max_retries and may_repeat:
                 left = deadline.remaining()
                 after = None if response is None else retry_after_seconds(response)
@@ -256,8 +258,7 @@ class CloudflareBackend:
                     # Waiting as asked cannot end in time: say so now rather than sleep.
                     raise self._wait_refused(response, after, left, deadline)
                 delay = self._retry.delay(attempt, response, self._rng)
-                out_of_time = delay >= left
-                if not out_of_time:
+                if delay < left:  # else a retry could not finish in time: stop here
                     if not unprocessed:
                         maybe_processed = True
                     attempt += 1
