@@ -38,6 +38,8 @@ from tests.rest_harness import (
     respond,
 )
 
+from .conftest import make_png
+
 TOKEN = "limits-token-never-shown"
 MiB = 1024 * 1024
 RECORD = {"id": "x", "filename": "x.png", "uploaded": "2024-01-01T00:00:00Z", "variants": []}
@@ -129,7 +131,7 @@ async def test_an_upload_without_id_cut_by_the_deadline_says_it_may_be_stored() 
     with ScriptedServer(drip(http_head(200, length=len(DETAILS)), DETAILS)) as server:
         async with _client(server, deadline=1) as images:
             with pytest.raises(ImagesError) as caught:
-                await _bounded(images.hosted.upload(_png()))
+                await _bounded(images.hosted.upload(make_png()))
     assert caught.value.code == 9000 and "may or may not have been stored" in caught.value.message
 
 
@@ -353,10 +355,3 @@ def test_the_bounded_inflater_matches_zlib(size: int, coding: str, step: int) ->
     pieces = [p for i in range(0, len(packed), step) for p in _through(layer, packed[i : i + step])]
     assert b"".join(pieces) == data
     assert all(len(piece) <= PIECE for piece in pieces)
-
-
-@functools.cache
-def _png() -> bytes:
-    from .conftest import make_png
-
-    return make_png()
