@@ -42,9 +42,9 @@ class _Inflater:
     """One gzip or deflate layer, yielding at most PIECE bytes per step."""
 
     def __init__(self, encoding: str) -> None:
-        self._gzip = encoding in ("gzip", "x-gzip")
+        gzip = encoding in ("gzip", "x-gzip")
         # deflate is meant to be zlib-wrapped, but some servers send it raw: decide on the first bytes.
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16) if self._gzip else None
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip else None
         self._head = b""  # deflate: the first bytes, until there are two to look at
 
     def feed(self, data: bytes) -> Iterator[bytes]:
