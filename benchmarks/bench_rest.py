@@ -1,6 +1,7 @@
 """Round trips per second through `imgtui serve`: our REST client vs the official SDK.
 
     .venv/bin/python benchmarks/bench_rest.py [--rounds N]
+    .venv/bin/python benchmarks/bench_rest.py --list-latency [--rounds N]   # our client only
 
 Both clients talk to the same emulator (`imgtui serve` in its own process, real loopback TCP,
 library in a temporary directory), in alternating runs. Also prints delivery rates and the
@@ -129,6 +130,28 @@ async def _delivery(api_url: str, base_url: str, rounds: int) -> dict[str, float
         }
 
 
+async def _list_latencies(api_url: str, rounds: int) -> list[float]:
+    """Seconds per `list(limit=50)` call, one at a time, after one warm-up call."""
+    async with Images.cloudflare(ACCOUNT, TOKEN, base_url=api_url) as images:
+        await images.hosted.list(limit=50)
+        samples = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await images.hosted.list(limit=50)
+            samples.append(time.perf_counter() - started)
+        return samples
+
+
+def _print_list_latency(api_url: str, rounds: int, repeats: int) -> None:
+    samples = [sample for _ in range(repeats) for sample in asyncio.run(_list_latencies(api_url, rounds))]
+    samples.sort()
+    median, p90 = statistics.median(samples), samples[int(len(samples) * 0.9)]
+    print(
+        f"list page (50) through imgtui serve, {len(samples)} calls: "
+        f"median {median * 1000:.2f} ms, p90 {p90 * 1000:.2f} ms, min {samples[0] * 1000:.2f} ms"
+    )
+
+
 def _import_ms(module: str, runs: int = 5) -> float:
     """Median wall time of `import module` in a fresh interpreter (startup excluded)."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
@@ -178,12 +201,20 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=3, help="alternating runs per client; best kept (default 3)"
     )
+    parser.add_argument(
+        "--list-latency",
+        action="store_true",
+        help="only the latency of one list page through our client (median and p90)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         server = _ServeProcess(pathlib.Path(tmp) / "lib")
         try:
             asyncio.run(_seed(server.api_url))
+            if args.list_latency:
+                _print_list_latency(server.api_url, args.rounds, args.repeats)
+                return
             ours_runs, sdk_runs = [], []
             for repeat in range(args.repeats):  # alternate, so background load hits both alike
                 ours_runs.append(asyncio.run(_ours(server.api_url, args.rounds, f"r{repeat}")))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import getpass
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -36,10 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="fill an empty local library with about 60 demo images (drawn locally, nothing downloaded)",
     )
     where.add_argument("--account-id", metavar="ID", help=f"Cloudflare account id (default: ${ACCOUNT_ENV})")
-    where.add_argument(
+    # A command line is visible to every user of the machine (`ps`, /proc): the environment,
+    # a file or a prompt keep the token out of it.
+    token = where.add_mutually_exclusive_group()
+    token.add_argument(
         "--api-token",
         metavar="TOKEN",
-        help=f"Cloudflare API token (prefer ${TOKEN_ENV}: a command line is visible to other users)",
+        help=f"Cloudflare API token: visible to other users in `ps`; prefer ${TOKEN_ENV}, --token-file or --token-prompt",
+    )
+    token.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=Path,
+        help="read the Cloudflare API token from the first line of PATH (keep it private: chmod 600)",
+    )
+    token.add_argument(
+        "--token-prompt", action="store_true", help="ask for the Cloudflare API token (not echoed)"
     )
     where.add_argument(
         "--endpoint",
@@ -58,34 +72,105 @@ def build_parser() -> argparse.ArgumentParser:
 def wants_cloudflare(args: argparse.Namespace) -> bool:
     if args.library is not None or args.demo:
         return False
-    if args.account_id or args.api_token or args.endpoint:
+    if args.account_id or _gives_token(args) or args.endpoint:
         return True
     # One of the two set means the user meant Cloudflare: say what is missing rather than
     # quietly opening (and creating) a local library.
     return bool(os.environ.get(ACCOUNT_ENV) or os.environ.get(TOKEN_ENV))
 
 
+def _gives_token(args: argparse.Namespace) -> bool:
+    return bool(args.api_token or args.token_file is not None or args.token_prompt)
+
+
+# A token is ~40 characters; a first line longer than this is not one (and is not read whole).
+_MAX_TOKEN_LINE = 4096
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of `path`, stripped; ImagesError 10000 that says what is wrong with the
+    file without quoting any of it. Warns on stderr when other users may read it."""
+    try:
+        with path.open("rb") as file:
+            # Not only regular files: `--token-file <(pass show cloudflare)` is a pipe.
+            mode = os.fstat(file.fileno()).st_mode
+            first = file.readline(_MAX_TOKEN_LINE + 1)
+    except FileNotFoundError:
+        raise ImagesError(ErrorCode.AUTHENTICATION, f"The token file {path} does not exist") from None
+    except OSError as error:
+        raise ImagesError(
+            ErrorCode.AUTHENTICATION, f"Cannot read the token file {path}: {error.strerror or error}"
+        ) from None
+    if os.name == "posix" and stat.S_ISREG(mode) and mode & (stat.S_IRGRP | stat.S_IROTH):
+        print(
+            f"imgtui: warning: the token file {path} is readable by other users (chmod 600 {path})",
+            file=sys.stderr,
+        )
+    if len(first) > _MAX_TOKEN_LINE:
+        raise ImagesError(
+            ErrorCode.AUTHENTICATION, f"The first line of the token file {path} is too long to be a token"
+        )
+    try:
+        token = first.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise ImagesError(
+            ErrorCode.AUTHENTICATION, f"The token file {path} does not start with a token (not ASCII text)"
+        ) from None
+    if not token:
+        raise ImagesError(
+            ErrorCode.AUTHENTICATION, f"The token file {path} is empty: its first line must be the API token"
+        )
+    return token
+
+
+def prompt_token() -> str:
+    """The token typed at the terminal (not echoed); ImagesError 10000 when none was given."""
+    try:
+        token = getpass.getpass("Cloudflare API token: ").strip()
+    except (EOFError, KeyboardInterrupt):  # end of input, or Ctrl+C at the prompt
+        print(file=sys.stderr)
+        token = ""
+    if not token:
+        raise ImagesError(ErrorCode.AUTHENTICATION, "No API token was entered")
+    return token
+
+
+def api_token(args: argparse.Namespace) -> str | None:
+    """The token from whichever option gives one; None leaves it to $CLOUDFLARE_API_TOKEN."""
+    if args.token_file is not None:
+        return read_token_file(args.token_file)
+    if args.token_prompt:
+        return prompt_token()
+    return args.api_token or None
+
+
 def open_images(args: argparse.Namespace) -> Images:
     """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
     if wants_cloudflare(args):
         options = {"base_url": args.endpoint} if args.endpoint else {}
-        return Images.cloudflare(args.account_id, args.api_token, **options)
+        return Images.cloudflare(args.account_id, api_token(args), **options)
     return Images.local(args.library or default_library_path())
 
 
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.demo and (args.account_id or args.api_token or args.endpoint):
+    if args.demo and (args.account_id or _gives_token(args) or args.endpoint):
         parser.error("--demo fills a local library; it cannot be combined with Cloudflare options")
+    if args.api_token:
+        print(
+            "imgtui: warning: --api-token puts the token on the command line, where other users"
+            f" can read it (ps); use ${TOKEN_ENV}, --token-file PATH or --token-prompt instead",
+            file=sys.stderr,
+        )
     try:
         images = open_images(args)
     except ImagesError as error:
         print(f"imgtui: {error}", file=sys.stderr)
         if error.code == ErrorCode.AUTHENTICATION:
             print(
-                "imgtui: give --account-id and the token in $CLOUDFLARE_API_TOKEN, "
-                "or --library PATH for a local library",
+                "imgtui: give --account-id and the token in $CLOUDFLARE_API_TOKEN "
+                "(or --token-file PATH, or --token-prompt), or --library PATH for a local library",
                 file=sys.stderr,
             )
         return 2

@@ -3,6 +3,9 @@
 One `httpx.AsyncClient`, created on first use and closed by `aclose()`. Requests are repeated
 only when repeating cannot do harm (see `_Repeat`); everything that goes wrong ends as an
 `ImagesError` whose text never contains the API token.
+
+Nothing a server does can hold a call or fill memory: each call, retries included, ends by its
+deadline (deadline.py), and every body is read with a cap on its decompressed size (body.py).
 """
 
 from __future__ import annotations
@@ -29,10 +32,14 @@ from imgtui.service.rules import SortOrder, metadata_json
 from imgtui.service.signing import sign_url
 
 from .auth import BearerToken
+from .body import ACCEPT_ENCODING, MAX_BLOB_BYTES, decoded_chunks, json_cap, read_capped
+from .deadline import DEADLINE_ENV, Deadline, resolve_deadline
 from .envelope import error_code, host_and_port, parse_image, result_of, unexpected
-from .retry import RETRY_STATUSES, RetryPolicy
+from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 CLOUDFLARE_HOST = "api.cloudflare.com"
+
+_Chunks = AsyncIterator[bytes]  # named here: inside the class, `bytes` is the method
 
 # The request provably never reached the server: always safe to repeat.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -92,6 +99,7 @@ class CloudflareBackend:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         write_timeout: float = 60.0,
+        deadline: float | None = None,
         signing_key_name: str = "default",
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: dict[str, list[Any]] | None = None,
@@ -111,6 +119,8 @@ class CloudflareBackend:
         self._timeout = httpx.Timeout(
             read_timeout, connect=connect_timeout, write=write_timeout, pool=connect_timeout
         )
+        # Seconds one call may take in all (None: $IMGTUI_CLOUDFLARE_DEADLINE, else 120).
+        self._deadline = resolve_deadline(deadline)
         self._signing_key_name = signing_key_name
         self._transport = transport
         self._event_hooks = event_hooks
@@ -167,7 +177,12 @@ class CloudflareBackend:
                 timeout=self._timeout,
                 transport=self._transport,
                 event_hooks=self._event_hooks,
-                headers={"User-Agent": "imgtui", "Accept": "application/json"},
+                # Only what body.py can inflate with a cap; httpx would add br/zstd if installed.
+                headers={
+                    "User-Agent": "imgtui",
+                    "Accept": "application/json",
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
                 follow_redirects=False,
             )
         return self._client
@@ -182,11 +197,33 @@ class CloudflareBackend:
         method: str,
         path: str,
         *,
+        deadline: Deadline,
         repeat: _Repeat = _Repeat.IDEMPOTENT,
         stream: bool = False,
+        cap: int | None = None,
         **kwargs: Any,
     ) -> _Outcome:
-        """Send with retries; the final response is returned whatever its status."""
+        """Send with retries, all within `deadline`; the final response is returned whatever its
+        status, read in full (at most `cap` decoded bytes) unless `stream` and it succeeded."""
+        timer = asyncio.timeout_at(deadline.at)
+        try:
+            async with timer:
+                return await self._attempts(method, path, deadline, repeat, stream, cap or json_cap(), kwargs)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            raise self._deadline_error(deadline, repeat) from None
+
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        repeat: _Repeat,
+        stream: bool,
+        cap: int,
+        kwargs: dict[str, Any],
+    ) -> _Outcome:
         client = await self._http()
         maybe_processed = False
         attempt = 0
@@ -195,9 +232,11 @@ class CloudflareBackend:
             failure: httpx.TransportError | None = None
             try:
                 request = client.build_request(method, path, **kwargs)
-                response = await client.send(request, stream=stream)
+                response = await client.send(request, stream=True)
+                if not (stream and response.is_success):
+                    response = await read_capped(response, cap)
             except httpx.TransportError as exc:
-                failure = exc
+                failure, response = exc, None
             except httpx.InvalidURL as exc:
                 raise ImagesError(ErrorCode.BAD_REQUEST, f"Invalid request URL: {exc}") from None
             except httpx.HTTPError as exc:  # not a transport failure: repeating would not help
@@ -212,32 +251,54 @@ class CloudflareBackend:
                 response is not None and response.status_code == 429
             )
             may_repeat = repeat is _Repeat.IDEMPOTENT or unprocessed
-            if attempt >= self._retry.max_retries or not may_repeat:
-                if response is not None:
-                    if stream:
-                        await response.aread()
-                        await response.aclose()
-                    return _Outcome(response, maybe_processed)
-                assert failure is not None
-                raise self._network_error(failure, maybe_processed, repeat) from None
-
-            if not unprocessed:
-                maybe_processed = True
-            delay = self._retry.delay(attempt, response, self._rng)
-            if response is not None and stream:
-                await response.aclose()
-            attempt += 1
-            await asyncio.sleep(delay)
+            if attempt < self._retry.max_retries and may_repeat:
+                left = deadline.remaining()
+                after = None if response is None else retry_after_seconds(response)
+                if response is not None and after is not None and after > left:
+                    # Waiting as asked cannot end in time: say so now rather than sleep.
+                    raise self._wait_refused(response, after, left, deadline)
+                delay = self._retry.delay(attempt, response, self._rng)
+                if delay < left:  # else a retry could not finish in time: stop here
+                    if not unprocessed:
+                        maybe_processed = True
+                    attempt += 1
+                    await asyncio.sleep(delay)
+                    continue
+            # No (further) repeat: the last answer, or the last failure, is the outcome.
+            if response is not None:
+                return _Outcome(response, maybe_processed)
+            assert failure is not None
+            raise self._network_error(failure, maybe_processed, repeat, tries=attempt + 1) from None
 
     def _network_error(
-        self, failure: httpx.TransportError, maybe_processed: bool, repeat: _Repeat
+        self, failure: httpx.TransportError, maybe_processed: bool, repeat: _Repeat, *, tries: int
     ) -> ImagesError:
         reason = _transport_failure(failure, host_and_port(self._base_url))
         if repeat is _Repeat.UNPROCESSED_ONLY and not isinstance(failure, _NOT_SENT):
             return ImagesError(ErrorCode.NETWORK, f"{reason}; {MAYBE_STORED_HINT}")
-        tries = self._retry.max_retries + 1
         return ImagesError(
             ErrorCode.NETWORK, f"{reason} (tried {'once' if tries == 1 else f'{tries} times'})"
+        )
+
+    def _deadline_error(self, deadline: Deadline, repeat: _Repeat) -> ImagesError:
+        reason = (
+            f"{host_and_port(self._base_url)} did not answer in time: the call took longer than its "
+            f"deadline of {deadline.seconds:g} s, retries included (set {DEADLINE_ENV} to allow more)"
+        )
+        if repeat is _Repeat.UNPROCESSED_ONLY:
+            reason += f"; {MAYBE_STORED_HINT}"
+        return ImagesError(ErrorCode.NETWORK, reason)
+
+    def _wait_refused(
+        self, response: httpx.Response, after: float, left: float, deadline: Deadline
+    ) -> ImagesError:
+        # The answer's own code (971 for Cloudflare's rate limit) when it has one.
+        code = error_code(response) or ErrorCode.NETWORK
+        return ImagesError(
+            code,
+            f"HTTP {response.status_code} from {host_and_port(self._base_url)}: the server asks to "
+            f"wait {after:.0f} s before trying again, more than the {max(left, 0):.1f} s left of this "
+            f"call's {deadline.seconds:g} s deadline; try again later",
         )
 
     def _image_path(self, image_id: str, suffix: str = "") -> str:
@@ -261,16 +322,17 @@ class CloudflareBackend:
         files = {"file": (request.filename or "image", request.data, request.content_type)}
         # With a custom id a repeat cannot duplicate: the second landing answers 5409.
         repeat = _Repeat.IDEMPOTENT if request.id is not None else _Repeat.UNPROCESSED_ONLY
+        deadline = Deadline.start(self._deadline)
         outcome = await self._request(
-            "POST", f"{self._images_path}/v1", data=form, files=files, repeat=repeat
+            "POST", f"{self._images_path}/v1", deadline=deadline, data=form, files=files, repeat=repeat
         )
         response = outcome.response
         if response.is_success:
             return parse_image(response, result_of(response))
         code = error_code(response)
         if code == ErrorCode.ALREADY_EXISTS and outcome.maybe_processed_before and request.id is not None:
-            landed = await self.details(request.id)
-            if landed is not None and await self._is_our_upload(landed, request):
+            landed = await self._details(request.id, deadline)
+            if landed is not None and await self._is_our_upload(landed, request, deadline):
                 return landed
         try:
             result_of(response)
@@ -280,7 +342,7 @@ class CloudflareBackend:
             raise
         raise unexpected(response, "an error status with a successful envelope")
 
-    async def _is_our_upload(self, landed: ImageMetadata, request: UploadRequest) -> bool:
+    async def _is_our_upload(self, landed: ImageMetadata, request: UploadRequest, deadline: Deadline) -> bool:
         """Is the image holding our custom id the upload we sent (or indistinguishable from it)?
 
         Only asked after an attempt whose answer was lost, so the extra reads are rare.
@@ -292,7 +354,7 @@ class CloudflareBackend:
             or landed.require_signed_urls != request.require_signed_urls
         ):
             return False
-        stream = await self.bytes(landed.id)
+        stream = await self._bytes(landed.id, deadline)
         if stream is None:
             return False
         return b"".join([chunk async for chunk in stream]) == request.data
@@ -305,7 +367,14 @@ class CloudflareBackend:
             params["continuation_token"] = cursor
         if creator is not None:
             params["creator"] = creator
-        response = (await self._request("GET", f"{self._images_path}/v2", params=params)).response
+        outcome = await self._request(
+            "GET",
+            f"{self._images_path}/v2",
+            deadline=Deadline.start(self._deadline),
+            cap=json_cap(limit),
+            params=params,
+        )
+        response = outcome.response
         result = result_of(response)
         if not isinstance(result, dict) or not isinstance(result.get("images", []), list):
             raise unexpected(response, "the list has no images array")
@@ -316,7 +385,10 @@ class CloudflareBackend:
         return ImageList(images=images, cursor=token, list_complete=token is None)
 
     async def details(self, image_id: str) -> ImageMetadata | None:
-        response = (await self._request("GET", self._image_path(image_id))).response
+        return await self._details(image_id, Deadline.start(self._deadline))
+
+    async def _details(self, image_id: str, deadline: Deadline) -> ImageMetadata | None:
+        response = (await self._request("GET", self._image_path(image_id), deadline=deadline)).response
         if _is_not_found(response):
             return None
         return parse_image(response, result_of(response))
@@ -327,18 +399,24 @@ class CloudflareBackend:
         return None if record is None else (record, None)
 
     async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None:
+        """The stored file, streamed; reading it counts against the call's deadline too."""
+        return await self._bytes(image_id, Deadline.start(self._deadline))
+
+    async def _bytes(self, image_id: str, deadline: Deadline) -> _Chunks | None:
         outcome = await self._request(
-            "GET", self._image_path(image_id, "/blob"), stream=True, headers={"Accept": "image/*"}
+            "GET",
+            self._image_path(image_id, "/blob"),
+            deadline=deadline,
+            stream=True,
+            headers={"Accept": "image/*"},
         )
         response = outcome.response
-        if not response.is_success:
-            await response.aread()
-            await response.aclose()
+        if not response.is_success:  # already read in full by _request
             if _is_not_found(response):
                 return None
             result_of(response)  # raises the envelope's error
             raise unexpected(response, "an error status with a successful envelope")
-        return _stream_body(response, host_and_port(self._base_url))
+        return _stream_body(response, host_and_port(self._base_url), deadline)
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
         body: dict[str, Any] = {}
@@ -348,11 +426,16 @@ class CloudflareBackend:
             body["metadata"] = request.metadata
         if request.creator is not None:
             body["creator"] = request.creator
-        response = (await self._request("PATCH", self._image_path(image_id), json=body)).response
+        deadline = Deadline.start(self._deadline)
+        response = (
+            await self._request("PATCH", self._image_path(image_id), deadline=deadline, json=body)
+        ).response
         return parse_image(response, result_of(response))
 
     async def delete(self, image_id: str) -> bool:
-        outcome = await self._request("DELETE", self._image_path(image_id))
+        outcome = await self._request(
+            "DELETE", self._image_path(image_id), deadline=Deadline.start(self._deadline)
+        )
         if _is_not_found(outcome.response):
             # After an attempt that may have landed, "not found" means that attempt deleted it.
             return outcome.maybe_processed_before
@@ -360,17 +443,19 @@ class CloudflareBackend:
         return True
 
     async def signed_url(self, image_id: str, variant: str, expires_in: int | None) -> str:
-        key = await self._account_signing_key()
-        record = await self.details(image_id)
+        deadline = Deadline.start(self._deadline)
+        key = await self._account_signing_key(deadline)
+        record = await self._details(image_id, deadline)
         if record is None:
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
         url = variant_url(record, variant)
         expires_at = None if expires_in is None else int(time.time()) + expires_in
         return sign_url(url, key, expires_at=expires_at)
 
-    async def _account_signing_key(self) -> str:
+    async def _account_signing_key(self, deadline: Deadline) -> str:
         if self._signing_key is None:
-            response = (await self._request("GET", f"{self._images_path}/v1/keys")).response
+            path = f"{self._images_path}/v1/keys"
+            response = (await self._request("GET", path, deadline=deadline)).response
             result = result_of(response)
             keys = result.get("keys") if isinstance(result, dict) else None
             if not isinstance(keys, list):
@@ -409,15 +494,33 @@ def _is_not_found(response: httpx.Response) -> bool:
     return response.status_code == 404 and error_code(response) == ErrorCode.NOT_FOUND
 
 
-async def _stream_body(response: httpx.Response, host: str) -> AsyncIterator[bytes]:
+async def _stream_body(response: httpx.Response, host: str, deadline: Deadline) -> AsyncIterator[bytes]:
+    # Each wait for the next piece ends at the call's deadline: the timeout must not span a
+    # `yield`, or it would fire in the consumer's code.
+    pieces = decoded_chunks(response, MAX_BLOB_BYTES)
     try:
-        async for chunk in response.aiter_bytes():
-            yield chunk
+        while True:
+            timer = asyncio.timeout_at(deadline.at)
+            try:
+                async with timer:
+                    piece = await anext(pieces)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if not timer.expired():
+                    raise
+                raise ImagesError(
+                    ErrorCode.NETWORK,
+                    f"{host} did not send the whole image in time: the call took longer than its "
+                    f"deadline of {deadline.seconds:g} s (set {DEADLINE_ENV} to allow more)",
+                ) from None
+            yield piece
     except httpx.HTTPError as exc:
         raise ImagesError(ErrorCode.NETWORK, _transport_failure(exc, host)) from None
     except httpx.StreamError as exc:  # the stream was closed or read twice
         raise ImagesError(ErrorCode.NETWORK, f"the image stream from {host} ended early ({exc})") from None
     finally:
+        await pieces.aclose()
         await response.aclose()
 
 

@@ -53,7 +53,7 @@ def read_envelope(response: httpx.Response) -> dict[str, Any]:
     """The parsed envelope of a JSON answer (success or not)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         if response.status_code == 401:  # a proxy or gateway asking for credentials
             raise auth_error(response) from None
         kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"

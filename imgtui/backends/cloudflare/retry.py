@@ -2,7 +2,8 @@
 
 Exponential backoff with full jitter (sleep uniformly in [0, min(cap, base * 2**attempt)])
 spreads retrying clients apart; a server's `Retry-After` wins over it, up to a cap, so a
-misbehaving server cannot park the app for minutes.
+misbehaving server cannot park the app for minutes. A `Retry-After` longer than what is left
+of the call's deadline is not waited at all (CloudflareBackend reports it at once).
 """
 
 from __future__ import annotations
