@@ -10,7 +10,7 @@ of the local library (validation, sniffing, limits).
 from __future__ import annotations
 
 import hmac
-import json
+import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -25,6 +25,7 @@ from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
 
 from .ingest import fetch_image, filename_from_url
+from .jsonbody import MAX_JSON_DEPTH, parse_json, too_deep
 from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok, raw_path
 from .state import EmulatorState
 
@@ -137,10 +138,7 @@ async def _metadata_field(form: FormData) -> dict[str, Any] | None:
         return _flattened_metadata(form)
     if not value.strip():
         raise ImagesError(ErrorCode.BAD_REQUEST, "metadata must not be empty")
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        raise ImagesError(ErrorCode.BAD_REQUEST, "metadata is not valid JSON") from None
+    parsed = parse_json(value, "metadata")
     if not isinstance(parsed, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "Metadata must be a JSON object")
     return parsed
@@ -158,6 +156,8 @@ def _flattened_metadata(form: FormData) -> dict[str, Any] | None:
         if not key.startswith("metadata") or not _FLAT_KEY.match(key) or not isinstance(value, str):
             continue
         path = [dotted or bracketed for dotted, bracketed in _FLAT_PART.findall(key[len("metadata") :])]
+        if len(path) > MAX_JSON_DEPTH:  # the nested dict would not serialize again
+            raise too_deep("metadata")
         node = metadata
         for part in path[:-1]:
             child = node.setdefault(part, {})
@@ -226,10 +226,7 @@ async def update(request: Request, state: EmulatorState, segments: list[str]) ->
     if request.headers.get("content-type", "").lower().startswith("multipart/"):
         raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be JSON, not a form")
     raw = b"".join([chunk async for chunk in _capped(request.stream(), MAX_PATCH_BYTES)])
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise ImagesError(ErrorCode.BAD_REQUEST, "The update body is not valid JSON") from None
+    body = parse_json(raw or b"{}", "The update body")
     if not isinstance(body, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be a JSON object")
     image = await state.images.hosted.image(segments[1]).update(
@@ -254,9 +251,12 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if value is None or value == "":
         return default
     try:
-        number = int(float(value))  # the SDK sends numbers as floats ("20.0")
+        real = float(value)  # the SDK sends numbers as floats ("20.0")
     except ValueError:
         raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be a number") from None
+    if not math.isfinite(real):  # 1e309 is inf: int() would raise OverflowError (a 500)
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}")
+    number = int(real)
     if not low <= number <= high:
         raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}")
     return number
