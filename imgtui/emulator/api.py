@@ -24,6 +24,7 @@ from starlette.responses import Response
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
 
+from .delivery import safety_headers
 from .ingest import fetch_image, filename_from_url
 from .jsonbody import MAX_JSON_DEPTH, parse_json, too_deep
 from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok, raw_path
@@ -219,7 +220,7 @@ async def blob(request: Request, state: EmulatorState, segments: list[str]) -> R
     found = await state.library.blob(segments[1])
     if found is None:
         return fail(ErrorCode.NOT_FOUND, "Image not found")
-    return Response(found.data, media_type=found.content_type)
+    return Response(found.data, media_type=found.content_type, headers=safety_headers(found.content_type))
 
 
 async def update(request: Request, state: EmulatorState, segments: list[str]) -> Response:
