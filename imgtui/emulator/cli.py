@@ -94,7 +94,8 @@ def _banner(state: EmulatorState, token_from_env: bool) -> str:
         f"  API            {state.api_url}",
         f"  delivery       {state.base_url}/cdn-cgi/imagedelivery/{state.account_hash}/<id>/<variant>",
         f"  account hash   {state.account_hash}",
-        f"  signing key    {state.signing_key}",
+        # The key forges signed URLs for every private image: fetch it, never print it.
+        f"  signing key    not shown: GET {state.api_url}/accounts/local/images/v1/keys",
         f"  auth           {auth}",
     ]
     if settings.faults is not None:
