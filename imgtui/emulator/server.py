@@ -114,6 +114,13 @@ class BackgroundEmulator:
         return self.state.base_url
 
     @property
+    def listen_url(self) -> str:
+        """http://address:port of the listening socket (base_url may be a --public-url)."""
+        assert self._sock is not None, "not started"
+        host, port = self._sock.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
     def faults(self) -> FaultInjector | None:
         """The fault injector (counts, scripting) when started with `faults`."""
         return self.app if isinstance(self.app, FaultInjector) else None
