@@ -20,7 +20,7 @@ from imgtui.service.signing import CDN_PREFIX, check_signature
 
 from .responses import raw_path
 from .state import EmulatorState
-from .variants import RenderCache, parse_variant, render
+from .variants import RenderCache, TooLargeToTransform, parse_variant, render
 
 _SVG = "image/svg+xml"
 # Browsers must take the type we send, never guess one (a stored "image" could sniff as HTML).
@@ -97,7 +97,12 @@ async def deliver(request: Request) -> Response:
             return _text(404, "Image not found")
         rendered = (found.data, found.content_type)
         if not spec.original and found.content_type != _SVG:  # SVG is never resized
-            resized = await asyncio.to_thread(render, found.data, spec)
+            try:
+                resized = await asyncio.to_thread(render, found.data, spec)
+            except TooLargeToTransform as refused:
+                response = _text(415, refused.message)
+                response.headers["Cf-Resized"] = f"err={refused.code}"
+                return response
             if resized is not None:
                 rendered = resized
                 cache.put(key, resized)
