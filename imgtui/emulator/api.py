@@ -192,7 +192,14 @@ async def upload(request: Request, state: EmulatorState, segments: list[str]) ->
             data, filename = await file.read(), file.filename or None
         else:
             assert url is not None
-            data, filename = await fetch_image(state.ingest_client(), url), filename_from_url(url)
+            settings = state.settings
+            data = await fetch_image(
+                state.ingest_client(),
+                url,
+                private_allowed=settings.private_urls_allowed,
+                resolve=settings.resolve,
+            )
+            filename = filename_from_url(url)
         image = await state.images.hosted.upload(
             data,
             id=_text_field(form, "id") or None,

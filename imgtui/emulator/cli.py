@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow listening on a non-loopback address without --api-token (anyone on the network can delete images)",
     )
+    parser.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        default=None,
+        help="let `url` uploads fetch private, loopback and link-local addresses even when not"
+        " listening on loopback (on loopback they always may)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
 
@@ -138,6 +145,7 @@ def main(argv: list[str]) -> int:
         faults=args.faults,
         public_url=args.public_url,
         access_log=args.access_log,
+        allow_private_urls=args.allow_private_urls,
     )
 
     def on_ready(state: EmulatorState) -> None:

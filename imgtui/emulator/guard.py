@@ -51,6 +51,16 @@ def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
+def is_loopback(host: str) -> bool:
+    """Whether listening on `host` reaches only this machine (what bind() would take)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def is_loopback_name(name: str) -> bool:
     """localhost (RFC 6761: it and its subdomains are loopback) or a loopback address."""
     if name == "localhost" or name.endswith(".localhost"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 import threading
@@ -16,19 +15,13 @@ from starlette.types import ASGIApp
 
 from .app import create_app
 from .faults import FaultInjector
+from .guard import is_loopback
+
+__all__ = ["BackgroundEmulator", "base_url_for", "bind_socket", "is_loopback", "serve_forever"]
 from .state import EmulatorState, ServeSettings
 
 _WILDCARDS = ("0.0.0.0", "::", "")
 GRACEFUL_SHUTDOWN_SECONDS = 5  # how long open requests may take to finish on stop
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
