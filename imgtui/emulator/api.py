@@ -27,6 +27,7 @@ from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_or
 from .delivery import safety_headers
 from .ingest import fetch_image, filename_from_url
 from .jsonbody import MAX_JSON_DEPTH, parse_json, too_deep
+from .limits import body_deadline_expired
 from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok, raw_path
 from .state import EmulatorState
 
@@ -66,7 +67,11 @@ async def api_endpoint(request: Request) -> Response:
         return await route(request, state, segments)
     except ImagesError as error:
         return from_error(error)
-    except ClientDisconnect:  # the client gave up mid-body: nothing was done, nobody to answer
+    except ClientDisconnect:
+        if body_deadline_expired(request.scope):  # too slow: say so, and end the connection
+            message = "The request body did not arrive in time"
+            return fail(ErrorCode.TIMEOUT, message, status=408, headers={"Connection": "close"})
+        # The client gave up mid-body: nothing was done, nobody to answer.
         return Response(status_code=400)
 
 

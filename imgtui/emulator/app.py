@@ -18,6 +18,7 @@ from .api import API_PREFIX, api_endpoint
 from .delivery import deliver
 from .faults import FaultInjector
 from .guard import HostPolicy, RequestGuard
+from .limits import BodyDeadline
 from .responses import INTERNAL_ERROR, NO_ROUTE, fail
 from .state import EmulatorState, ServeSettings
 from .variants import RenderCache
@@ -68,7 +69,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.render_cache = RenderCache()
-    guarded = RequestGuard(app, HostPolicy.for_server(settings.host, base_url, settings.public_url))
+    timed = BodyDeadline(app, settings.limits.body_timeout)
+    guarded = RequestGuard(timed, HostPolicy.for_server(settings.host, base_url, settings.public_url))
     if settings.faults is None:
         return guarded
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from .app import create_app
 from .faults import FaultInjector
 from .guard import is_loopback
+from .limits import protocol_for
 
 __all__ = ["BackgroundEmulator", "base_url_for", "bind_socket", "is_loopback", "serve_forever"]
 from .state import EmulatorState, ServeSettings
@@ -59,6 +60,12 @@ def _config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
         log_level="warning",
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # Our h11 protocol: head deadline and idle-first eviction (limits.py). uvicorn's
+        # limit_concurrency is not used: it counts idle connections, so idle sockets alone
+        # would turn every new client away.
+        http=protocol_for(settings.limits),
+        timeout_keep_alive=settings.limits.keep_alive_timeout,
+        h11_max_incomplete_event_size=settings.limits.max_header_bytes,
     )
     if settings.access_log:
         # log_level="warning" keeps uvicorn's startup chatter out of the banner, but it also

@@ -16,6 +16,7 @@ from imgtui.service.urls import Resolver, resolve_host
 
 from .faults import FaultSpec
 from .guard import is_loopback
+from .limits import ServeLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class ServeSettings:
     # May `url` uploads fetch private, loopback and link-local addresses? None: only when
     # bound to loopback (then only this machine can ask).
     allow_private_urls: bool | None = None
+    limits: ServeLimits = field(default_factory=ServeLimits)  # connections and read deadlines
     # What `url` uploads resolve host names with (tests give a fake DNS).
     resolve: Resolver = field(default=resolve_host, repr=False, compare=False)
 

@@ -4,6 +4,7 @@ logical screen (the screen is what a naive header check reads)."""
 from __future__ import annotations
 
 import struct
+import zlib
 
 _GIF_MIN_CODE_SIZE = 2  # a four-colour palette
 _MAX_CODES = 4096  # GIF's LZW table holds 12-bit codes
@@ -60,3 +61,16 @@ def gif_bomb(frame: int = 12_000, screen: int = 1) -> bytes:
     palette = b"\x00\x00\x00\xff\xff\xff" + b"\x00" * 6
     descriptor = b"," + struct.pack("<HHHHB", 0, 0, frame, frame, 0)
     return header + palette + descriptor + bytes([_GIF_MIN_CODE_SIZE]) + blocks + b"\x00;"
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares `width`x`height` and holds no pixels: enough for any check that
+    must refuse it from the header (decoding it would fail, or cost the declared size)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
