@@ -10,7 +10,7 @@ of the local library (validation, sniffing, limits).
 from __future__ import annotations
 
 import hmac
-import json
+import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -24,7 +24,10 @@ from starlette.responses import Response
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
 
+from .delivery import safety_headers
 from .ingest import fetch_image, filename_from_url
+from .jsonbody import MAX_JSON_DEPTH, parse_json, too_deep
+from .limits import body_deadline_expired
 from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok, raw_path
 from .state import EmulatorState
 
@@ -64,7 +67,11 @@ async def api_endpoint(request: Request) -> Response:
         return await route(request, state, segments)
     except ImagesError as error:
         return from_error(error)
-    except ClientDisconnect:  # the client gave up mid-body: nothing was done, nobody to answer
+    except ClientDisconnect:
+        if body_deadline_expired(request.scope):  # too slow: say so, and end the connection
+            message = "The request body did not arrive in time"
+            return fail(ErrorCode.TIMEOUT, message, status=408, headers={"Connection": "close"})
+        # The client gave up mid-body: nothing was done, nobody to answer.
         return Response(status_code=400)
 
 
@@ -137,10 +144,7 @@ async def _metadata_field(form: FormData) -> dict[str, Any] | None:
         return _flattened_metadata(form)
     if not value.strip():
         raise ImagesError(ErrorCode.BAD_REQUEST, "metadata must not be empty")
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        raise ImagesError(ErrorCode.BAD_REQUEST, "metadata is not valid JSON") from None
+    parsed = parse_json(value, "metadata")
     if not isinstance(parsed, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "Metadata must be a JSON object")
     return parsed
@@ -158,6 +162,8 @@ def _flattened_metadata(form: FormData) -> dict[str, Any] | None:
         if not key.startswith("metadata") or not _FLAT_KEY.match(key) or not isinstance(value, str):
             continue
         path = [dotted or bracketed for dotted, bracketed in _FLAT_PART.findall(key[len("metadata") :])]
+        if len(path) > MAX_JSON_DEPTH:  # the nested dict would not serialize again
+            raise too_deep("metadata")
         node = metadata
         for part in path[:-1]:
             child = node.setdefault(part, {})
@@ -191,7 +197,14 @@ async def upload(request: Request, state: EmulatorState, segments: list[str]) ->
             data, filename = await file.read(), file.filename or None
         else:
             assert url is not None
-            data, filename = await fetch_image(state.ingest_client(), url), filename_from_url(url)
+            settings = state.settings
+            data = await fetch_image(
+                state.ingest_client(),
+                url,
+                private_allowed=settings.private_urls_allowed,
+                resolve=settings.resolve,
+            )
+            filename = filename_from_url(url)
         image = await state.images.hosted.upload(
             data,
             id=_text_field(form, "id") or None,
@@ -219,17 +232,14 @@ async def blob(request: Request, state: EmulatorState, segments: list[str]) -> R
     found = await state.library.blob(segments[1])
     if found is None:
         return fail(ErrorCode.NOT_FOUND, "Image not found")
-    return Response(found.data, media_type=found.content_type)
+    return Response(found.data, media_type=found.content_type, headers=safety_headers(found.content_type))
 
 
 async def update(request: Request, state: EmulatorState, segments: list[str]) -> Response:
     if request.headers.get("content-type", "").lower().startswith("multipart/"):
         raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be JSON, not a form")
     raw = b"".join([chunk async for chunk in _capped(request.stream(), MAX_PATCH_BYTES)])
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise ImagesError(ErrorCode.BAD_REQUEST, "The update body is not valid JSON") from None
+    body = parse_json(raw or b"{}", "The update body")
     if not isinstance(body, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "The update body must be a JSON object")
     image = await state.images.hosted.image(segments[1]).update(
@@ -254,9 +264,12 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if value is None or value == "":
         return default
     try:
-        number = int(float(value))  # the SDK sends numbers as floats ("20.0")
+        real = float(value)  # the SDK sends numbers as floats ("20.0")
     except ValueError:
         raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be a number") from None
+    if not math.isfinite(real):  # 1e309 is inf: int() would raise OverflowError (a 500)
+        raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}")
+    number = int(real)
     if not low <= number <= high:
         raise ImagesError(ErrorCode.BAD_REQUEST, f"{name} must be between {low} and {high}")
     return number

@@ -17,6 +17,8 @@ from imgtui.service.signing import CDN_PREFIX
 from .api import API_PREFIX, api_endpoint
 from .delivery import deliver
 from .faults import FaultInjector
+from .guard import HostPolicy, RequestGuard
+from .limits import BodyDeadline
 from .responses import INTERNAL_ERROR, NO_ROUTE, fail
 from .state import EmulatorState, ServeSettings
 from .variants import RenderCache
@@ -67,10 +69,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.render_cache = RenderCache()
+    timed = BodyDeadline(app, settings.limits.body_timeout)
+    guarded = RequestGuard(timed, HostPolicy.for_server(settings.host, base_url, settings.public_url))
     if settings.faults is None:
-        return app
+        return guarded
 
     def is_api(scope: Scope) -> bool:
         return scope["path"].startswith(API_PREFIX + "/")
 
-    return FaultInjector(app, settings.faults, is_api)
+    # Outside the guard, so `BackgroundEmulator.faults` finds it; a refused request is
+    # refused whatever fault it drew.
+    return FaultInjector(guarded, settings.faults, is_api)

@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow listening on a non-loopback address without --api-token (anyone on the network can delete images)",
     )
+    parser.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        default=None,
+        help="let `url` uploads fetch private, loopback and link-local addresses even when not"
+        " listening on loopback (on loopback they always may)",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     return parser
 
@@ -94,7 +101,8 @@ def _banner(state: EmulatorState, token_from_env: bool) -> str:
         f"  API            {state.api_url}",
         f"  delivery       {state.base_url}/cdn-cgi/imagedelivery/{state.account_hash}/<id>/<variant>",
         f"  account hash   {state.account_hash}",
-        f"  signing key    {state.signing_key}",
+        # The key forges signed URLs for every private image: fetch it, never print it.
+        f"  signing key    not shown: GET {state.api_url}/accounts/local/images/v1/keys",
         f"  auth           {auth}",
     ]
     if settings.faults is not None:
@@ -137,6 +145,7 @@ def main(argv: list[str]) -> int:
         faults=args.faults,
         public_url=args.public_url,
         access_log=args.access_log,
+        allow_private_urls=args.allow_private_urls,
     )
 
     def on_ready(state: EmulatorState) -> None:

@@ -20,13 +20,26 @@ from imgtui.service.signing import CDN_PREFIX, check_signature
 
 from .responses import raw_path
 from .state import EmulatorState
-from .variants import RenderCache, parse_variant, render
+from .variants import RenderCache, TooLargeToTransform, parse_variant, render
 
 _SVG = "image/svg+xml"
+# Browsers must take the type we send, never guess one (a stored "image" could sniff as HTML).
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+# An SVG opened as a page runs its script and loads what it names: this policy allows only
+# inline styles and sandboxes the document (https://developers.cloudflare.com/images/transform-images/
+# says Cloudflare sanitises SVGs; we serve the stored bytes and let the browser disarm them).
+SVG_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+
+
+def safety_headers(content_type: str) -> dict[str, str]:
+    """What every image answer (delivery and `/blob`) carries, by its content type."""
+    if content_type.split(";")[0].strip().lower() == _SVG:
+        return {**NOSNIFF, **SVG_POLICY}
+    return dict(NOSNIFF)
 
 
 def _text(status: int, message: str) -> Response:
-    return PlainTextResponse(message, status, headers={"Cache-Control": "no-store"})
+    return PlainTextResponse(message, status, headers={"Cache-Control": "no-store", **NOSNIFF})
 
 
 async def deliver(request: Request) -> Response:
@@ -84,11 +97,17 @@ async def deliver(request: Request) -> Response:
             return _text(404, "Image not found")
         rendered = (found.data, found.content_type)
         if not spec.original and found.content_type != _SVG:  # SVG is never resized
-            resized = await asyncio.to_thread(render, found.data, spec)
+            try:
+                resized = await asyncio.to_thread(render, found.data, spec)
+            except TooLargeToTransform as refused:
+                response = _text(415, refused.message)
+                response.headers["Cf-Resized"] = f"err={refused.code}"
+                return response
             if resized is not None:
                 rendered = resized
                 cache.put(key, resized)
     body, content_type = rendered
+    headers.update(safety_headers(content_type))
     if request.method == "HEAD":
         headers["Content-Length"] = str(len(body))
         return Response(status_code=200, headers=headers, media_type=content_type)

@@ -32,6 +32,9 @@ NO_ROUTE = 7000
 METHOD_NOT_ALLOWED = 7001
 RATE_LIMITED = 971
 INTERNAL_ERROR = 10001
+# Refusals of requests a web page made through the user's browser (see guard.py).
+HOST_NOT_SERVED = 7003  # Cloudflare's "could not route" family: this is not the Host we serve
+CROSS_SITE_REFUSED = int(ErrorCode.NOT_AUTHORIZED)
 
 
 def ok(result: Any, *, status: int = 200, **extra: Any) -> JSONResponse:

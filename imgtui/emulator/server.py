@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import socket
 import threading
@@ -16,19 +15,14 @@ from starlette.types import ASGIApp
 
 from .app import create_app
 from .faults import FaultInjector
+from .guard import is_loopback
+from .limits import protocol_for
+
+__all__ = ["BackgroundEmulator", "base_url_for", "bind_socket", "is_loopback", "serve_forever"]
 from .state import EmulatorState, ServeSettings
 
 _WILDCARDS = ("0.0.0.0", "::", "")
 GRACEFUL_SHUTDOWN_SECONDS = 5  # how long open requests may take to finish on stop
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -66,6 +60,12 @@ def _config(app: ASGIApp, settings: ServeSettings) -> uvicorn.Config:
         log_level="warning",
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # Our h11 protocol: head deadline and idle-first eviction (limits.py). uvicorn's
+        # limit_concurrency is not used: it counts idle connections, so idle sockets alone
+        # would turn every new client away.
+        http=protocol_for(settings.limits),
+        timeout_keep_alive=settings.limits.keep_alive_timeout,
+        h11_max_incomplete_event_size=settings.limits.max_header_bytes,
     )
     if settings.access_log:
         # log_level="warning" keeps uvicorn's startup chatter out of the banner, but it also
@@ -112,6 +112,13 @@ class BackgroundEmulator:
     def base_url(self) -> str:
         assert self.state is not None, "not started"
         return self.state.base_url
+
+    @property
+    def listen_url(self) -> str:
+        """http://address:port of the listening socket (base_url may be a --public-url)."""
+        assert self._sock is not None, "not started"
+        host, port = self._sock.getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     @property
     def faults(self) -> FaultInjector | None:

@@ -12,8 +12,11 @@ from imgtui.service import Images
 from imgtui.service.backend import ServedLibrary
 from imgtui.service.config import default_library_path
 from imgtui.service.signing import CDN_PREFIX
+from imgtui.service.urls import Resolver, resolve_host
 
 from .faults import FaultSpec
+from .guard import is_loopback
+from .limits import ServeLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,18 @@ class ServeSettings:
     faults: FaultSpec | None = None
     public_url: str | None = None  # how clients reach us, when not http://host:port
     access_log: bool = False
+    # May `url` uploads fetch private, loopback and link-local addresses? None: only when
+    # bound to loopback (then only this machine can ask).
+    allow_private_urls: bool | None = None
+    limits: ServeLimits = field(default_factory=ServeLimits)  # connections and read deadlines
+    # What `url` uploads resolve host names with (tests give a fake DNS).
+    resolve: Resolver = field(default=resolve_host, repr=False, compare=False)
+
+    @property
+    def private_urls_allowed(self) -> bool:
+        if self.allow_private_urls is not None:
+            return self.allow_private_urls
+        return is_loopback(self.host)
 
 
 @dataclass(slots=True)
@@ -61,8 +76,7 @@ class EmulatorState:
         if self._ingest_client is None:
             self._ingest_client = httpx.AsyncClient(
                 timeout=httpx.Timeout(10.0, connect=5.0),
-                follow_redirects=True,
-                max_redirects=5,
+                follow_redirects=False,  # by hand, each target checked (ingest.py)
                 headers={"User-Agent": "imgtui-serve (url ingest)"},
             )
         return self._ingest_client

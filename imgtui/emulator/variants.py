@@ -8,11 +8,11 @@ import threading
 from dataclasses import dataclass
 from typing import TypedDict
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service.errors import ErrorCode, ImagesError
-from imgtui.service.rules import MAX_SIDE_PX
+from imgtui.service.rules import MAX_AREA_PX, MAX_SIDE_PX
 
 FITS = ("scale-down", "contain", "cover", "crop", "pad")
 _FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "gif": "GIF"}
@@ -134,11 +134,49 @@ def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:
     return canvas
 
 
+# Cloudflare's transform limits (https://developers.cloudflare.com/images/get-started/limits/);
+# its code for an image over the area limit, sent as `Cf-Resized: err=9413`.
+AREA_ERROR = 9413
+
+
+class TooLargeToTransform(ImagesError):
+    """The stored image's real frame is over the pixel ceiling: it is not decoded at all."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(
+            AREA_ERROR,
+            f"The image exceeds the maximum image area of {MAX_AREA_PX // 1_000_000} megapixels or "
+            f"side of {MAX_SIDE_PX} pixels (its frame is {width}x{height}); it cannot be resized",
+        )
+
+
+def decoded_size(image: ImageFile.ImageFile) -> tuple[int, int]:
+    """The size decoding would allocate, read from the headers Pillow parsed at open: the
+    image size and every tile's extent (a GIF frame may be far larger than its logical
+    screen: 1x1 declared, 12000x12000 drawn)."""
+    width, height = image.size
+    for tile in image.tile:
+        if tile[1] is None:
+            continue
+        x0, y0, x1, y1 = tile[1]
+        width, height = max(width, x1, x1 - x0), max(height, y1, y1 - y0)
+    return width, height
+
+
+def check_pixel_ceiling(image: ImageFile.ImageFile) -> None:
+    """Refuse, before a single pixel is decoded, anything over Cloudflare's limits."""
+    width, height = decoded_size(image)
+    if width > MAX_SIDE_PX or height > MAX_SIDE_PX or width * height > MAX_AREA_PX:
+        raise TooLargeToTransform(width, height)
+
+
 def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
     """Resized image bytes and content type; None when Pillow cannot decode the source
-    (then the original is served, as Cloudflare serves what it cannot transform)."""
+    (then the original is served, as Cloudflare serves what it cannot transform).
+    Raises TooLargeToTransform for a source over the pixel ceiling (a decompression bomb)."""
     try:
         with Image.open(io.BytesIO(data)) as source:
+            check_pixel_ceiling(source)
             fmt = spec.format or (source.format if source.format in _MIME else "PNG")
             side = max(spec.width or 0, spec.height or 0)
             if source.format == "JPEG" and side > 0:

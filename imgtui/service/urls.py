@@ -5,15 +5,23 @@ The two callers differ on purpose in how a failure reads and which code it carri
 client reports an unreachable or overloaded origin as NETWORK, so Retry stays on offer, while
 `imgtui serve` answers 5400 as Cloudflare does (https://developers.cloudflare.com/images/storage/upload-images/upload-url/).
 So the codes are parameters, and the wording comes from the caller's `describe`.
+
+A server that fetches URLs its clients name must not become their way into its own network
+(SSRF): with `allow_address`, every host name is resolved first, every address it resolves
+to is checked, the request goes to a checked address (so a second DNS answer cannot swap
+it), and redirects are followed by hand, at most `max_redirects`, each target checked again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
@@ -21,12 +29,20 @@ from .errors import ErrorCode, ImagesError
 from .rules import MAX_FILENAME_CHARS
 
 # What went wrong, for `describe(failure, detail, error)`: the detail is the URL (not_http),
-# the status code, the declared length (too_large; "" when the stream ran over), or "";
-# `error` is the httpx exception of a timeout or transport failure.
-Failure = Literal["not_http", "status", "too_large", "timeout", "transport"]
+# the status code, the declared length (too_large; "" when the stream ran over), the refused
+# address (blocked), the redirect limit (redirects), or ""; `error` is the httpx exception of
+# a timeout or transport failure. `blocked` and `redirects` happen only to callers that pass
+# `allow_address` or `max_redirects`.
+Failure = Literal["not_http", "status", "too_large", "timeout", "transport", "blocked", "redirects"]
 Describe = Callable[[Failure, str, httpx.HTTPError | None], str]
 ProgressCallback = Callable[[int, int | None], None]  # (bytes received, declared total)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+AddressCheck = Callable[[IPAddress], bool]  # True: this address may be fetched
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]  # (host, port) -> its addresses
 
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are IPv4
+_SHARED = ipaddress.IPv4Network("100.64.0.0/10")  # RFC 6598 carrier-grade NAT
 _HTTP_RATE_LIMITED = 429
 
 
@@ -41,6 +57,50 @@ def filename_from_url(url: str) -> str | None:
     name = PurePosixPath(unquote(urlsplit(url).path)).name  # decoded first: %2F splits too
     name = "".join(ch for ch in name if ord(ch) >= 0x20)[:MAX_FILENAME_CHARS]
     return name or None
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches in the end (mapped, 6to4, Teredo, NAT64)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """Whether `address` is on the public internet: not private (10/8, 172.16/12, 192.168/16,
+    fc00::/7, carrier NAT), link-local (169.254/16, fe80::/10), loopback, unspecified,
+    multicast or reserved, also when wrapped in an IPv6 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(address)
+        if inner is not None and not is_public_address(inner):
+            return False
+    if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
+        return False
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+    )
+
+
+async def resolve_host(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to (an IP literal is its own answer)."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    # sockaddr[0] of an IPv6 link-local answer may carry a scope ("fe80::1%eth0").
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,36 +130,115 @@ async def fetch_capped(
     request_timeout: httpx.Timeout | None = None,
     chunk_size: int | None = None,
     on_progress: ProgressCallback | None = None,
+    max_redirects: int | None = None,
+    allow_address: AddressCheck | None = None,
+    resolve: Resolver = resolve_host,
 ) -> Fetched:
     """The bytes at `url`, at most `cap` of them (a declared or an actual excess stops the
-    download), following redirects; every failure is an ImagesError."""
+    download), following redirects; every failure is an ImagesError.
+
+    By default redirects are httpx's (the client's limit). With `max_redirects` they are
+    followed by hand up to that many; with `allow_address` every address a host resolves
+    to must pass it, for the first URL and each redirect target (else "blocked")."""
     if not is_http_url(url):
         raise ImagesError(ErrorCode.BAD_REQUEST, describe("not_http", url, None))
-    per_request = httpx.USE_CLIENT_DEFAULT if request_timeout is None else request_timeout
+    by_hand = max_redirects is not None or allow_address is not None
+    redirects_left = max_redirects if max_redirects is not None else client.max_redirects
     try:
-        async with client.stream("GET", url, follow_redirects=True, timeout=per_request) as response:
-            status = response.status_code
-            if status == _HTTP_RATE_LIMITED or status >= 500:
-                code = codes.refused if codes.only_200 else codes.overloaded
-                raise ImagesError(code, describe("status", str(status), None))
-            if status >= 400 or (codes.only_200 and status != 200):
-                raise ImagesError(codes.refused, describe("status", str(status), None))
-            declared = response.headers.get("content-length")
-            total = int(declared) if declared and declared.isdigit() else None
-            if total is not None and total > cap:
-                raise ImagesError(codes.too_large, describe("too_large", str(total), None))
-            parts: list[bytes] = []
-            received = 0
-            async for chunk in response.aiter_bytes(chunk_size):
-                received += len(chunk)
-                if received > cap:  # a lying or missing Content-Length
-                    raise ImagesError(codes.too_large, describe("too_large", "", None))
-                parts.append(chunk)
-                if on_progress is not None:
-                    on_progress(received, total)
-            final_url = str(response.url)
+        while True:
+            request = await _request_for(
+                client, url, codes, describe, allow_address, resolve, request_timeout
+            )
+            response = await client.send(request, stream=True, follow_redirects=not by_hand)
+            try:
+                location = response.headers.get("location")
+                if by_hand and response.status_code in _REDIRECTS and location:
+                    if redirects_left <= 0:
+                        limit = str(max_redirects if max_redirects is not None else client.max_redirects)
+                        raise ImagesError(codes.refused, describe("redirects", limit, None))
+                    redirects_left -= 1
+                    target = urljoin(url, location.strip())
+                    if not is_http_url(target):
+                        raise ImagesError(ErrorCode.BAD_REQUEST, describe("not_http", target, None))
+                    url = target
+                    continue
+                data = await _read_capped(response, cap, codes, describe, chunk_size, on_progress)
+                final_url = url if by_hand else str(response.url)
+                return Fetched(data, final_url)
+            finally:
+                await response.aclose()
     except httpx.TimeoutException as exc:
         raise ImagesError(codes.unreachable, describe("timeout", "", exc)) from None
     except httpx.HTTPError as exc:
         raise ImagesError(codes.unreachable, describe("transport", "", exc)) from None
-    return Fetched(b"".join(parts), final_url)
+
+
+async def _request_for(
+    client: httpx.AsyncClient,
+    url: str,
+    codes: FetchCodes,
+    describe: Describe,
+    allow_address: AddressCheck | None,
+    resolve: Resolver,
+    request_timeout: httpx.Timeout | None,
+) -> httpx.Request:
+    """The GET for `url`; with `allow_address`, aimed at a checked address of its host, the
+    name kept in `Host` (and in TLS's SNI and certificate check)."""
+    if allow_address is None:
+        return _get(client, httpx.URL(url), {}, {}, request_timeout)
+    target = httpx.URL(url)
+    host = target.raw_host.decode("ascii")  # IDNA-encoded, IPv6 without brackets
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        addresses = await resolve(host, port)
+    except (OSError, UnicodeError, ValueError) as exc:  # socket.gaierror is an OSError
+        raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from None
+    refused = [address for address in addresses if not allow_address(address)]
+    if refused or not addresses:
+        raise ImagesError(codes.refused, describe("blocked", str(refused[0]) if refused else host, None))
+    pinned = target.copy_with(host=str(addresses[0]))
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
+    headers = {"Host": target.netloc.decode("ascii")}
+    return _get(client, pinned, headers, extensions, request_timeout)
+
+
+def _get(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    headers: dict[str, str],
+    extensions: dict[str, str],
+    request_timeout: httpx.Timeout | None,
+) -> httpx.Request:
+    if request_timeout is None:  # the client's own timeout
+        return client.build_request("GET", url, headers=headers, extensions=extensions)
+    return client.build_request("GET", url, headers=headers, extensions=extensions, timeout=request_timeout)
+
+
+async def _read_capped(
+    response: httpx.Response,
+    cap: int,
+    codes: FetchCodes,
+    describe: Describe,
+    chunk_size: int | None,
+    on_progress: ProgressCallback | None,
+) -> bytes:
+    status = response.status_code
+    if status == _HTTP_RATE_LIMITED or status >= 500:
+        code = codes.refused if codes.only_200 else codes.overloaded
+        raise ImagesError(code, describe("status", str(status), None))
+    if status >= 400 or (codes.only_200 and status != 200):
+        raise ImagesError(codes.refused, describe("status", str(status), None))
+    declared = response.headers.get("content-length")
+    total = int(declared) if declared and declared.isdigit() else None
+    if total is not None and total > cap:
+        raise ImagesError(codes.too_large, describe("too_large", str(total), None))
+    parts: list[bytes] = []
+    received = 0
+    async for chunk in response.aiter_bytes(chunk_size):
+        received += len(chunk)
+        if received > cap:  # a lying or missing Content-Length
+            raise ImagesError(codes.too_large, describe("too_large", "", None))
+        parts.append(chunk)
+        if on_progress is not None:
+            on_progress(received, total)
+    return b"".join(parts)
