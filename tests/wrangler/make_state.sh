@@ -76,10 +76,16 @@ for leftover in pathlib.Path(sys.argv[1]).rglob("*.sqlite-*"):
     leftover.unlink()
 PY
 python3 - "$work" "$version" "$here/expected.json" <<'PY'
-import json, pathlib, sys
+import hashlib, json, pathlib, sys
 work, version, out = pathlib.Path(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
 uploads = [json.loads(line) for line in (work / "uploads.ndjson").read_text().splitlines() if line]
 listing = json.loads((work / "list.json").read_text())
-out.write_text(json.dumps({"wrangler": version, "uploads": uploads, "list": listing}, indent=2) + "\n")
+files = ["cat.png", "dog.png", "sunset.png", "logo.svg", "dot.gif", "gone.png"]  # the upload order
+sha256 = {
+    upload["id"]: hashlib.sha256((work / "img" / name).read_bytes()).hexdigest()
+    for upload, name in zip(uploads, files, strict=True)
+}
+expected = {"wrangler": version, "uploads": uploads, "list": listing, "sha256": sha256}
+out.write_text(json.dumps(expected, indent=2) + "\n")
 PY
 echo "state from $version in $here/state"
