@@ -55,7 +55,8 @@ def find_images_dir(given: Path) -> Path:
         if (candidate / KV_DIR).is_dir():
             return candidate
     if not given.is_dir():
-        raise layout_error(f"No wrangler dev state at {given}: the folder does not exist")
+        problem = "is not a folder" if given.exists() else "does not exist"
+        raise layout_error(f"No wrangler dev state at {given}: it {problem}")
     raise layout_error(
         f"No wrangler dev images under {given}: expected {given / PROJECT_TO_IMAGES / KV_DIR} (a project"
         " folder), or the same under a `.wrangler/state` or its `v3/images`. Does the Worker have an"
