@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from imgtui.backends.wrangler import WranglerBackend
-from imgtui.service import Images, ImagesError
+from imgtui.service import Images, ImagesError, registry
 from imgtui.service.errors import ErrorCode
 from imgtui.service.models import ImageMetadata
 from imgtui.service.rules import SortOrder
@@ -149,6 +149,10 @@ async def test_nothing_is_written_to_the_state(project: Path) -> None:
             await images.hosted.image(image.id).read()
     for path, data in before.items():
         assert path.read_bytes() == data
+
+
+def test_the_scheme_is_registered() -> None:
+    assert "wrangler" in registry.schemes()
 
 
 @pytest.mark.parametrize("under", [Path(), Path(".wrangler", "state"), IMAGES_UNDER_PROJECT])
