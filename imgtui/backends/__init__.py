@@ -27,10 +27,17 @@ def _cloudflare(*, account_id: str | None = None, api_token: str | None = None, 
     return CloudflareBackend.from_credentials(account_id, api_token, **options)
 
 
+def _wrangler(*, root: Path, **options: Any) -> Backend:
+    from .wrangler import WranglerBackend
+
+    return WranglerBackend(root, **options)
+
+
 def register_backends() -> None:
     """The entry point's target: (re)register the built-in factories."""
     registry.register("local", _local)
     registry.register("cloudflare", _cloudflare)
+    registry.register("wrangler", _wrangler)
 
 
 register_backends()

@@ -267,13 +267,23 @@ class Images:
         )
 
     @classmethod
+    def wrangler(cls, path: str | os.PathLike[str] = ".") -> Images:
+        """The images `wrangler dev` stored for a Worker's `images` binding, read-only (writes
+        raise ImagesError): `path` is the project folder, its `.wrangler/state`, or that
+        state's `v3/images`. Safe while `wrangler dev` runs."""
+        return cls(create_backend("wrangler", root=pathlib.Path(path)))
+
+    @classmethod
     def open(cls, spec: str, **options: Any) -> Images:
-        """The library a spec names: `local:PATH` (or a bare path), `cf:ACCOUNT_ID`, or an
-        `imgtui serve` base URL `http(s)://HOST:PORT[/client/v4]` (see spec.py). Tokens come
-        from CLOUDFLARE_API_TOKEN only. `options` go to the backend (e.g. `max_retries`)."""
+        """The library a spec names: `local:PATH` (or a bare path), `cf:ACCOUNT_ID`,
+        `wrangler:[DIR]` (read-only), or an `imgtui serve` base URL
+        `http(s)://HOST:PORT[/client/v4]` (see spec.py). Tokens come from CLOUDFLARE_API_TOKEN
+        only. `options` go to the backend (e.g. `max_retries`)."""
         parsed = parse_spec(spec)
         if parsed.kind == "local":
             return cls.local(parsed.target, **options)
+        if parsed.kind == "wrangler":
+            return cls(create_backend("wrangler", root=pathlib.Path(parsed.target), **options))
         if parsed.kind == "cloudflare":
             return cls.cloudflare(parsed.target, **options)
         # `imgtui serve` without --api-token accepts any bearer token; one must still be sent.

@@ -5,6 +5,9 @@
                                   the token comes from CLOUDFLARE_API_TOKEN
     http(s)://HOST:PORT[/PATH]    an `imgtui serve` (or compatible) REST base; `/client/v4`
                                   when no path is given
+    wrangler:[DIR]                the images `wrangler dev` stored for a Worker, read-only: DIR
+                                  a project folder, its `.wrangler/state`, or that state's
+                                  `v3/images` (`~` expanded); the current folder when empty
 
 A spec never carries a credential: a URL with a user or password is refused, and the token
 is read from the environment only, so it appears in no spec, repr or message.
@@ -21,7 +24,7 @@ from urllib.parse import urlsplit
 
 from .config import ACCOUNT_ENV
 
-SpecKind = Literal["local", "cloudflare", "rest"]
+SpecKind = Literal["local", "cloudflare", "rest", "wrangler"]
 
 REST_API_PATH = "/client/v4"
 # Any account id works against `imgtui serve`; this one says where it came from.
@@ -40,7 +43,7 @@ class LibrarySpec:
     account_id: str | None = None  # rest: the account path segment, when the env names one
 
     def __str__(self) -> str:
-        prefix = {"local": "local:", "cloudflare": "cf:", "rest": ""}[self.kind]
+        prefix = {"local": "local:", "cloudflare": "cf:", "rest": "", "wrangler": "wrangler:"}[self.kind]
         return prefix + self.target
 
 
@@ -53,6 +56,11 @@ def _local(spec: str, path: str) -> LibrarySpec:
     if not path or not path.strip():
         raise _bad(spec, "local: needs a directory path")
     return LibrarySpec("local", str(pathlib.Path(os.path.expanduser(path))))
+
+
+def _wrangler(path: str) -> LibrarySpec:
+    # Blank means "here", as `wrangler dev` itself works in the current project.
+    return LibrarySpec("wrangler", str(pathlib.Path(os.path.expanduser(path.strip() or "."))))
 
 
 def _cloudflare(spec: str, account_id: str) -> LibrarySpec:
@@ -94,10 +102,14 @@ def parse_spec(spec: str) -> LibrarySpec:
         return _local(spec, spec[len("local:") :])
     if scheme == "cf":
         return _cloudflare(spec, spec[len("cf:") :])
+    if scheme == "wrangler":
+        return _wrangler(spec[len("wrangler:") :])
     if scheme in ("http", "https"):
         return _rest(spec)
     # A one-letter "scheme" is a Windows drive (C:\imgtui); anything else unknown is refused
     # rather than taken for a relative directory called "s3:bucket".
     if scheme is not None and len(scheme) > 1:
-        raise _bad(spec, f"unknown scheme {scheme!r} (use local:PATH, cf:ACCOUNT_ID or http(s)://HOST)")
+        raise _bad(
+            spec, f"unknown scheme {scheme!r} (use local:PATH, cf:ACCOUNT_ID, wrangler:DIR or http(s)://HOST)"
+        )
     return _local(spec, spec)

@@ -9,6 +9,7 @@ import pytest
 
 from imgtui.backends.cloudflare import CloudflareBackend
 from imgtui.backends.local import LocalBackend
+from imgtui.backends.wrangler import WranglerBackend
 from imgtui.service import Images, ImagesError
 from imgtui.service.spec import REST_API_PATH, SERVE_ACCOUNT_ID, LibrarySpec, parse_spec
 
@@ -34,6 +35,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         ("http://127.0.0.1:8787", LibrarySpec("rest", "http://127.0.0.1:8787" + REST_API_PATH)),
         ("HTTPS://Example.test:8443/client/v4/", LibrarySpec("rest", "https://example.test:8443/client/v4")),
         ("http://[::1]:8787/api", LibrarySpec("rest", "http://[::1]:8787/api")),
+        ("wrangler:/srv/worker", LibrarySpec("wrangler", "/srv/worker")),
+        ("WRANGLER:my-worker/.wrangler/state", LibrarySpec("wrangler", "my-worker/.wrangler/state")),
+        ("wrangler:", LibrarySpec("wrangler", ".")),  # the current project, as `wrangler dev`
+        ("wrangler:  ", LibrarySpec("wrangler", ".")),
     ],
 )
 def test_good_specs(spec: str, parsed: LibrarySpec) -> None:
@@ -43,6 +48,12 @@ def test_good_specs(spec: str, parsed: LibrarySpec) -> None:
 def test_local_expands_the_home_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert parse_spec("local:~/lib").target == str(tmp_path / "lib")
+    assert parse_spec("wrangler:~/worker").target == str(tmp_path / "worker")
+
+
+@pytest.mark.parametrize("spec", ["local:/srv/lib", "cf:0123456789abcdef", "wrangler:/srv/worker"])
+def test_a_parsed_spec_prints_as_it_parses(spec: str) -> None:
+    assert str(parse_spec(spec)) == spec
 
 
 @pytest.mark.parametrize(
@@ -57,6 +68,7 @@ def test_local_expands_the_home_directory(monkeypatch: pytest.MonkeyPatch, tmp_p
         ("cf:abc/def", "account id"),
         ("cf:" + "a" * 65, "account id"),
         ("s3:bucket", "unknown scheme 's3'"),
+        ("s3:bucket", "wrangler:DIR"),  # the refusal lists every scheme
         ("ftp://example.test/x", "unknown scheme 'ftp'"),
         ("http://", "no host"),
         ("http://host:99999", "not a valid URL"),
@@ -99,6 +111,23 @@ async def test_open_local_passes_the_seams(tmp_path: Path) -> None:
     async with Images.open(f"local:{tmp_path}", clock=lambda: 0, new_id=lambda: "fixed-id") as images:
         meta = await images.hosted.upload(png())
     assert meta.id == "fixed-id" and meta.uploaded.year == 1970
+
+
+async def test_open_wrangler_is_read_only_and_opens_nothing_until_used(tmp_path: Path) -> None:
+    async with Images.open(f"wrangler:{tmp_path}") as images:  # no state there: no error yet
+        assert isinstance(images.backend, WranglerBackend)
+        assert images.label == f"wrangler dev state {tmp_path} (read-only)"
+        with pytest.raises(ImagesError) as info:
+            await images.hosted.list()
+        assert ".wrangler/state/v3/images" in info.value.message
+        with pytest.raises(ImagesError) as info:
+            await images.hosted.upload(png())
+        assert "read-only" in info.value.message
+    assert folder_is_empty(tmp_path)  # nothing was created
+
+
+def folder_is_empty(path: Path) -> bool:
+    return not any(path.iterdir())
 
 
 async def test_open_cloudflare_takes_the_token_from_the_environment_only(
