@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fill an empty local library with about 60 demo images (drawn locally, nothing downloaded)",
     )
+    where.add_argument(
+        "--wrangler",
+        metavar="DIR",
+        nargs="?",
+        const=".",
+        help="browse the images `wrangler dev` stored for a Worker, read-only: DIR is the project "
+        "folder (default: the current one), its .wrangler/state, or .wrangler/state/v3/images",
+    )
     where.add_argument("--account-id", metavar="ID", help=f"Cloudflare account id (default: ${ACCOUNT_ENV})")
     # A command line is visible to every user of the machine (`ps`, /proc): the environment,
     # a file or a prompt keep the token out of it.
@@ -70,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def wants_cloudflare(args: argparse.Namespace) -> bool:
-    if args.library is not None or args.demo:
+    if args.library is not None or args.demo or args.wrangler is not None:
         return False
     if args.account_id or _gives_token(args) or args.endpoint:
         return True
@@ -146,6 +154,8 @@ def api_token(args: argparse.Namespace) -> str | None:
 
 def open_images(args: argparse.Namespace) -> Images:
     """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
+    if args.wrangler is not None:
+        return Images.wrangler(args.wrangler)
     if wants_cloudflare(args):
         options = {"base_url": args.endpoint} if args.endpoint else {}
         return Images.cloudflare(args.account_id, api_token(args), **options)
@@ -157,6 +167,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.demo and (args.account_id or _gives_token(args) or args.endpoint):
         parser.error("--demo fills a local library; it cannot be combined with Cloudflare options")
+    if args.wrangler is not None and (
+        args.library or args.demo or args.account_id or _gives_token(args) or args.endpoint
+    ):
+        parser.error("--wrangler opens wrangler dev's images; it cannot be combined with other libraries")
     if args.api_token:
         print(
             "imgtui: warning: --api-token puts the token on the command line, where other users"
