@@ -26,7 +26,7 @@ LIST_PAGE = 1000
 
 
 def configure_ls(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--query", metavar="Q", help="words that must all match (id, filename, creator, metadata); -word excludes")
+    parser.add_argument("--query", metavar="Q", help="words that must all match (id, filename, creator, metadata); --query=-word excludes")
     parser.add_argument("--creator", metavar="C", help="only images with this creator")
     parser.add_argument("--limit", metavar="N", type=positive_int, help="at most N images")
     parser.add_argument("--order", choices=("asc", "desc"), default="asc", help="by upload time (default: asc)")

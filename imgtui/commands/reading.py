@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from pathlib import Path
 
 from imgtui.common.text import safe_text
@@ -17,7 +18,7 @@ from .console import Console
 def configure_get(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ids", metavar="ID", nargs="+")
     parser.add_argument(
-        "-o", "--output", metavar="FILE|DIR", type=Path, help="a file (one id) or a folder (default: here)"
+        "-o", "--output", metavar="FILE|DIR", help="a file (one id) or a folder, made if it ends in / (default: here)"
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
 
@@ -40,9 +41,11 @@ async def run_get(args: argparse.Namespace, console: Console) -> int:
             targets.append(image)
         if not targets:
             return EXIT_FAILED
-        chosen = args.output if args.output is not None else Path.cwd()
+        output: str | None = args.output
+        chosen = Path(output).expanduser() if output else Path.cwd()
+        as_folder = len(args.ids) > 1 or output is None or output.endswith(("/", os.sep))
         try:
-            plan = await asyncio.to_thread(plan_downloads, targets, chosen, as_folder=len(args.ids) > 1)
+            plan = await asyncio.to_thread(plan_downloads, targets, chosen, as_folder=as_folder)
         except (ValueError, OSError) as error:
             raise UsageError(str(error)) from None
         for n, (image, path) in enumerate(zip(targets, plan.paths, strict=True), start=1):

@@ -60,12 +60,13 @@ class Column:
     minimum: int  # columns it keeps however narrow the terminal
     wanted: int  # columns it takes when there is room
     flexible: bool = False  # shares what is left of the width
+    capped: bool = False  # a flexible column that never grows past `wanted`
 
 
 LIST_COLUMNS = (
-    Column("ID", 8, 36, flexible=True),
+    Column("ID", 8, 36, flexible=True, capped=True),  # a generated id is 36 characters
     Column("FILENAME", 8, 24, flexible=True),
-    Column("CREATOR", 6, 12, flexible=True),
+    Column("CREATOR", 7, 12, flexible=True),
     Column("UPLOADED", 16, 16),
     Column("SIGNED", 6, 6),
 )
@@ -73,16 +74,25 @@ LIST_COLUMNS = (
 
 def column_widths(columns: Sequence[Column], total: int, *, gap: int = 2) -> list[int]:
     """Widths for `columns` in `total` terminal columns: fixed ones get what they want,
-    flexible ones share the rest in proportion to what they want (never under their minimum)."""
-    widths = [column.wanted for column in columns]
-    room = total - gap * (len(columns) - 1)
-    flexible = [i for i, column in enumerate(columns) if column.flexible]
-    fixed = sum(widths[i] for i in range(len(columns)) if i not in flexible)
-    left = room - fixed
-    wanted = sum(columns[i].wanted for i in flexible)
-    for i in flexible:
-        share = left * columns[i].wanted // wanted if wanted else 0
-        widths[i] = max(columns[i].minimum, share)
+    flexible ones their minimum plus a share of the rest in proportion to what they want
+    (a capped one no more than it wants). Under the minima the line is simply longer."""
+    widths = [column.wanted if not column.flexible else column.minimum for column in columns]
+    spare = total - gap * (len(columns) - 1) - sum(widths)
+    growing = [i for i, column in enumerate(columns) if column.flexible]
+    while spare > 0 and growing:
+        weight = sum(columns[i].wanted for i in growing)
+        given = 0
+        for i in growing:
+            share = max(1, spare * columns[i].wanted // weight)
+            if columns[i].capped:
+                share = min(share, columns[i].wanted - widths[i])
+            share = min(share, spare - given)
+            widths[i] += share
+            given += share
+        spare -= given
+        growing = [i for i in growing if not (columns[i].capped and widths[i] >= columns[i].wanted)]
+        if given == 0:
+            break
     return widths
 
 
