@@ -12,9 +12,10 @@ import os
 import sys
 
 from imgtui import __version__
+from imgtui.service import ImagesError
 
 from . import copying, listing, reading, writing
-from .base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Command, UsageError, add_library_options
+from .base import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Command, UsageError, add_library_options
 from .completion import completion_runner
 from .console import Console
 
@@ -55,6 +56,10 @@ def main(argv: list[str]) -> int:
     command = _commands()[args.command]
     try:
         return asyncio.run(command.run(args, console))
+    except ImagesError as error:  # an operation that stops the whole command (e.g. a list page)
+        console.end_progress()
+        console.error(error.code, error.message)
+        return EXIT_FAILED
     except UsageError as error:
         console.end_progress()
         print(f"imgtui {args.command}: {error}", file=sys.stderr)

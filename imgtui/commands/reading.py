@@ -23,6 +23,10 @@ def configure_get(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
 
 
+def _output_path(output: str | None) -> Path:
+    return Path(output).expanduser() if output else Path.cwd()
+
+
 async def run_get(args: argparse.Namespace, console: Console) -> int:
     failed = False
     async with opened_library(args) as images:
@@ -42,7 +46,7 @@ async def run_get(args: argparse.Namespace, console: Console) -> int:
         if not targets:
             return EXIT_FAILED
         output: str | None = args.output
-        chosen = Path(output).expanduser() if output else Path.cwd()
+        chosen = _output_path(output)
         as_folder = len(args.ids) > 1 or output is None or output.endswith(("/", os.sep))
         try:
             plan = await asyncio.to_thread(plan_downloads, targets, chosen, as_folder=as_folder)

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -147,6 +147,7 @@ class _Copier:
         self.dest = dest
         self.id_map = id_map
         self.dry_run = dry_run
+        self._commits: set[asyncio.Task[CopyEvent]] = set()
 
     async def plan(self, image: ImageMetadata) -> CopyEvent:
         """copy (with the id it keeps, or None for a new one), skip or refuse."""
@@ -179,6 +180,20 @@ class _Copier:
             return CopyEvent("fail", image.id, None, "gone from the source", ErrorCode.NOT_FOUND)
         if len(data) > MAX_UPLOAD_BYTES:
             return CopyEvent("refuse", image.id, None, f"larger than {MAX_UPLOAD_BYTES} bytes", ErrorCode.TOO_LARGE)
+        # Once sent, an upload runs to its answer and its map entry even when the copy is
+        # cancelled (Ctrl-C): cut short, the destination might hold an image the map does not
+        # know, and a re-run would copy it a second time. `settle()` waits for these.
+        commit = asyncio.ensure_future(self._commit(image, data, target_id))
+        self._commits.add(commit)
+        commit.add_done_callback(self._commits.discard)
+        return await asyncio.shield(commit)
+
+    async def settle(self) -> None:
+        """Wait for the uploads already sent (see `_upload`)."""
+        if self._commits:
+            await asyncio.gather(*self._commits, return_exceptions=True)
+
+    async def _commit(self, image: ImageMetadata, data: bytes, target_id: str | None) -> CopyEvent:
         try:
             # No id: the REST client only repeats an upload Cloudflare did not process, so a
             # retry never makes a second image; a custom id cannot land twice (5409).
@@ -235,15 +250,15 @@ async def copy_library(
     copier = _Copier(source, dest, id_map if id_map is not None else IdMap(), dry_run)
     limit = asyncio.Semaphore(jobs)
 
-    async def bounded(work: Awaitable[CopyEvent]) -> CopyEvent:
+    async def bounded(image: ImageMetadata) -> CopyEvent:
         async with limit:
-            return await work
+            return await copier.copy_one(image)
 
     running: set[asyncio.Task[CopyEvent]] = set()
     try:
         async for images in _pages(source, max(page_size, jobs)):
             running.update(
-                asyncio.ensure_future(bounded(copier.copy_one(image)))
+                asyncio.ensure_future(bounded(image))
                 for image in images
                 if query is None or query.matches(image)
             )
@@ -263,4 +278,5 @@ async def copy_library(
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+        await copier.settle()
         copier.id_map.save()

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from imgtui.backends.local import LocalBackend
-from imgtui.commands.app import _commands
 from imgtui.commands import COMMANDS
+from imgtui.commands.app import _commands
 
 from .conftest import Where, png
 
