@@ -162,8 +162,8 @@ class _Copier:
         if mapped is not None:
             if await self.dest.hosted.image(mapped).details() is not None:
                 return CopyEvent("skip", image.id, mapped, "already copied (id map)")
-            return CopyEvent("copy", image.id, None, f"new id (the mapped copy {mapped} is gone)")
-        return CopyEvent("copy", image.id, None, "new id (Cloudflare-generated ids cannot be reused)")
+            return CopyEvent("copy", image.id, None, f"new id: the mapped copy {mapped} is gone")
+        return CopyEvent("copy", image.id, None, "new id: a generated id cannot be reused")
 
     async def copy_one(self, image: ImageMetadata) -> CopyEvent:
         try:

@@ -69,11 +69,20 @@ def open_library(choice: LibraryChoice, **backend_options: Any) -> Images:
         if choice.endpoint:
             backend_options = {"base_url": choice.endpoint, **backend_options}
         return Images.cloudflare(choice.target or None, **backend_options)
-    return Images.open(choice.spec, **backend_options)
+    return _open_spec(choice.spec, backend_options)
+
+
+def _open_spec(spec: str, backend_options: dict[str, Any]) -> Images:
+    try:
+        return Images.open(spec, **backend_options)
+    except ValueError as error:
+        if spec.lower().startswith("wrangler:"):
+            raise ValueError(f"{error}: the wrangler backend is not available in this imgtui") from None
+        raise
 
 
 def open_spec(spec: str, *, endpoint: str | None = None, **backend_options: Any) -> Images:
     """The library a spec string names (`imgtui cp SRC DST`); `endpoint` redirects `cf:`."""
-    if endpoint and parse_spec(spec).kind == "cloudflare":
+    if endpoint and not spec.lower().startswith("wrangler:") and parse_spec(spec).kind == "cloudflare":
         return Images.cloudflare(parse_spec(spec).target, base_url=endpoint, **backend_options)
-    return Images.open(spec, **backend_options)
+    return _open_spec(spec, backend_options)
