@@ -23,7 +23,9 @@ _FAMILIES = (listing, writing, reading, copying)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imgtui", description="Script Cloudflare Images and imgtui libraries.")
+    parser = argparse.ArgumentParser(
+        prog="imgtui", description="Script Cloudflare Images and imgtui libraries."
+    )
     parser.add_argument("--version", action="version", version=f"imgtui {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in _commands().values():
@@ -81,4 +83,3 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
-

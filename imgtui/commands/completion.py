@@ -25,5 +25,9 @@ def completion_runner(build_parser: Callable[[], argparse.ArgumentParser]) -> Co
         return EXIT_OK
 
     return Command(
-        "completion", "print a shell completion script (bash, zsh, fish)", configure_completion, run, uses_library=False
+        "completion",
+        "print a shell completion script (bash, zsh, fish)",
+        configure_completion,
+        run,
+        uses_library=False,
     )

@@ -20,11 +20,15 @@ _DONE_WORD = {"copy": "copied", "skip": "skipped", "refuse": "refused", "fail": 
 def configure_cp(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="SRC", help="local:PATH (or a path), cf:ACCOUNT_ID, wrangler:DIR")
     parser.add_argument("dest", metavar="DST", help="local:PATH (or a path), cf:ACCOUNT_ID")
-    parser.add_argument("--dry-run", action="store_true", help="print what would be copied, skipped or refused")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what would be copied, skipped or refused"
+    )
     parser.add_argument(
         "--map", metavar="FILE", type=Path, help="the id map (CSV, or JSON by extension): old id, new id"
     )
-    parser.add_argument("--jobs", metavar="N", type=positive_int, default=4, help="images in flight (default: 4)")
+    parser.add_argument(
+        "--jobs", metavar="N", type=positive_int, default=4, help="images in flight (default: 4)"
+    )
     parser.add_argument("--query", metavar="Q", help="copy only the images these words match")
     parser.add_argument("--endpoint", metavar="URL", help="API base URL for a cf: spec (e.g. imgtui serve)")
 
@@ -58,7 +62,12 @@ async def run_cp(args: argparse.Namespace, console: Console) -> int:
     new_ids = 0
     try:
         events = copy_library(
-            source, dest, id_map=id_map, query=parse_query(args.query or ""), jobs=args.jobs, dry_run=args.dry_run
+            source,
+            dest,
+            id_map=id_map,
+            query=parse_query(args.query or ""),
+            jobs=args.jobs,
+            dry_run=args.dry_run,
         )
         async for event in events:
             console.tally[_DONE_WORD[event.action] if not args.dry_run else event.action] += 1
@@ -83,4 +92,6 @@ async def run_cp(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-COMMANDS = (Command("cp", "copy images between libraries (SRC DST specs)", configure_cp, run_cp, uses_library=False),)
+COMMANDS = (
+    Command("cp", "copy images between libraries (SRC DST specs)", configure_cp, run_cp, uses_library=False),
+)

@@ -26,10 +26,16 @@ LIST_PAGE = 1000
 
 
 def configure_ls(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--query", metavar="Q", help="words that must all match (id, filename, creator, metadata); --query=-word excludes")
+    parser.add_argument(
+        "--query",
+        metavar="Q",
+        help="words that must all match (id, filename, creator, metadata); --query=-word excludes",
+    )
     parser.add_argument("--creator", metavar="C", help="only images with this creator")
     parser.add_argument("--limit", metavar="N", type=positive_int, help="at most N images")
-    parser.add_argument("--order", choices=("asc", "desc"), default="asc", help="by upload time (default: asc)")
+    parser.add_argument(
+        "--order", choices=("asc", "desc"), default="asc", help="by upload time (default: asc)"
+    )
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="a JSON array of the binding's image objects")
     form.add_argument("--ndjson", action="store_true", help="one JSON image per line, streamed while paging")
@@ -65,7 +71,9 @@ async def iter_images(
 
 async def run_ls(args: argparse.Namespace, console: Console) -> int:
     async with opened_library(args) as images:
-        found = iter_images(images, order=args.order, creator=args.creator, limit=args.limit, query=args.query)
+        found = iter_images(
+            images, order=args.order, creator=args.creator, limit=args.limit, query=args.query
+        )
         if args.ndjson:
             async for image in found:
                 console.line(json_text(image_json(image)))

@@ -18,7 +18,10 @@ from .console import Console
 def configure_get(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ids", metavar="ID", nargs="+")
     parser.add_argument(
-        "-o", "--output", metavar="FILE|DIR", help="a file (one id) or a folder, made if it ends in / (default: here)"
+        "-o",
+        "--output",
+        metavar="FILE|DIR",
+        help="a file (one id) or a folder, made if it ends in / (default: here)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
 
@@ -83,7 +86,10 @@ def configure_sign(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID")
     parser.add_argument("--variant", metavar="V", default="public", help="the variant (default: public)")
     parser.add_argument(
-        "--expires", metavar="DURATION", type=parse_duration, help="lifetime: 3600, 90s, 15m, 2h, 7d (default: none)"
+        "--expires",
+        metavar="DURATION",
+        type=parse_duration,
+        help="lifetime: 3600, 90s, 15m, 2h, 7d (default: none)",
     )
     parser.add_argument("--key", metavar="NAME", default=DEFAULT_KEY, help="the signing key (only 'default')")
 

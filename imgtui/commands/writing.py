@@ -68,7 +68,9 @@ async def run_put(args: argparse.Namespace, console: Console) -> int:
                 console.line(_result_line(image))
         console.end_progress()
     if args.json and (stored or total > 1):
-        console.line(json_text(image_json(stored[0]) if total == 1 else [image_json(i) for i in stored], indent=2))
+        console.line(
+            json_text(image_json(stored[0]) if total == 1 else [image_json(i) for i in stored], indent=2)
+        )
     return EXIT_OK if len(stored) == total else EXIT_FAILED
 
 

@@ -179,7 +179,9 @@ class _Copier:
         if data is None:
             return CopyEvent("fail", image.id, None, "gone from the source", ErrorCode.NOT_FOUND)
         if len(data) > MAX_UPLOAD_BYTES:
-            return CopyEvent("refuse", image.id, None, f"larger than {MAX_UPLOAD_BYTES} bytes", ErrorCode.TOO_LARGE)
+            return CopyEvent(
+                "refuse", image.id, None, f"larger than {MAX_UPLOAD_BYTES} bytes", ErrorCode.TOO_LARGE
+            )
         # Once sent, an upload runs to its answer and its map entry even when the copy is
         # cancelled (Ctrl-C): cut short, the destination might hold an image the map does not
         # know, and a re-run would copy it a second time. `settle()` waits for these.

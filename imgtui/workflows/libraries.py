@@ -48,9 +48,13 @@ def choose_library(options: LibraryOptions, environ: Mapping[str, str] | None = 
     env = os.environ if environ is None else environ
     cloudflare_flags = options.account_id is not None or options.endpoint is not None
     if options.library is not None and (options.wrangler is not None or cloudflare_flags):
-        raise ValueError("--library names a local library: it cannot be combined with --wrangler or Cloudflare options")
+        raise ValueError(
+            "--library names a local library: it cannot be combined with --wrangler or Cloudflare options"
+        )
     if options.wrangler is not None and cloudflare_flags:
-        raise ValueError("--wrangler names wrangler dev's local images: it cannot be combined with Cloudflare options")
+        raise ValueError(
+            "--wrangler names wrangler dev's local images: it cannot be combined with Cloudflare options"
+        )
     if options.wrangler is not None:
         return LibraryChoice("wrangler", options.wrangler)
     if options.library is not None:

@@ -29,9 +29,13 @@ def png(color: tuple[int, int, int] = (200, 30, 90), size: tuple[int, int] = (6,
 async def seed(path: Path) -> list[str]:
     """Three images: two with custom ids, one with a generated (UUID) id."""
     async with Images.local(path) as images:
-        a = await images.hosted.upload(png((1, 2, 3)), id="cats/tom", filename="tom.png", creator="alice", metadata={"tag": "Orange"})
+        a = await images.hosted.upload(
+            png((1, 2, 3)), id="cats/tom", filename="tom.png", creator="alice", metadata={"tag": "Orange"}
+        )
         b = await images.hosted.upload(png((4, 5, 6)), id="dogs/rex", filename="rex.png", creator="bob")
-        c = await images.hosted.upload(png((7, 8, 9)), filename="private.png", require_signed_urls=True, metadata={"k": ["v1", 2]})
+        c = await images.hosted.upload(
+            png((7, 8, 9)), filename="private.png", require_signed_urls=True, metadata={"k": ["v1", 2]}
+        )
     return [a.id, b.id, c.id]
 
 

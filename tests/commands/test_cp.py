@@ -130,7 +130,17 @@ def test_query_copies_only_matches(run, local_lib: Where, tmp_path: Path) -> Non
 def test_to_and_from_imgtui_serve(run, local_lib: Where, served_lib: Where, tmp_path: Path) -> None:
     endpoint = served_lib.args[1]
     id_map = tmp_path / "up.csv"
-    up = run("cp", str(local_lib.path), f"cf:{ACCOUNT_ID}", "--endpoint", endpoint, "--map", str(id_map), "--jobs", "2")
+    up = run(
+        "cp",
+        str(local_lib.path),
+        f"cf:{ACCOUNT_ID}",
+        "--endpoint",
+        endpoint,
+        "--map",
+        str(id_map),
+        "--jobs",
+        "2",
+    )
     # The served library already holds cats/tom and dogs/rex (the same seed): skipped.
     assert up.code == 0, up.err
     assert "1 copied" in up.err and "2 skipped" in up.err

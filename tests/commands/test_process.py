@@ -96,7 +96,11 @@ def test_ctrl_c_stops_cp_with_a_summary_and_a_rerun_finishes(tmp_path: Path) -> 
         env=ENV,
     ) as process:
         deadline = time.monotonic() + 30
-        while not (dest / "library.sqlite3").exists() and not any(dest.glob("*")) and time.monotonic() < deadline:
+        while (
+            not (dest / "library.sqlite3").exists()
+            and not any(dest.glob("*"))
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)

@@ -77,7 +77,13 @@ def test_hostile_strings_print_as_escapes(run, tmp_path, monkeypatch: pytest.Mon
 
     asyncio.run(fill())
     monkeypatch.setenv("COLUMNS", "200")
-    for argv in (["ls"], ["ls", "--json"], ["ls", "--ndjson"], ["info", "evil\u202egnp"], ["info", "evil\u202egnp", "--json"]):
+    for argv in (
+        ["ls"],
+        ["ls", "--json"],
+        ["ls", "--ndjson"],
+        ["info", "evil\u202egnp"],
+        ["info", "evil\u202egnp", "--json"],
+    ):
         result = run(*argv, "--library", str(path))
         assert result.code == 0, result.err
         assert "\x1b" not in result.out and "\x07" not in result.out and "\u202e" not in result.out

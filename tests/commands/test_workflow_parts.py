@@ -32,7 +32,10 @@ def test_choose_library_like_the_tui(tmp_path: Path) -> None:
     assert chosen == LibraryChoice("cloudflare", "a", "http://h/client/v4")
     assert choose_library(LibraryOptions(library=tmp_path), env).kind == "local"  # an explicit path wins
     assert choose_library(LibraryOptions(), {}).kind == "local"
-    for clash in (LibraryOptions(library=tmp_path, wrangler="."), LibraryOptions(wrangler=".", account_id="a")):
+    for clash in (
+        LibraryOptions(library=tmp_path, wrangler="."),
+        LibraryOptions(wrangler=".", account_id="a"),
+    ):
         with pytest.raises(ValueError):
             choose_library(clash, {})
 
