@@ -16,7 +16,7 @@ from imgtui.workflows.output import (
     list_cells,
     table_line,
 )
-from imgtui.workflows.query import parse_query
+from imgtui.workflows.query import matching_images, parse_query
 
 from .base import EXIT_FAILED, EXIT_OK, Command, opened_library, positive_int
 from .console import Console
@@ -44,29 +44,23 @@ def configure_ls(parser: argparse.ArgumentParser) -> None:
 async def iter_images(
     images: Images, *, order: str, creator: str | None, limit: int | None, query: str | None
 ) -> AsyncIterator[ImageMetadata]:
-    """The library's images page by page, filtered by the query, stopping after `limit`."""
+    """The library's images, filtered by the query, stopping after `limit`."""
     matcher = parse_query(query or "")
+    # Without a query, --limit 5 asks for a page of 5, not 1000.
+    page_size = LIST_PAGE if limit is None or matcher else min(LIST_PAGE, limit, MAX_LIST_LIMIT)
     left = limit
-    cursor: str | None = None
-    while True:
-        page_size = LIST_PAGE if left is None or matcher else min(LIST_PAGE, left, MAX_LIST_LIMIT)
-        page = await images.hosted.list(
-            limit=page_size,
-            cursor=cursor,
-            sort_order="desc" if order == "desc" else "asc",
-            creator=creator,
-        )
-        for image in page.images:
-            if not matcher.matches(image):
-                continue
+    found = matching_images(
+        images, matcher, page_size=page_size, sort_order="desc" if order == "desc" else "asc", creator=creator
+    )
+    try:
+        async for image in found:
             yield image
             if left is not None:
                 left -= 1
                 if left == 0:
                     return
-        if page.list_complete or not page.cursor:
-            return
-        cursor = page.cursor
+    finally:
+        await found.aclose()
 
 
 async def run_ls(args: argparse.Namespace, console: Console) -> int:

@@ -7,13 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImageMetadata, ImagesError
 from imgtui.service.urls import is_http_url
 from imgtui.workflows.output import image_json, json_text
-from imgtui.workflows.upload_queue import fetch_remote_image
 
 from .base import EXIT_FAILED, EXIT_OK, Command, UsageError, opened_library, parse_meta
 from .console import Console
@@ -48,6 +45,11 @@ async def run_put(args: argparse.Namespace, console: Console) -> int:
         "creator": args.creator,
         "require_signed_urls": True if args.private else None,
     }
+    # Imported here: httpx costs ~90 ms at start-up, which `ls` of a local library never needs.
+    import httpx
+
+    from imgtui.workflows.upload_queue import fetch_remote_image
+
     stored: list[ImageMetadata] = []
     total = len(args.sources)
     async with opened_library(args) as images, httpx.AsyncClient() as client:

@@ -14,7 +14,6 @@ at most `jobs` images in flight, so memory stays flat whatever the library's siz
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import os
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from imgtui.service import ErrorCode, ImageList, ImageMetadata, Images, ImagesError
+from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.errors import signed_urls_with_custom_id
 from imgtui.service.rules import (
     MAX_UPLOAD_BYTES,
@@ -36,7 +35,7 @@ from imgtui.service.rules import (
     is_custom_id,
 )
 
-from .query import Query
+from .query import Query, matching_images
 
 CopyAction = Literal["copy", "skip", "refuse", "fail"]
 PAGE_SIZE = 100
@@ -216,25 +215,6 @@ class _Copier:
         return CopyEvent("copy", image.id, stored.id, "copied" if target_id else "copied with a new id")
 
 
-async def _pages(source: Images, page_size: int) -> AsyncIterator[list[ImageMetadata]]:
-    """The source's pages, the next one fetched while the caller works on this one."""
-    pending: asyncio.Task[ImageList] = asyncio.ensure_future(source.hosted.list(limit=page_size))
-    try:
-        while True:
-            page = await pending
-            if page.cursor and not page.list_complete:
-                pending = asyncio.ensure_future(source.hosted.list(limit=page_size, cursor=page.cursor))
-                yield page.images
-            else:
-                yield page.images
-                return
-    finally:
-        if not pending.done():
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
-
-
 async def copy_library(
     source: Images,
     dest: Images,
@@ -250,22 +230,13 @@ async def copy_library(
     if not 1 <= jobs <= MAX_JOBS:
         raise ValueError(f"jobs must be from 1 to {MAX_JOBS}")
     copier = _Copier(source, dest, id_map if id_map is not None else IdMap(), dry_run)
-    limit = asyncio.Semaphore(jobs)
-
-    async def bounded(image: ImageMetadata) -> CopyEvent:
-        async with limit:
-            return await copier.copy_one(image)
-
     running: set[asyncio.Task[CopyEvent]] = set()
+    found = matching_images(source, query, page_size=max(page_size, jobs))
     try:
-        async for images in _pages(source, max(page_size, jobs)):
-            running.update(
-                asyncio.ensure_future(bounded(image))
-                for image in images
-                if query is None or query.matches(image)
-            )
-            # Keep at most about a page in flight: drain down to `jobs` before the next page.
-            while len(running) > jobs:
+        async for image in found:
+            running.add(asyncio.ensure_future(copier.copy_one(image)))
+            # At most `jobs` copies in flight (the next page is already being fetched).
+            while len(running) >= jobs:
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     running.discard(task)
@@ -276,6 +247,7 @@ async def copy_library(
                 running.discard(task)
                 yield task.result()
     finally:
+        await found.aclose()
         for task in running:
             task.cancel()
         if running:

@@ -7,11 +7,14 @@ tuple of terms so a richer syntax (fields, dates, sizes) can add term kinds late
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from imgtui.service import ImageMetadata
+from imgtui.service import ImageList, ImageMetadata, Images
+from imgtui.service.rules import SortOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +77,38 @@ def searchable_text(image: ImageMetadata) -> tuple[str, ...]:
     if image.meta:
         texts.extend(_metadata_texts(image.meta))
     return tuple(text.casefold() for text in texts if text)
+
+
+async def matching_images(
+    images: Images,
+    query: Query | None = None,
+    *,
+    page_size: int = 1000,
+    sort_order: SortOrder = "asc",
+    creator: str | None = None,
+) -> AsyncGenerator[ImageMetadata, None]:
+    """Every image of the library `query` matches, page by page: the next page is fetched
+    while the caller works through this one, and only one page is held at a time."""
+
+    def fetch(cursor: str | None) -> asyncio.Task[ImageList]:
+        return asyncio.ensure_future(
+            images.hosted.list(limit=page_size, cursor=cursor, sort_order=sort_order, creator=creator)
+        )
+
+    pending = fetch(None)
+    try:
+        while True:
+            page = await pending
+            more = bool(page.cursor) and not page.list_complete
+            if more:
+                pending = fetch(page.cursor)
+            for image in page.images:
+                if query is None or query.matches(image):
+                    yield image
+            if not more:
+                return
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
