@@ -73,26 +73,24 @@ LIST_COLUMNS = (
 
 
 def column_widths(columns: Sequence[Column], total: int, *, gap: int = 2) -> list[int]:
-    """Widths for `columns` in `total` terminal columns: fixed ones get what they want,
-    flexible ones their minimum plus a share of the rest in proportion to what they want
-    (a capped one no more than it wants). Under the minima the line is simply longer."""
-    widths = [column.wanted if not column.flexible else column.minimum for column in columns]
+    """Widths for `columns` in `total` terminal columns: fixed ones get what they want; of the
+    flexible ones, capped ones (the id: whole ids can be copied) grow to what they want first,
+    then the others share what is left in proportion to what they want. Under the minima the
+    line is simply longer than `total`."""
+    widths = [column.minimum if column.flexible else column.wanted for column in columns]
     spare = total - gap * (len(columns) - 1) - sum(widths)
-    growing = [i for i, column in enumerate(columns) if column.flexible]
-    while spare > 0 and growing:
-        weight = sum(columns[i].wanted for i in growing)
-        given = 0
-        for i in growing:
-            share = max(1, spare * columns[i].wanted // weight)
-            if columns[i].capped:
-                share = min(share, columns[i].wanted - widths[i])
-            share = min(share, spare - given)
+    for i, column in enumerate(columns):
+        if column.flexible and column.capped and spare > 0:
+            grow = min(spare, column.wanted - widths[i])
+            widths[i] += grow
+            spare -= grow
+    sharing = [i for i, column in enumerate(columns) if column.flexible and not column.capped]
+    weight = sum(columns[i].wanted for i in sharing)
+    if spare > 0 and weight:
+        shares = [spare * columns[i].wanted // weight for i in sharing]
+        shares[0] += spare - sum(shares)  # the rounding remainder
+        for i, share in zip(sharing, shares, strict=True):
             widths[i] += share
-            given += share
-        spare -= given
-        growing = [i for i in growing if not (columns[i].capped and widths[i] >= columns[i].wanted)]
-        if given == 0:
-            break
     return widths
 
 
