@@ -127,3 +127,42 @@ def test_get_to_a_file_a_folder_and_without_force(run, lib: Where, tmp_path: Pat
 def test_get_into_a_missing_folder_is_bad_usage(run, lib: Where, tmp_path: Path) -> None:
     result = run("get", *lib.args, "cats/tom", "-o", str(tmp_path / "no" / "such" / "file.png"))
     assert result.code == 2
+
+
+@pytest.fixture
+def dead_server(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Options naming an API where nothing listens (a port bound, then closed again)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "t")
+    return ["--endpoint", f"http://127.0.0.1:{port}/client/v4", "--account-id", "acc"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["info", "a", "b"],
+        ["put", "PICTURE"],
+        ["edit", "a", "--creator", "x"],
+        ["rm", "a", "--yes"],
+        ["get", "a"],
+        ["sign", "a"],
+    ],
+)
+def test_a_dead_server_is_a_failed_operation(
+    run, dead_server: list[str], picture: Path, argv: list[str]
+) -> None:
+    argv = [str(picture) if arg == "PICTURE" else arg for arg in argv]
+    result = run(*argv, *dead_server)
+    assert result.code == 1, result.err
+    assert "ERROR 9000:" in result.err and "Traceback" not in result.err
+    if argv[0] == "info":
+        assert result.err.count("ERROR 9000") == 2  # per item
+
+
+def test_two_libraries_at_once_is_bad_usage(run, tmp_path: Path) -> None:
+    result = run("ls", "--library", str(tmp_path), "--endpoint", "http://127.0.0.1:1/client/v4")
+    assert result.code == 2 and "--library" in result.err
