@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import NoReturn
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return commands_main(args)
     if args[:1] in (["-h"], ["--help"]):
-        return _help()
+        _help()
     # Start-up allocates about a million objects that live as long as the app (modules,
     # classes, pydantic schemas); the cyclic GC would walk them again and again while
     # they pile up (measured: ~65 ms of collections before the first frame, against ~12 ms
@@ -38,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         gc.enable()
 
 
-def _help() -> int:
-    """The TUI's options, then every command (`imgtui COMMAND --help` for each one's)."""
+def _help() -> NoReturn:
+    """The TUI's options, then every command (`imgtui COMMAND --help` for each one's); exits
+    as argparse's own --help does."""
     from imgtui.commands import command_summary
     from imgtui.ui.cli import build_parser
 
@@ -47,4 +49,4 @@ def _help() -> int:
     print("\ncommands (imgtui COMMAND --help):")
     print("  serve       run a local Cloudflare Images API emulator")
     print(command_summary())
-    return 0
+    raise SystemExit(0)

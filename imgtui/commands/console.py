@@ -35,9 +35,11 @@ class Console:
         self.stderr.write(text + "\n")
         self.stderr.flush()
 
-    def error(self, code: int | str, message: str, item: str | None = None) -> None:
-        """`ERROR code: message` on stderr, the item (an id, a path) first when there is one."""
-        self.tally["failed"] += 1
+    def error(self, code: int | str, message: str, item: str | None = None, *, counted: bool = True) -> None:
+        """`ERROR code: message` on stderr, the item (an id, a path) first when there is one;
+        `counted` adds it to the tally's failures (False: the caller counts it its own way)."""
+        if counted:
+            self.tally["failed"] += 1
         where = f"{safe_text(item)}: " if item is not None else ""
         self.note(f"ERROR {code}: {where}{safe_text(message, multiline=False)}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from imgtui.common.text import safe_text
@@ -46,6 +47,15 @@ def _plan_line(event: CopyEvent) -> str:
     return f"{event.action:<6} {safe_text(event.source_id)} -> {safe_text(target)}  ({safe_text(reason)})"
 
 
+def _show(event: CopyEvent, console: Console, *, dry_run: bool) -> None:
+    console.tally[event.action if dry_run else _DONE_WORD[event.action]] += 1
+    if dry_run:
+        console.line(_plan_line(event))
+    elif event.action in ("fail", "refuse"):
+        console.error(event.code or "refused", event.reason, event.source_id, counted=False)
+    console.progress(console.summary())
+
+
 async def run_cp(args: argparse.Namespace, console: Console) -> int:
     if args.jobs > MAX_JOBS:
         raise UsageError(f"--jobs: at most {MAX_JOBS}")
@@ -69,16 +79,13 @@ async def run_cp(args: argparse.Namespace, console: Console) -> int:
             jobs=args.jobs,
             dry_run=args.dry_run,
         )
-        async for event in events:
-            console.tally[_DONE_WORD[event.action] if not args.dry_run else event.action] += 1
-            if args.dry_run:
-                console.line(_plan_line(event))
-            elif event.action == "fail" or event.action == "refuse":
-                console.tally["failed"] -= 1  # console.error counts it again
-                console.error(event.code or "refused", event.reason, event.source_id)
-            elif event.action == "copy" and event.target_id != event.source_id:
-                new_ids += 1
-            console.progress(console.summary())
+        # Closed (the copies in flight finished or cancelled, the map saved) before the
+        # libraries are, also on Ctrl-C.
+        async with contextlib.aclosing(events):
+            async for event in events:
+                _show(event, console, dry_run=args.dry_run)
+                if event.action == "copy" and event.target_id != event.source_id:
+                    new_ids += 1
     finally:
         console.end_progress()
         await source.aclose()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_LIST_LIMIT
@@ -43,7 +44,7 @@ def configure_ls(parser: argparse.ArgumentParser) -> None:
 
 async def iter_images(
     images: Images, *, order: str, creator: str | None, limit: int | None, query: str | None
-) -> AsyncIterator[ImageMetadata]:
+) -> AsyncGenerator[ImageMetadata, None]:
     """The library's images, filtered by the query, stopping after `limit`."""
     matcher = parse_query(query or "")
     # Without a query, --limit 5 asks for a page of 5, not 1000.
@@ -64,10 +65,13 @@ async def iter_images(
 
 
 async def run_ls(args: argparse.Namespace, console: Console) -> int:
-    async with opened_library(args) as images:
-        found = iter_images(
-            images, order=args.order, creator=args.creator, limit=args.limit, query=args.query
-        )
+    async with (
+        opened_library(args) as images,
+        # Closed before the library is (a page may be in flight when stdout goes away).
+        contextlib.aclosing(
+            iter_images(images, order=args.order, creator=args.creator, limit=args.limit, query=args.query)
+        ) as found,
+    ):
         if args.ndjson:
             async for image in found:
                 console.line(json_text(image_json(image)))

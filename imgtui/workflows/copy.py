@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -224,7 +224,7 @@ async def copy_library(
     jobs: int = 4,
     dry_run: bool = False,
     page_size: int = PAGE_SIZE,
-) -> AsyncIterator[CopyEvent]:
+) -> AsyncGenerator[CopyEvent, None]:
     """Copy every image of `source` (those `query` matches) into `dest`, yielding one event
     per image as it completes. A dry run plans without writing anything."""
     if not 1 <= jobs <= MAX_JOBS:
