@@ -12,7 +12,7 @@ import os
 import sys
 
 from imgtui import __version__
-from imgtui.service import ImagesError
+from imgtui.service import ErrorCode, ImagesError
 
 from . import copying, listing, reading, writing
 from .base import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Command, UsageError, add_library_options
@@ -62,6 +62,13 @@ def main(argv: list[str]) -> int:
         console.end_progress()
         console.error(error.code, error.message)
         return EXIT_FAILED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except OSError as error:  # the disk under a file the command writes (an id map, a download)
+        console.end_progress()
+        console.error(ErrorCode.STORAGE, f"{error.filename or ''}: {error.strerror or error}")
+        return EXIT_FAILED
     except UsageError as error:
         console.end_progress()
         print(f"imgtui {args.command}: {error}", file=sys.stderr)
@@ -70,9 +77,6 @@ def main(argv: list[str]) -> int:
         console.end_progress()
         console.note(f"imgtui {args.command}: interrupted ({console.summary()})")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        _silence_stdout()
-        return EXIT_OK
 
 
 def _silence_stdout() -> None:

@@ -59,6 +59,8 @@ def _show(event: CopyEvent, console: Console, *, dry_run: bool) -> None:
 async def run_cp(args: argparse.Namespace, console: Console) -> int:
     if args.jobs > MAX_JOBS:
         raise UsageError(f"--jobs: at most {MAX_JOBS}")
+    if args.map is not None and not args.map.parent.is_dir():
+        raise UsageError(f"--map: no such folder: {args.map.parent}")
     try:
         id_map = IdMap(args.map)
     except (ValueError, OSError) as error:

@@ -164,6 +164,8 @@ def test_bad_specs_and_options_are_usage_errors(run, local_lib: Where, tmp_path:
     bad_map.write_text("[1, 2]")
     assert run("cp", src, str(tmp_path / "d"), "--map", str(bad_map)).code == 2
     assert run("cp", src).code == 2
+    assert run("cp", src, str(tmp_path / "d"), "--map", str(tmp_path / "no" / "ids.csv")).code == 2
+    assert run("cp", src, str(tmp_path / "d"), "--map", str(tmp_path)).code == 2  # a folder
 
 
 def test_a_dead_server_fails_with_a_code(run, local_lib: Where, monkeypatch: pytest.MonkeyPatch) -> None:
