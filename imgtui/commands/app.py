@@ -12,6 +12,7 @@ import os
 import sys
 
 from imgtui import __version__
+from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImagesError
 
 from . import copying, listing, reading, writing
@@ -71,7 +72,7 @@ def main(argv: list[str]) -> int:
         return EXIT_FAILED
     except UsageError as error:
         console.end_progress()
-        print(f"imgtui {args.command}: {error}", file=sys.stderr)
+        print(f"imgtui {args.command}: {safe_text(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         console.end_progress()
