@@ -7,6 +7,7 @@ Each part owns its own argument parser, so this stays a small dispatcher.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from typing import NoReturn
 
@@ -45,8 +46,12 @@ def _help() -> NoReturn:
     from imgtui.commands import command_summary
     from imgtui.ui.cli import build_parser
 
-    build_parser().print_help()
-    print("\ncommands (imgtui COMMAND --help):")
-    print("  serve       run a local Cloudflare Images API emulator")
-    print(command_summary())
+    try:
+        build_parser().print_help()
+        print("\ncommands (imgtui COMMAND --help):")
+        print("  serve       run a local Cloudflare Images API emulator")
+        print(command_summary(), flush=True)
+    except BrokenPipeError:  # `imgtui --help | head`: the reader has what it wanted
+        # https://docs.python.org/3/library/signal.html#note-on-sigpipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     raise SystemExit(0)

@@ -122,3 +122,21 @@ def test_wrangler_until_its_backend_lands(tmp_path: Path) -> None:
     if result.returncode == 0:
         pytest.skip("the wrangler backend is installed")
     assert result.returncode == 2 and "wrangler" in result.stderr
+
+
+def test_help_into_a_closed_pipe_exits_quietly() -> None:
+    """`imgtui --help | head -1`: the reader is gone before the help is written (a pipe whose
+    read end is closed): no traceback, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "imgtui", "--help"], stdout=write_end, stderr=subprocess.PIPE, timeout=30
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
