@@ -156,8 +156,8 @@ def test_to_and_from_imgtui_serve(run, local_lib: Where, served_lib: Where, tmp_
 def test_bad_specs_and_options_are_usage_errors(run, local_lib: Where, tmp_path: Path) -> None:
     src = str(local_lib.path)
     assert run("cp", src, "s3:bucket").code == 2
-    wrangler = run("cp", "wrangler:.", str(tmp_path / "d"))
-    assert wrangler.code == 2 and "wrangler" in wrangler.err
+    wrangler = run("cp", f"wrangler:{tmp_path / 'no-project'}", str(tmp_path / "d"))
+    assert wrangler.code == 1 and "ERROR 9001" in wrangler.err and "wrangler" in wrangler.err  # no state
     assert run("cp", src, str(tmp_path / "d"), "--jobs", "0").code == 2
     assert run("cp", src, str(tmp_path / "d"), "--jobs", "1000").code == 2
     bad_map = tmp_path / "bad.json"
