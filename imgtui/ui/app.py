@@ -11,8 +11,10 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
+from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
@@ -86,9 +88,33 @@ class ImgTuiApp(App[None]):
                 return screen
         return None
 
+    # ----------------------------------------------------------------- notifications
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (imgtui's, a widget's, Textual's own) is made terminal-safe here.
+
+        imgtui's calls also pass `markup=False` (tests/ui/test_hostile_text.py checks): their
+        messages quote server errors and file names, which must show as they are.
+        """
+        super().notify(
+            safe_text(message, multiline=True),
+            title=safe_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
     # ----------------------------------------------------------------- failures
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
         """Every screen's and modal's failed worker ends here (ui/worker_errors.py)."""
         title = "Failed" if isinstance(message.error, ImagesError) else "Unexpected error"
-        self.notify(describe_failure(message.error), title=title, severity="error", timeout=10)
+        self.notify(describe_failure(message.error), title=title, severity="error", timeout=10, markup=False)
