@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -18,6 +19,7 @@ from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
+from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
@@ -87,6 +89,19 @@ class ImgTuiApp(App[None]):
             if isinstance(screen, MainScreen):
                 return screen
         return None
+
+    # ----------------------------------------------------------------- pastes
+
+    async def on_event(self, event: events.Event) -> None:
+        # Textual hands a paste straight to the focused widget: check its size here, once,
+        # for every Input, TextArea and drop target of every screen (ui/paste.py).
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            refusal = paste_refusal(len(event.text), paste_limit(self.focused))
+            if refusal is not None:
+                event.stop()
+                self.notify(refusal, title="Paste refused", severity="warning", timeout=6, markup=False)
+                return
+        await super().on_event(event)
 
     # ----------------------------------------------------------------- notifications
 

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import DirectoryTree, Input, TextArea
 
 from imgtui.ui.display import plain, plain_text
+from imgtui.ui.paste import TakesDrops
 from imgtui.workflows.dropparse import BASE64_EXTENSION, IMAGE_EXTENSIONS, DropResult, parse_drop
 
 UPLOADABLE_EXTENSIONS = IMAGE_EXTENSIONS | {BASE64_EXTENSION}
@@ -78,7 +79,7 @@ def path_completions(text: str, *, cwd: Path | None = None) -> list[str]:
     return sorted(found, key=str.lower)
 
 
-class PathInput(Input):
+class PathInput(TakesDrops, Input):
     """An input for a path or URL. Tab completes (again: cycles through the matches); a paste
     of one or more dropped paths is handed to the form instead of being flattened to a line."""
 
