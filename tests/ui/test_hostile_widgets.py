@@ -90,7 +90,7 @@ FORMS: dict[str, Callable[[Images, list[ImageMetadata], Path], Screen]] = {
         targets[0].id, [Choice(target.filename or "", "v", key="x") for target in targets]
     ),
     "creator picker": lambda images, targets, _: CreatorScreen(
-        None, [target.creator or "" for target in targets]
+        targets[0].creator, [target.creator or "" for target in targets]
     ),
     "discard": lambda images, targets, _: ConfirmDiscardModal(f"Discard {targets[0].filename}?"),
 }
@@ -217,3 +217,17 @@ def test_every_imgtui_notification_passes_markup_false():
                 ):
                     missing.append(f"{path.relative_to(root)}:{node.lineno}")
     assert missing == []
+
+
+async def test_creator_picker_keeps_a_hostile_current_creator(library_path, wait_until):
+    """The field shows the creator escaped; Enter on it unchanged keeps the real creator."""
+    local = Images.local(library_path)
+    app = ImgTuiApp(local, config=UiConfig())
+    chosen: list[str | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(CreatorScreen(TITLE, [TITLE]), chosen.append)
+        await pilot.pause(0.1)
+        assert_safe(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: chosen != [])
+    assert chosen == [TITLE]

@@ -88,13 +88,15 @@ class CreatorScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
         super().__init__(classes="picker")
         self.current = current
         self.known = known
+        # The field shows the current creator escaped; submitting that text unchanged keeps it.
+        self.shown_current = safe_text(current or "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker-box") as box:
             box.border_title = "List one creator's images"
             box.border_subtitle = "enter apply · empty = everyone · esc cancel"
             yield Label("Creator (server-side filter)")
-            yield Input(self.current or "", placeholder="e.g. alice (empty: every creator)", id="creator")
+            yield Input(self.shown_current, placeholder="e.g. alice (empty: every creator)", id="creator")
             if self.known:
                 yield Label("Seen in the loaded images", classes="picker-hint")
                 yield OptionList(
@@ -111,7 +113,8 @@ class CreatorScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
 
     @on(Input.Submitted, "#creator")
     def _typed(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip())
+        typed = event.value.strip()
+        self.dismiss(self.current if self.current and typed == self.shown_current.strip() else typed)
 
     @on(OptionList.OptionSelected, "#known")
     def _picked(self, event: OptionList.OptionSelected) -> None:
