@@ -231,3 +231,14 @@ async def test_creator_picker_keeps_a_hostile_current_creator(library_path, wait
         await pilot.press("enter")
         await wait_until(pilot, lambda: chosen != [])
     assert chosen == [TITLE]
+
+
+async def test_header_label_of_a_library_path_with_controls(tmp_path, wait_until):
+    local = Images.local(tmp_path / f"lib{TITLE}{CLOSE}")
+    app = ImgTuiApp(local, config=UiConfig())
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#images", ImageTable)
+        await wait_until(pilot, lambda: table.load_state == "complete")
+        await pilot.pause(0.1)
+        text = assert_safe(app)
+        assert f"lib{SHOWN[TITLE]}{CLOSE}" in text
