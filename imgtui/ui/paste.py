@@ -12,8 +12,6 @@ from __future__ import annotations
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
-from imgtui.workflows.dropparse import MAX_DROP_CHARS
-
 LINE_PASTE_CHARS = 64 * 1024  # a one-line field: an id, a creator, a filter, a path
 EDITOR_PASTE_CHARS = 1024 * 1024  # the metadata editor (metadata itself is at most 1024 bytes)
 
@@ -25,6 +23,9 @@ class TakesDrops:
 
 def paste_limit(target: Widget | None) -> int:
     """The most characters one paste may bring to `target` (the focused widget, or None)."""
+    # On first paste, not at launch: the drop parser pulls in the sniffer (~4 ms of imports).
+    from imgtui.workflows.dropparse import MAX_DROP_CHARS
+
     if isinstance(target, TakesDrops):
         return MAX_DROP_CHARS
     if isinstance(target, TextArea):
