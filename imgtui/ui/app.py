@@ -9,13 +9,17 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
+from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
+from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
@@ -86,9 +90,46 @@ class ImgTuiApp(App[None]):
                 return screen
         return None
 
+    # ----------------------------------------------------------------- pastes
+
+    async def on_event(self, event: events.Event) -> None:
+        # Textual hands a paste straight to the focused widget: check its size here, once,
+        # for every Input, TextArea and drop target of every screen (ui/paste.py).
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            refusal = paste_refusal(len(event.text), paste_limit(self.focused))
+            if refusal is not None:
+                event.stop()
+                self.notify(refusal, title="Paste refused", severity="warning", timeout=6, markup=False)
+                return
+        await super().on_event(event)
+
+    # ----------------------------------------------------------------- notifications
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (imgtui's, a widget's, Textual's own) is made terminal-safe here.
+
+        imgtui's calls also pass `markup=False` (tests/ui/test_hostile_text.py checks): their
+        messages quote server errors and file names, which must show as they are.
+        """
+        super().notify(
+            safe_text(message, multiline=True),
+            title=safe_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
     # ----------------------------------------------------------------- failures
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
         """Every screen's and modal's failed worker ends here (ui/worker_errors.py)."""
         title = "Failed" if isinstance(message.error, ImagesError) else "Unexpected error"
-        self.notify(describe_failure(message.error), title=title, severity="error", timeout=10)
+        self.notify(describe_failure(message.error), title=title, severity="error", timeout=10, markup=False)

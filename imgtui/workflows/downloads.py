@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from imgtui.common.text import has_unsafe_characters
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 
 _UNSAFE = {os.sep, "/", "\\", "\x00"}
@@ -29,12 +30,17 @@ class FileExists(Exception):
 
 
 def safe_filename(image: ImageMetadata) -> str:
-    """A file name for an image: its filename (or id) with path separators and controls replaced."""
-    raw = image.filename or image.id
-    name = "".join("_" if ch in _UNSAFE or ord(ch) < 0x20 else ch for ch in raw).strip()
+    """A file name for an image: its filename (or id) with path separators, controls (C0, DEL,
+    C1) and bidi controls replaced: `evil\\u202egnp.exe` must not land on disk looking like
+    `evilexe.png`."""
+    name = _replace_unsafe(image.filename or image.id).strip()
     if name in ("", ".", ".."):
-        name = "".join("_" if ch in _UNSAFE or ord(ch) < 0x20 else ch for ch in image.id) or "image"
+        name = _replace_unsafe(image.id) or "image"
     return name[:255]
+
+
+def _replace_unsafe(raw: str) -> str:
+    return "".join("_" if ch in _UNSAFE or has_unsafe_characters(ch) else ch for ch in raw)
 
 
 def batch_filenames(targets: Sequence[ImageMetadata]) -> list[str]:

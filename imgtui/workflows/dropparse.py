@@ -36,6 +36,9 @@ IMAGE_EXTENSIONS = frozenset(
 # A base64 text file of an image: uploaded with encoding="base64".
 BASE64_EXTENSION = ".b64"
 MAX_PROBLEMS = 8  # more would bury the useful ones in a notification
+# The longest paste taken as a drop: about 2,000 long paths. Anything longer is refused before
+# it is split (a 10 MB paste once cost seconds of splitting and a stat per word).
+MAX_DROP_CHARS = 256 * 1024
 
 _WINDOWS_PATH = re.compile(r"""^["']?[A-Za-z]:[\\/]""")
 _URL = re.compile(r"^https?://", re.I)
@@ -254,7 +257,12 @@ class _Collector:
 
 
 def parse_drop(text: str, *, cwd: Path | None = None) -> DropResult:
-    """The image files (and http(s) URLs) a pasted or dropped text names, in order, once each."""
+    """The image files (and http(s) URLs) a pasted or dropped text names, in order, once each.
+
+    A paste over MAX_DROP_CHARS is refused at once, with a problem saying so.
+    """
+    if len(text) > MAX_DROP_CHARS:
+        return DropResult(problems=[too_long_to_drop(len(text))])
     try:
         collector = _Collector(cwd if cwd is not None else Path.cwd())
     except OSError:  # the working directory was deleted under us
@@ -275,6 +283,13 @@ def parse_drop(text: str, *, cwd: Path | None = None) -> DropResult:
     except Exception as exc:  # never let a paste crash the app
         collector.problem(f"Could not read the paste: {exc}")
     return collector.finish()
+
+
+def too_long_to_drop(length: int) -> str:
+    return (
+        f"The paste is {length:,} characters; a drop may be at most {MAX_DROP_CHARS:,}: "
+        "drop fewer files at a time, or add a folder"
+    )
 
 
 def looks_like_paths(text: str) -> bool:

@@ -199,7 +199,8 @@ def test_fit_and_clean():
     assert fit("ab", 4) == "ab  "
     assert fit("日本語テキスト", 5) == "日本" + ELLIPSIS  # wide characters count two cells
     assert fit("x", 0) == ""
-    assert clean("a\tb\x07") == "a�b�"
+    assert clean("a\tb\x07") == "a\\tb\\x07"  # controls as visible escapes
+    assert clean("a\u200bb") == "a�b"  # other unprintables keep the row width
     assert clean(None) == ""
     assert format_uploaded(datetime(2025, 3, 1, 14, 22, 59, tzinfo=UTC)) == "2025-03-01 14:22"
 

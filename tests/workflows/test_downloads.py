@@ -62,6 +62,14 @@ def test_names_are_safe_and_distinct() -> None:
     assert safe_filename(meta("x", "..")) == "x"
     assert safe_filename(meta("x", " \x01 ")) == "_"
     assert len(safe_filename(meta("x", "n" * 400))) == 255
+
+
+def test_safe_filename_never_spoofs_with_bidi_or_c1():
+    """Issue 9, finding 1: `evil\u202egnp.exe` saved raw shows as `evilexe.png` in a file
+    manager; DEL and C1 controls (the 8-bit CSI) reach the terminal that lists the folder."""
+    assert safe_filename(meta("x", "evil\u202egnp.exe")) == "evil_gnp.exe"
+    assert safe_filename(meta("x", "a\x7fb\x9b31m\u2066c.png")) == "a_b_31m_c.png"
+    assert safe_filename(meta("x", "café ☕.png")) == "café ☕.png"  # other text stays
     assert batch_filenames([meta("1", "A.png"), meta("2", "a.png"), meta("3", "a.png")]) == [
         "A.png",
         "a-2.png",

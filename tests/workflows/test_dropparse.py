@@ -10,7 +10,14 @@ from urllib.parse import quote
 
 import pytest
 
-from imgtui.workflows.dropparse import MAX_PROBLEMS, is_image_file, looks_like_paths, parse_drop
+from imgtui.workflows import dropparse
+from imgtui.workflows.dropparse import (
+    MAX_DROP_CHARS,
+    MAX_PROBLEMS,
+    is_image_file,
+    looks_like_paths,
+    parse_drop,
+)
 
 PNG_HEAD = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 
@@ -261,3 +268,24 @@ def test_windows_paths_on_posix_name_nothing_but_do_not_raise():
     result = parse_drop('"C:\\Users\\me\\My Pic.png" C:\\x.png')
     assert result.files == []
     assert any("My Pic.png" in problem for problem in result.problems)
+
+
+def test_an_oversized_paste_is_refused_before_splitting(monkeypatch, tmp_path):
+    """Issue 9, finding 6: a 10 MB paste is refused at once, without a split or a stat."""
+    import time
+
+    def no_split(line: str) -> list[list[str]]:
+        raise AssertionError("an oversized paste must not be split")
+
+    monkeypatch.setattr(dropparse, "_tokenizations", no_split)
+    start = time.perf_counter()
+    result = parse_drop("/tmp/no such file.png " * 500_000, cwd=tmp_path)  # 11 MB
+    assert time.perf_counter() - start < 0.05
+    assert result.empty
+    assert f"{MAX_DROP_CHARS:,}" in result.problems[0]
+
+
+def test_a_drop_at_the_cap_is_still_parsed(files, tmp_path):
+    text = (str(files["plain"]) + "\n") * (MAX_DROP_CHARS // (len(str(files["plain"])) + 1))
+    assert len(text) <= MAX_DROP_CHARS
+    assert parse_drop(text, cwd=tmp_path).files == [files["plain"]]

@@ -17,8 +17,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 from textual.worker import Worker
 
+from imgtui.common.text import has_unsafe_characters, safe_text
 from imgtui.service import ImageMetadata
 from imgtui.service.rules import MAX_METADATA_BYTES, metadata_size
+from imgtui.ui.display import plain
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 
 ResultT = TypeVar("ResultT")
@@ -72,12 +74,22 @@ def check_metadata_text(text: str, *, empty_is_none: bool = False) -> MetadataCh
 
 
 def image_caption(image: ImageMetadata) -> Content:
-    """`Image <id>  <filename>`, safe for names with markup characters in them."""
-    return Content.from_markup("Image [b]$id[/b]  $name", id=image.id, name=image.filename or "")
+    """`Image <id>  <filename>`, safe for names with markup or control characters in them."""
+    return Content.from_markup(
+        "Image [b]$id[/b]  $name", id=safe_text(image.id), name=safe_text(image.filename or "")
+    )
 
 
 def pretty_metadata(meta: dict[str, Any] | None) -> str:
-    return json.dumps(meta or {}, indent=2, ensure_ascii=False)
+    """Metadata as the editor shows it: indented JSON whose DEL, C1 and bidi characters are
+    JSON escapes (`\\u009b`), so the terminal never gets them and the text parses back to
+    the very same value (json.dumps escapes C0 controls already)."""
+    text = json.dumps(meta or {}, indent=2, ensure_ascii=False)
+    if not has_unsafe_characters(text):
+        return text
+    return "".join(
+        f"\\u{ord(char):04x}" if char != "\n" and has_unsafe_characters(char) else char for char in text
+    )
 
 
 class ErrorLine(Static):
@@ -89,7 +101,7 @@ class ErrorLine(Static):
     """
 
     def show(self, text: str) -> None:
-        self.update(Content(text))  # messages may hold `[`: never parse them as markup
+        self.update(plain(text, multiline=True))  # server messages may hold `[` or ESC
         self.set_class(bool(text), "-shown")
 
     def clear(self) -> None:
@@ -121,7 +133,7 @@ class FormModal(ForwardsWorkerErrors, ModalScreen[ResultT]):
     def action_cancel(self) -> None:
         if self.busy:
             # The call may land anyway: leaving now would leave the user unsure of the outcome.
-            self.notify("Still working: wait for the answer.", severity="warning", timeout=3)
+            self.notify("Still working: wait for the answer.", severity="warning", timeout=3, markup=False)
             return
         self.dismiss(None)
 
@@ -177,7 +189,7 @@ class ConfirmDiscardModal(FormModal[bool]):
         with Vertical(id="dialog", classes="modal-dialog modal-danger modal-small") as dialog:
             dialog.border_title = "Discard?"
             dialog.border_subtitle = "y discard · esc keep"
-            yield Label(Content(self.question), id="discard-question", classes="modal-intro")
+            yield Label(plain(self.question), id="discard-question", classes="modal-intro")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Discard", variant="error", id="discard")
                 yield Button("Keep", variant="primary", id="keep")

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Label, ProgressBar, Static
 
+from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
 
 from .common import ErrorLine, FormModal, describe_error
@@ -19,7 +20,8 @@ SHOWN_TARGETS = 5  # for several images: the count and the first few
 
 
 def _describe(image: ImageMetadata) -> str:
-    return f"{image.id}  {image.filename}" if image.filename else image.id
+    """One terminal-safe line naming the image (the lines are joined into literal Content)."""
+    return safe_text(f"{image.id}  {image.filename}" if image.filename else image.id)
 
 
 class ConfirmDeleteModal(FormModal[list[str]]):
@@ -117,12 +119,14 @@ class ConfirmDeleteModal(FormModal[list[str]]):
         if len(self.targets) > 1 or self.failures:
             lines.append(f"Deleted {len(self.deleted)} of {len(self.targets)}.")
         if self.already_gone:
-            gone = ", ".join(self.already_gone[:SHOWN_TARGETS])
+            gone = safe_text(", ".join(self.already_gone[:SHOWN_TARGETS]))
             extra = len(self.already_gone) - SHOWN_TARGETS
             lines.append(
                 f"Already gone (deleted elsewhere): {gone}{f' and {extra} more' if extra > 0 else ''}."
             )
-        lines.extend(f"✗ {_describe(image)}: {describe_error(exc)}" for image, exc in self.failures)
+        lines.extend(
+            f"✗ {_describe(image)}: {safe_text(describe_error(exc))}" for image, exc in self.failures
+        )
         summary = self.query_one("#delete-summary", Static)
         summary.update(Content("\n".join(lines)))
         summary.display = True

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
+from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.workflows.downloads import (
     FileExists,
@@ -166,12 +167,14 @@ class DownloadModal(FormModal[list[Path]]):
         if not self.failures:
             where = self.saved[0] if self.single else plan[0].parent
             self.notify(
-                f"Saved {len(self.saved)} file{'s' if len(self.saved) != 1 else ''} to {where}", timeout=4
+                f"Saved {len(self.saved)} file{'s' if len(self.saved) != 1 else ''} to {where}",
+                timeout=4,
+                markup=False,
             )
             self.dismiss(self.saved)
             return
         lines = [f"Saved {len(self.saved)} of {len(self.targets)}."]
-        lines += [f"✗ {image.id}: {reason}" for image, reason in self.failures]
+        lines += [safe_text(f"✗ {image.id}: {reason}") for image, reason in self.failures]
         summary = self.query_one("#download-summary", Static)
         summary.update(Content("\n".join(lines)))
         summary.display = True

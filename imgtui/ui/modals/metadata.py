@@ -8,10 +8,11 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.widgets import Button, Input, Label, TextArea
 
+from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.ui.display import plain
 
 from .common import ErrorLine, FormModal, check_metadata_text, image_caption, pretty_metadata
 from .widgets import json_editor
@@ -34,6 +35,9 @@ class EditMetadataModal(FormModal[ImageMetadata]):
         super().__init__()
         self.images = images
         self.image = image
+        # The creator as the field shows it: a control character in it appears escaped, and
+        # the creator counts as changed only when the user edits that text.
+        self.shown_creator = safe_text(image.creator or "")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="modal-dialog modal-wide") as dialog:
@@ -46,7 +50,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
                 yield Label("", id="metadata-size", classes="metadata-size")
                 yield Label("", id="metadata-error", classes="field-error")
             yield Label("Creator", classes="field-label")
-            yield Input(self.image.creator or "", placeholder="none", id="creator", classes="busy-off")
+            yield Input(self.shown_creator, placeholder="none", id="creator", classes="busy-off")
             yield ErrorLine(id="form-error", classes="form-error")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Save", variant="primary", id="save", classes="busy-off")
@@ -72,7 +76,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
         size_label = self.query_one("#metadata-size", Label)
         size_label.update(check.usage())
         size_label.set_class(check.size is not None and not check.ok, "-over")
-        self.query_one("#metadata-error", Label).update(Content(check.error or ""))
+        self.query_one("#metadata-error", Label).update(plain(check.error or ""))
         self.query_one("#save", Button).disabled = self.busy or not check.ok
         return check.ok
 
@@ -87,7 +91,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
         """The fields differ from what the form opened with."""
         text = self.query_one("#metadata", TextArea).text
         creator = self.query_one("#creator", Input).value
-        return text != pretty_metadata(self.image.meta) or creator != (self.image.creator or "")
+        return text != pretty_metadata(self.image.meta) or creator != self.shown_creator
 
     @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#creator")
@@ -100,7 +104,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
             return
         creator = self.query_one("#creator", Input).value
         # None leaves the creator as is; an emptied field clears it.
-        changed_creator = creator if creator != (self.image.creator or "") else None
+        changed_creator = creator if creator != self.shown_creator else None
         self.clear_error()
         self.busy = True
         self._save(check.value, changed_creator)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import is_custom_id
+from imgtui.ui.display import plain
 
 from .common import ErrorLine, FormModal, image_caption
 
@@ -129,7 +129,7 @@ class SignedUrlCopyModal(FormModal[str]):
             yield Label(image_caption(self.image), classes="modal-intro")
             yield Label("Variant", classes="field-label")
             yield Select(
-                [(name, name) for name in variants],
+                [(plain(name), name) for name in variants],  # names come from the backend's URLs
                 value="public" if "public" in variants else variants[0],
                 allow_blank=False,
                 id="variant",
@@ -229,7 +229,7 @@ class SignedUrlCopyModal(FormModal[str]):
         self.app.copy_to_clipboard(url)
         self.busy = False
         shown = self.query_one("#signed-url", Static)
-        shown.update(Content(url))
+        shown.update(plain(url))
         shown.display = True
         copy = self.query_one("#copy", Button)
         copy.label = "Done"
@@ -238,4 +238,4 @@ class SignedUrlCopyModal(FormModal[str]):
         cancel = self.query_one("#cancel", Button)
         cancel.label = "Close"
         cancel.display = False
-        self.notify("Signed URL copied to the clipboard", timeout=3)
+        self.notify("Signed URL copied to the clipboard", timeout=3, markup=False)

@@ -11,12 +11,13 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, ProgressBar, Static, TextArea
 
 from imgtui.common.sizes import human_size
+from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_CREATOR_CHARS, MAX_FILENAME_CHARS, check_custom_id, check_filename
+from imgtui.ui.display import plain
 from imgtui.workflows.dropparse import DropResult, parse_drop
 from imgtui.workflows.upload_queue import (
     UploadEvent,
@@ -69,7 +70,7 @@ class QueueRow(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="queue-line"):
-            yield Label(Content(self.item.name), classes="queue-name")
+            yield Label(plain(self.item.name), classes="queue-name")  # a file name from disk
             yield Label(human_size(self.item.size) or "URL", classes="queue-size")
             yield ProgressBar(total=1, show_eta=False, classes="queue-bar")
             yield Label("queued", classes="queue-status")
@@ -218,7 +219,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     def _hint(self, text: str, *, error: bool = False) -> None:
         hint = self.query_one("#path-hint", Static)
-        hint.update(Content(text))
+        hint.update(plain(text))  # quotes typed paths and file names
         hint.set_class(error, "-error")
         self._tree_hint_shown = text == TREE_HINT
 
@@ -324,13 +325,13 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         custom_id = self.query_one("#custom-id", Input)
         filename = self.query_one("#filename", Input)
         custom_id.disabled = filename.disabled = self.busy or not single
-        filename.placeholder = self.run.items[0].default_filename if single else "(one file only)"
+        filename.placeholder = safe_text(self.run.items[0].default_filename) if single else "(one file only)"
         self.query_one("#queue-title", Label).update(
             f"Queue: {describe_items(self.run.items, sizes=True)}" if self.run.items else "Queue is empty"
         )
         metadata = check_metadata_text(self.query_one("#metadata", TextArea).text, empty_is_none=True)
         meta_status = self.query_one("#metadata-status", Label)
-        meta_status.update(Content(metadata.error or metadata.usage()))
+        meta_status.update(plain(metadata.error or metadata.usage()))
         meta_status.set_class(not metadata.ok, "-error")
         conflict = self._signed_conflict()
         self.query_one("#signed-hint", Static).update(
@@ -430,7 +431,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         summary = run.summary()
         self._refresh_options()
         if run.all_done:
-            self.notify(summary.text(), title="Upload", timeout=4)
+            self.notify(summary.text(), title="Upload", timeout=4, markup=False)
             self.dismiss(self.run.uploaded)
             return
         upload = self.query_one("#upload", Button)
@@ -440,7 +441,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if run.any_refused:
             text += " Refused files are not retried (they would fail again)."
         shown = self.query_one("#summary", Static)
-        shown.update(Content(text))
+        shown.update(plain(text, multiline=True))
         shown.display = True
         close = self.query_one("#cancel", Button)
         close.label = "Close"

@@ -9,11 +9,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DirectoryTree, Input, TextArea
 
+from imgtui.ui.display import plain, plain_text
+from imgtui.ui.paste import TakesDrops
 from imgtui.workflows.dropparse import BASE64_EXTENSION, IMAGE_EXTENSIONS, DropResult, parse_drop
 
 UPLOADABLE_EXTENSIONS = IMAGE_EXTENSIONS | {BASE64_EXTENSION}
@@ -76,7 +79,7 @@ def path_completions(text: str, *, cwd: Path | None = None) -> list[str]:
     return sorted(found, key=str.lower)
 
 
-class PathInput(Input):
+class PathInput(TakesDrops, Input):
     """An input for a path or URL. Tab completes (again: cycles through the matches); a paste
     of one or more dropped paths is handed to the form instead of being flattened to a line."""
 
@@ -160,11 +163,16 @@ class ImageFileTree(DirectoryTree):
     ]
 
     def on_mount(self) -> None:
-        self.border_title = str(self.path)
+        self.border_title = plain(self.path)
 
     async def watch_path(self) -> None:
         await super().watch_path()
-        self.border_title = str(self.path)  # the root node shows only the last part
+        self.border_title = plain(self.path)  # the root node shows only the last part
+
+    def process_label(self, label: TextType) -> Text:
+        """File names are shown as they are: Tree would parse a str label as markup (a file
+        `[b]x.png` turned bold, `[/]` raised), and a control character in a name is escaped."""
+        return super().process_label(plain_text(label) if isinstance(label, str) else label)
 
     def action_parent(self) -> None:
         current = Path(self.path)

@@ -9,11 +9,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.markup import escape
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from imgtui.common.text import safe_text
+from imgtui.ui.display import plain
 from imgtui.ui.worker_errors import ForwardsWorkerErrors
 
 
@@ -38,13 +40,21 @@ class ChoiceScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker-box") as box:
-            box.border_title = self.title_text
+            box.border_title = plain(self.title_text)  # an image id: never markup
             box.border_subtitle = "enter choose · esc cancel"
+            # Labels name variants and values are ids, names and URLs from the backend: they
+            # enter the markup only as $variables (literal), escaped for the terminal.
             options = [
                 Option(
-                    f"[b]{escape(choice.key)}[/b]  {escape(choice.label)}"
+                    Content.from_markup(
+                        "[b]$key[/b]  $label", key=safe_text(choice.key), label=safe_text(choice.label)
+                    )
                     if choice.key
-                    else f"[b]{choice.label}[/b]\n[dim]{_preview(choice.value)}[/dim]",
+                    else Content.from_markup(
+                        "[b]$label[/b]\n[dim]$value[/dim]",
+                        label=safe_text(choice.label),
+                        value=_preview(choice.value),
+                    ),
                     id=str(index),
                 )
                 for index, choice in enumerate(self.choices)
@@ -78,17 +88,19 @@ class CreatorScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
         super().__init__(classes="picker")
         self.current = current
         self.known = known
+        # The field shows the current creator escaped; submitting that text unchanged keeps it.
+        self.shown_current = safe_text(current or "")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker-box") as box:
             box.border_title = "List one creator's images"
             box.border_subtitle = "enter apply · empty = everyone · esc cancel"
             yield Label("Creator (server-side filter)")
-            yield Input(self.current or "", placeholder="e.g. alice (empty: every creator)", id="creator")
+            yield Input(self.shown_current, placeholder="e.g. alice (empty: every creator)", id="creator")
             if self.known:
                 yield Label("Seen in the loaded images", classes="picker-hint")
                 yield OptionList(
-                    *[Option(escape(name), id=str(i)) for i, name in enumerate(self.known)], id="known"
+                    *[Option(plain(name), id=str(i)) for i, name in enumerate(self.known)], id="known"
                 )
 
     def on_key(self, event: events.Key) -> None:
@@ -101,7 +113,8 @@ class CreatorScreen(ForwardsWorkerErrors, ModalScreen[str | None]):
 
     @on(Input.Submitted, "#creator")
     def _typed(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip())
+        typed = event.value.strip()
+        self.dismiss(self.current if self.current and typed == self.shown_current.strip() else typed)
 
     @on(OptionList.OptionSelected, "#known")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -115,10 +128,10 @@ PREVIEW_CHARS = 68  # fits the picker box on one line
 
 
 def _preview(value: str) -> str:
-    """One line of `value`; a long one loses its middle (a URL's end names the image)."""
-    first = value.splitlines()[0] if value else ""
+    """One terminal-safe line of `value`; a long one loses its middle (a URL's end names the image)."""
+    first = safe_text(value.splitlines()[0]) if value else ""
     more = " …" if "\n" in value else ""
     if len(first) > PREVIEW_CHARS:
         keep = PREVIEW_CHARS - 1
         first = first[: keep // 3] + "…" + first[-(keep - keep // 3) :]
-    return escape(first) + more
+    return first + more

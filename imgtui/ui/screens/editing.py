@@ -86,7 +86,7 @@ class EditingActions:
         return self.table.marked_images or ([current] if current else [])
 
     def _nothing_selected(self) -> None:
-        self.notify("No image selected: the list is empty.", severity="warning", timeout=3)
+        self.notify("No image selected: the list is empty.", severity="warning", timeout=3, markup=False)
 
     # ----------------------------------------------------------------- results
 
@@ -97,13 +97,13 @@ class EditingActions:
     def _metadata_saved(self, updated: ImageMetadata | None) -> None:
         if updated is not None:
             self._replaced(updated)
-            self.notify(f"Metadata saved for {updated.id}", timeout=3)
+            self.notify(f"Metadata saved for {updated.id}", timeout=3, markup=False)
 
     def _access_changed(self, updated: ImageMetadata | None) -> None:
         if updated is not None:
             self._replaced(updated)
             access = "private: only signed URLs deliver it" if updated.require_signed_urls else "public"
-            self.notify(f"{updated.id} is now {access}", timeout=4)
+            self.notify(f"{updated.id} is now {access}", timeout=4, markup=False)
 
     def _uploaded(self, uploaded: list[ImageMetadata] | None) -> None:
         if uploaded:
@@ -117,7 +117,7 @@ class EditingActions:
             self.table.remove_images(ids)
             self.refresh_details()
             self._update_status()
-            self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.", timeout=4)
+            self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.", timeout=4, markup=False)
 
     # ----------------------------------------------------------------- actions
 
@@ -174,4 +174,4 @@ class EditingActions:
             self.app.push_screen(form, callback=self._uploaded)
         elif event.text.strip():
             detail = "\n".join(result.problems[:5]) or "The pasted text names no image file."
-            self.notify(detail, title="Nothing to upload", severity="warning", timeout=6)
+            self.notify(detail, title="Nothing to upload", severity="warning", timeout=6, markup=False)

@@ -14,11 +14,12 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker
 
+from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
@@ -109,7 +110,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         return self.query_one("#quick-filter", Input)
 
     def on_mount(self) -> None:
-        self.sub_title = self.images.label
+        self.sub_title = safe_text(self.images.label)  # the header shows it as plain text
         self.query_one("#list-pane").border_title = "Images"
         self.quick_filter.display = False
         self._update_status()
@@ -154,10 +155,14 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         if previous is None or self.table.loaded_count == 0:
             self._pager = None
             self.table.set_error(str(error))
-            self.notify(str(error), title="Listing failed", severity="error", timeout=8)
+            self.notify(str(error), title="Listing failed", severity="error", timeout=8, markup=False)
             return
         self.notify(
-            f"{error}\nStill showing the previous list.", title="Listing failed", severity="error", timeout=8
+            f"{error}\nStill showing the previous list.",
+            title="Listing failed",
+            severity="error",
+            timeout=8,
+            markup=False,
         )
         self._pager = previous
         self.list_order, self.creator = self.table.list_order, self.table.creator
@@ -186,7 +191,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
                 self._restore_previous_query(error)
             else:
                 self.table.set_error(str(error))
-                self.notify(str(error), title="Listing failed", severity="error", timeout=8)
+                self.notify(str(error), title="Listing failed", severity="error", timeout=8, markup=False)
             return
         if pager is not self._pager:
             return  # the query changed while this page was on its way
@@ -213,15 +218,17 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         try:
             added = await fill_demo_library(
                 self.images,
-                on_start=lambda: self.notify(f"Drawing {DEMO_COUNT} demo images…", title="Demo library"),
+                on_start=lambda: self.notify(
+                    f"Drawing {DEMO_COUNT} demo images…", title="Demo library", markup=False
+                ),
             )
         except ImagesError as error:
-            self.notify(str(error), title="Demo library failed", severity="error", timeout=8)
+            self.notify(str(error), title="Demo library failed", severity="error", timeout=8, markup=False)
             added = -1
         if added == 0:
-            self.notify("The library is not empty: opened it as it is.", title="Demo library")
+            self.notify("The library is not empty: opened it as it is.", title="Demo library", markup=False)
         elif added > 0:
-            self.notify(f"Added {added} demo images.", title="Demo library")
+            self.notify(f"Added {added} demo images.", title="Demo library", markup=False)
         self.reload()
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
@@ -262,20 +269,21 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     def _update_status(self) -> None:
         table = self.table
-        parts = [f"[b]{SORT_LABELS[self.list_order]}[/b]"]
+        markup = Content.from_markup  # typed text and creators enter only as $variables: literal
+        parts = [markup("[b]$order[/b]", order=SORT_LABELS[self.list_order])]
         if self.creator is not None:
-            parts.append(f"creator [b]{escape(self.creator) or '(none)'}[/b]")
+            parts.append(markup("creator [b]$creator[/b]", creator=safe_text(self.creator) or "(none)"))
         if table.filter_text:
-            parts.append(f"filter [b]{escape(table.filter_text)}[/b]")
+            parts.append(markup("filter [b]$filter[/b]", filter=safe_text(table.filter_text)))
         loaded = table.loaded_count
-        parts.append(f"{loaded} loaded" + (" (all)" if table.is_complete else ""))
+        parts.append(Content(f"{loaded} loaded" + (" (all)" if table.is_complete else "")))
         if self._follow_end:
-            parts.append("[b]loading to the end[/b] (move the cursor to stop)")
+            parts.append(markup("[b]loading to the end[/b] (move the cursor to stop)"))
         marked = table.marked_count
         if marked:
-            parts.append(f"[$text-warning][b]{marked} marked[/b][/]")
+            parts.append(markup("[$text-warning][b]$marked marked[/b][/]", marked=str(marked)))
         # One fixed-height line: no layout pass needed (a layout costs ~30 ms on a big screen).
-        self.query_one("#status", Static).update(" · ".join(parts), layout=False)
+        self.query_one("#status", Static).update(Content(" · ").join(parts), layout=False)
 
     # ----------------------------------------------------------------- actions
 
@@ -311,7 +319,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     def action_toggle_sort(self) -> None:
         self.list_order = "asc" if self.list_order == "desc" else "desc"
-        self.notify(f"Sorted {SORT_LABELS[self.list_order]}", timeout=2)
+        self.notify(f"Sorted {SORT_LABELS[self.list_order]}", timeout=2, markup=False)
         self.reload()
 
     def action_refresh(self) -> None:
@@ -351,9 +359,13 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     def action_toggle_preview(self) -> None:
         shown = self.details.toggle_preview()
         if shown and self.details.preview.mode == "off":
-            self.notify("Previews are off for this session: start imgtui with --preview auto.", timeout=4)
+            self.notify(
+                "Previews are off for this session: start imgtui with --preview auto.",
+                timeout=4,
+                markup=False,
+            )
         else:
-            self.notify("Preview on" if shown else "Preview off", timeout=2)
+            self.notify("Preview on" if shown else "Preview off", timeout=2, markup=False)
 
     def action_copy(self) -> None:
         self._offer_copies()
@@ -362,14 +374,14 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     async def _offer_copies(self) -> None:
         choices = await self._copy_choices()
         if not choices:
-            self.notify("Nothing to copy: the list is empty.", severity="warning")
+            self.notify("Nothing to copy: the list is empty.", severity="warning", markup=False)
             return
         text = await self.app.push_screen_wait(ChoiceScreen("Copy to clipboard", choices))
         if text is None:
             return
         self.app.copy_to_clipboard(text)
         shown = text if len(text) <= 60 else text[:59] + "…"
-        self.notify(shown, title="Copied")
+        self.notify(shown, title="Copied", markup=False)
 
     async def _copy_choices(self) -> list[Choice]:
         table = self.table
@@ -390,7 +402,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
                 try:
                     signed = await handle.signed_url(variant, expires_in=3600)
                 except ImagesError as error:
-                    self.notify(str(error), title="Cannot sign URL", severity="error")
+                    self.notify(str(error), title="Cannot sign URL", severity="error", markup=False)
                     continue
                 choices.append(Choice(f"{variant} URL (signed, valid 1 hour)", signed))
             else:

@@ -22,7 +22,9 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from imgtui.common.sizes import human_size
+from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.ui.display import plain, plain_text
 from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
 
 DEBOUNCE_SECONDS = 0.12
@@ -111,7 +113,7 @@ class DetailsPanel(Vertical):
     def show(self, image_id: str | None) -> None:
         """Show `image_id` once the cursor rests for DEBOUNCE_SECONDS."""
         self.image_id = image_id
-        self.border_title = image_id or "Details"
+        self.border_title = plain(image_id or "Details")  # an id may hold `[/]` or ESC
         self.set_class(self.shown is None or self.shown.id != image_id, "-stale")
         if self._preview_on:
             # Never leave another image's picture under this title while keys repeat:
@@ -146,9 +148,9 @@ class DetailsPanel(Vertical):
                 self._show_message(
                     Content.from_markup(
                         "[b $text-error]ERROR $code[/]\n$message\n\n[$text-muted]while loading $id[/]",
-                        code=str(error.code),
-                        message=error.message,
-                        id=image_id,
+                        code=safe_text(error.code),
+                        message=safe_text(error.message, multiline=True),
+                        id=safe_text(image_id),
                     )
                 )
             return
@@ -159,7 +161,7 @@ class DetailsPanel(Vertical):
                 Content.from_markup(
                     "[b $text-warning]Image not found[/]\n\n$id is no longer here (deleted elsewhere?)."
                     "\n[$text-muted]Press r to refresh the list.[/]",
-                    id=image_id,
+                    id=safe_text(image_id),
                 )
             )
             return
@@ -195,16 +197,17 @@ class DetailsPanel(Vertical):
         fields = Table.grid(padding=(0, 1))
         fields.add_column(style=key, no_wrap=True)
         fields.add_column(overflow="fold")
-        fields.add_row("ID", Text(image.id))
-        fields.add_row("Filename", Text(image.filename or "—"))
+        # Every value from the backend: plain_text (escaped, never markup).
+        fields.add_row("ID", plain_text(image.id))
+        fields.add_row("Filename", plain_text(image.filename or "—"))
         fields.add_row("Uploaded", Text(local_time(image.uploaded)))
         if image.require_signed_urls:
             fields.add_row("Access", Text("🔒 signed URLs required", style=self._style("details--signed")))
         else:
             fields.add_row("Access", Text("public"))
-        fields.add_row("Creator", Text(image.creator or "—", style="" if image.creator else muted))
+        fields.add_row("Creator", plain_text(image.creator or "—", style="" if image.creator else muted))
         if stored is not None:
-            fields.add_row("File", Text(describe_file(stored)))
+            fields.add_row("File", plain_text(describe_file(stored)))
         if image.draft:
             fields.add_row("Draft", Text("yes (upload not finished)"))
         return fields
@@ -215,11 +218,14 @@ class DetailsPanel(Vertical):
             return title + Content.from_markup("[$text-muted]none[/]")
         from textual.highlight import highlight  # pygments: loaded on first use, not at startup
 
-        source = json.dumps(image.meta, indent=2, ensure_ascii=False, sort_keys=True)
+        # json.dumps escapes C0 controls itself, but not DEL, C1 or bidi controls.
+        source = safe_text(
+            json.dumps(image.meta, indent=2, ensure_ascii=False, sort_keys=True), multiline=True
+        )
         return title + highlight(source, language="json")
 
     def _render_variants(self, image: ImageMetadata) -> Content:
         title = Content.from_markup("\n[b $text-muted]Variants[/]\n")
         if not image.variants:
             return title + Content.from_markup("[$text-muted]none[/]")
-        return title + Content("\n").join(Content(url) for url in image.variants)
+        return title + Content("\n").join(plain(url) for url in image.variants)

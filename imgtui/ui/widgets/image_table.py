@@ -415,7 +415,7 @@ class ImageTable(ScrollView, can_focus=True):
         if rows.state == "loading":
             text, component = "Loading…", "image-table--status"
         elif rows.state == "error":
-            text, component = f"⚠ {rows.error} · r retries", "image-table--error"
+            text, component = f"⚠ {clean(rows.error)} · r retries", "image-table--error"
         elif rows.state == "complete":
             noun = "image" if loaded == 1 else "images"
             text = f"{matching} · end" if rows.filter_text else f"{loaded} {noun} · end"

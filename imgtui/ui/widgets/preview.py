@@ -29,6 +29,7 @@ from textual.containers import Container
 from textual.widget import Widget
 from textual.widgets import Static
 
+from imgtui.common.text import safe_text
 from imgtui.service import Images
 from imgtui.ui.preview.decode import Thumbnail
 from imgtui.ui.preview.geometry import decode_box, fit_cells
@@ -252,7 +253,7 @@ class ImagePreview(Widget):
             return
         assert self._image is not None
         self._thumbnail = outcome
-        self._note.update(outcome.note or "")
+        self._note.update(safe_text(outcome.note or ""))
         self._note.display = outcome.note is not None
         self._message.display = False
         self._fit(outcome)
@@ -283,7 +284,7 @@ class ImagePreview(Widget):
             self._image.display = False
             self._image.image = None
         self._note.display = False
-        self._message.update(text)
+        self._message.update(safe_text(text, multiline=True))  # may quote a server's error
         self._message.set_class(error, "-error")
         self._message.display = True
 

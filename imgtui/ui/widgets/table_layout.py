@@ -11,6 +11,8 @@ from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
 
+from imgtui.common.text import safe_text
+
 MARK_WIDTH = 2  # "● " or two spaces
 LOCK_WIDTH = 2  # the signed-URL marker (an emoji is two cells wide)
 UPLOADED_WIDTH = 16  # "2025-03-01 14:22"
@@ -74,12 +76,17 @@ def fit(text: str, width: int) -> str:
 
 
 def clean(text: str | None) -> str:
-    """One line of printable text: control characters would corrupt the terminal row."""
+    """One line of printable text: controls and bidi characters shown as escapes (`\\x1b`,
+    `\\u202e`); any other unprintable character (a zero-width format mark) as `�`, so the
+    row keeps its width. Cheap for the usual clean name: one `isprintable` pass."""
     if not text:
         return ""
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else "�" for ch in text)
+    shown = safe_text(text)
+    if shown.isprintable():
+        return shown
+    return "".join(ch if ch.isprintable() else "�" for ch in shown)
 
 
 def format_uploaded(value: datetime, width: int = UPLOADED_WIDTH) -> str:
