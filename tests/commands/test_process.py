@@ -117,11 +117,10 @@ def test_ctrl_c_stops_cp_with_a_summary_and_a_rerun_finishes(tmp_path: Path) -> 
     assert len(listed.stdout.splitlines()) == 3000
 
 
-def test_wrangler_until_its_backend_lands(tmp_path: Path) -> None:
+def test_wrangler_without_state_is_a_clear_error(tmp_path: Path) -> None:
     result = imgtui("ls", "--wrangler", str(tmp_path))
-    if result.returncode == 0:
-        pytest.skip("the wrangler backend is installed")
-    assert result.returncode == 2 and "wrangler" in result.stderr
+    assert result.returncode == 1 and "ERROR 9001" in result.stderr
+    assert ".wrangler/state/v3/images" in result.stderr  # names what it expected
 
 
 def test_help_into_a_closed_pipe_exits_quietly() -> None:
