@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "backends": {"service", "common"},
     "emulator": {"service", "backends", "common"},
     "workflows": {"service", "common"},
+    "catalogue": {"service", "common"},
     "commands": {"workflows", "service", "common", "backends"},
     "ui": {"workflows", "service", "common"},
 }
