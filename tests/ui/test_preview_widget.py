@@ -449,3 +449,46 @@ async def test_halfcell_export_covers_exactly_the_image_cells(images):
         columns.update(range(first, first + count))
     assert set(columns) == set(range(region.x, region.right))  # nothing left or right of it
     assert set(columns.values()) == {region.height}  # every row, each column once
+
+
+# -- one paint per image change (issue 15) -------------------------------------------------
+
+
+class RefreshCounter:
+    """Counts refresh() calls on one widget class, by kind."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, cls: type) -> None:
+        self.counts: Counter[str] = Counter()
+        real = cls.refresh
+
+        def counting(widget, *args, **kwargs):
+            kind = "recompose" if kwargs.get("recompose") else "layout" if kwargs.get("layout") else "plain"
+            self.counts[kind] += 1
+            return real(widget, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "refresh", counting)
+
+
+@pytest.mark.parametrize("mode", ["sixel", "halfcell", "tgp"])
+async def test_an_image_change_repaints_once_without_recomposing(images, mode, monkeypatch):
+    """textual-image's Sixel widget recomposed on every new picture (a new drawer child,
+    ~9 layout refreshes, painted over two frames: the blink of xterm and mlterm). Now the
+    picture is swapped into the same drawer: one layout refresh, no recompose."""
+    first = await upload(images, encode(Image.new("RGB", (64, 48), RED), "PNG"))
+    second = await upload(images, encode(Image.new("RGB", (64, 48), (20, 30, 200)), "PNG"))
+    async with Host(images, mode=mode).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        for image_id in (first, second):
+            preview.show(image_id)
+            await settle(pilot)
+        widget = preview._image
+        drawers = list(widget.children)
+        counter = RefreshCounter(monkeypatch, type(widget))
+        preview.show(first)  # cached: the picture changes synchronously
+        await pilot.pause()
+        assert preview.shown_id == first and widget.image is not None
+        assert counter.counts["recompose"] == 0
+        assert counter.counts["layout"] <= 1
+        assert list(widget.children) == drawers  # the same drawer: nothing mounted or removed
+        if mode == "sixel":
+            assert drawers and drawers[0].image is widget.image

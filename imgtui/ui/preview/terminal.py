@@ -216,6 +216,10 @@ def resolve_in_app(mode: PreviewMode) -> PreviewMode:
 def widget_class(mode: PreviewMode) -> type[ImageWidget]:
     """The textual-image widget class for a resolved renderer mode (not auto/off)."""
     widgets = _import_widgets()
+    if mode == "sixel":
+        from imgtui.ui.preview.sixel_inplace import InPlaceSixelImage
+
+        return InPlaceSixelImage
     return getattr(widgets, _WIDGET_CLASS_NAMES[mode])
 
 

@@ -112,6 +112,7 @@ class ImagePreview(Widget):
         self._message = Static("", markup=False, classes="preview--message")
         self._note = Static("", markup=False, classes="preview--note")
         self._image: ImageWidget | None = None
+        self._fitted: tuple[int, int] | None = None  # the image widget's size in cells
         if self.mode != "off":
             self._image = widget_class(self.mode)(None, classes="preview--image")
 
@@ -265,9 +266,11 @@ class ImagePreview(Widget):
         area = self._area_cells(note=thumbnail.note is not None)
         if area is None or self._image is None:
             return
-        width, height = fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
-        self._image.styles.width = width
-        self._image.styles.height = height
+        fitted = fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
+        if fitted == self._fitted:
+            return  # setting the same size still costs a layout refresh each
+        self._fitted = fitted
+        self._image.styles.width, self._image.styles.height = fitted
 
     def _renderable_image(self, image: PILImage.Image) -> PILImage.Image:
         """Text renderers drop alpha to black: flatten onto the panel's own background."""
