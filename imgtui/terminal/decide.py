@@ -102,8 +102,13 @@ def decide(
         elif in_tmux and not passthrough:
             reasons.append("kitty graphics query not sent: tmux would take it as the pane title")
     cell = _cell_size(replies, ioctl_cell, reasons)
-    auto: Mode = "sixel" if "sixel" in can else "tgp" if "tgp" in can else "halfcell"
-    return _finish(auto, frozenset(can), cell, terminal, outer, asked, reasons)
+    return _finish(best_mode(frozenset(can)), frozenset(can), cell, terminal, outer, asked, reasons)
+
+
+def best_mode(can_draw: frozenset[str]) -> Mode:
+    """Sixel first, as textual-image does: the terminals that have both draw Sixel better."""
+    return "sixel" if "sixel" in can_draw else "tgp" if "tgp" in can_draw else "halfcell"
+
 
 
 def _cell_size(replies: Replies, ioctl_cell: tuple[int, int] | None, reasons: list[str]) -> tuple[int, int]:

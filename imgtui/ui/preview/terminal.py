@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from imgtui import terminal as probe
+from imgtui.terminal.decide import best_mode
 
 if TYPE_CHECKING:
     # The base class of every textual-image widget (0.12 and 0.14 alike); imported for types
@@ -142,11 +143,9 @@ def prepare_terminal(mode: PreviewMode) -> PreviewMode:
         except Exception:
             return _fallback_import()
         decision = probe.current()
-        if decision is None:
+        if decision is None or not _on_a_terminal():
             return _auto_choice() if mode == "auto" else mode
-        if mode == "auto" or mode not in decision.can_draw:
-            return "halfcell" if decision.mode == "off" else decision.mode
-        return mode
+        return mode if mode in decision.can_draw else best_mode(decision.can_draw)
     if not _on_a_terminal():
         probe.detect(mode)  # no I/O: records "not a terminal" for describe()
         try:
