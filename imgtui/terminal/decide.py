@@ -91,9 +91,13 @@ def decide(
         if replies.kitty == "OK":
             kitty = outer if in_tmux else terminal
             if kitty is not None and kitty.name == "kitty" and kitty.version < KITTY_PLACEHOLDERS_SINCE:
-                reasons.append(f"kitty graphics answered OK, but {kitty.label} has no unicode placeholders (0.28+)")
+                reasons.append(
+                    f"kitty graphics answered OK, but {kitty.label} has no unicode placeholders (0.28+)"
+                )
             elif in_tmux and not tgp_wraps_for_tmux:
-                reasons.append("kitty graphics answered OK through tmux, but this textual-image does not wrap TGP for tmux")
+                reasons.append(
+                    "kitty graphics answered OK through tmux, but this textual-image does not wrap TGP for tmux"
+                )
             else:
                 can.add("tgp")
                 reasons.append("kitty graphics query answered OK: TGP")
@@ -108,7 +112,6 @@ def decide(
 def best_mode(can_draw: frozenset[str]) -> Mode:
     """Sixel first, as textual-image does: the terminals that have both draw Sixel better."""
     return "sixel" if "sixel" in can_draw else "tgp" if "tgp" in can_draw else "halfcell"
-
 
 
 def _cell_size(replies: Replies, ioctl_cell: tuple[int, int] | None, reasons: list[str]) -> tuple[int, int]:

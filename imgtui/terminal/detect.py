@@ -45,7 +45,9 @@ def measure_cell_size(fd: int | None = None) -> tuple[int, int] | None:
     return width // columns, height // rows
 
 
-def detect(asked: Mode = "auto", *, tgp_wraps_for_tmux: bool = False, timeout: float = probe.DEFAULT_TIMEOUT) -> Decision:
+def detect(
+    asked: Mode = "auto", *, tgp_wraps_for_tmux: bool = False, timeout: float = probe.DEFAULT_TIMEOUT
+) -> Decision:
     """Ask the terminal (at most `timeout` seconds), decide, log, remember. Never raises.
 
     Call it before anything else reads the terminal (before `App.run()`)."""

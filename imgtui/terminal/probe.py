@@ -21,7 +21,9 @@ DEFAULT_TIMEOUT = 1.0  # seconds for the whole exchange
 OUTER_GRACE = 0.2
 
 
-def exchange(query: bytes, in_fd: int, out_fd: int, *, timeout: float = DEFAULT_TIMEOUT, wait_outer: bool = False) -> bytes:
+def exchange(
+    query: bytes, in_fd: int, out_fd: int, *, timeout: float = DEFAULT_TIMEOUT, wait_outer: bool = False
+) -> bytes:
     """Write `query`, return all bytes read until DA1's reply (or `timeout`)."""
     saved = termios.tcgetattr(in_fd)
     quiet = termios.tcgetattr(in_fd)

@@ -75,7 +75,9 @@ def fake_tmux_bin(folder: Path, passthrough: bool) -> Path:
     return folder
 
 
-def run(persona: Persona, delay: float, tmp: Path, *, asked: str = "auto", textual_image: bool = False) -> Outcome:
+def run(
+    persona: Persona, delay: float, tmp: Path, *, asked: str = "auto", textual_image: bool = False
+) -> Outcome:
     result_file = tmp / f"result-{time.monotonic_ns()}.json"
     body = (WITH_TEXTUAL_IMAGE if textual_image else PROBE_ONLY).format(asked=asked)
     script = CHILD.format(run=body, leak_window=LEAK_WINDOW)

@@ -35,7 +35,9 @@ DELAYS = [0.0, 0.15, 0.5]
 
 @pytest.mark.parametrize("delay", DELAYS, ids=lambda d: f"{int(d * 1000)}ms")
 @pytest.mark.parametrize(("persona", "mode"), EXPECTED, ids=lambda p: getattr(p, "name", p))
-def test_the_mode_fits_the_terminal_and_nothing_leaks(persona: Persona, mode: str, delay: float, tmp_path: Path):
+def test_the_mode_fits_the_terminal_and_nothing_leaks(
+    persona: Persona, mode: str, delay: float, tmp_path: Path
+):
     outcome = run(persona, delay, tmp_path)
     assert outcome.mode == mode, outcome.describe
     assert outcome.leaked == ""  # every reply consumed by the probe, none read as keys
@@ -86,7 +88,9 @@ def test_a_forced_mode_the_terminal_cannot_draw_is_refused_with_a_warning(
 
 
 # Through textual-image (0.12 on Python 3.11, 0.14 on 3.12): it must not probe again.
-@pytest.mark.parametrize(("persona", "mode"), [*EXPECTED, (SILENT, "halfcell")], ids=lambda p: getattr(p, "name", p))
+@pytest.mark.parametrize(
+    ("persona", "mode"), [*EXPECTED, (SILENT, "halfcell")], ids=lambda p: getattr(p, "name", p)
+)
 def test_textual_image_is_told_and_never_probes(persona: Persona, mode: str, tmp_path: Path):
     outcome = run(persona, 0.15, tmp_path, textual_image=True)
     assert outcome.mode == mode, outcome.describe

@@ -19,7 +19,9 @@ from textual_image.widget._base import Image as BaseImage
 
 class InPlaceSixelImage(SixelImage, Renderable=sixel_widget._NoopRenderable):
     def _set_image(self, value: Any) -> None:
-        drawer = next((child for child in self.children if isinstance(child, sixel_widget._ImageSixelImpl)), None)
+        drawer = next(
+            (child for child in self.children if isinstance(child, sixel_widget._ImageSixelImpl)), None
+        )
         if drawer is None or getattr(self, "_is_failed", False):
             # Not composed yet, or 0.14 replaced the drawer with its error widget: the stock path.
             SixelImage.image.fset(self, value)  # type: ignore[attr-defined, unused-ignore]
