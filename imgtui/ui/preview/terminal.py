@@ -155,7 +155,9 @@ def prepare_terminal(mode: PreviewMode) -> PreviewMode:
             return _fallback_import()
     decision = probe.detect(mode, tgp_wraps_for_tmux=_tgp_wraps_for_tmux())
     try:
-        _seed_probe_caches(decision.cell_size, sixel="sixel" in decision.can_draw, tgp="tgp" in decision.can_draw)
+        _seed_probe_caches(
+            decision.cell_size, sixel="sixel" in decision.can_draw, tgp="tgp" in decision.can_draw
+        )
         with _probe_disarmed():
             _import_widgets()
         return decision.mode
@@ -185,7 +187,9 @@ def update_cell_size(cell: tuple[int, int]) -> bool:
     if hasattr(terminal, "probe_terminal") and hasattr(terminal, "TerminalCapabilities"):
         old = getattr(terminal.probe_terminal, "_result", None)
         sixel, tgp = (old.sixel, old.tgp) if old is not None else (False, False)
-        terminal.probe_terminal._result = terminal.TerminalCapabilities(terminal.CellSize(*cell), sixel=sixel, tgp=tgp)
+        terminal.probe_terminal._result = terminal.TerminalCapabilities(
+            terminal.CellSize(*cell), sixel=sixel, tgp=tgp
+        )
     terminal.get_cell_size._result = terminal.CellSize(*cell)
     return True
 
