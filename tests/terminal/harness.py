@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import stat
 import struct
 import subprocess
@@ -110,3 +111,48 @@ def run(
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     data = json.loads(result_file.read_text())
     return Outcome(**data, queries=terminal.queries, titles=terminal.titles, written=bytes(terminal.written))
+
+
+@dataclass
+class AppRun:
+    written: bytes
+    queries: list[bytes]
+    titles: list[str]
+    returncode: int | None
+
+
+def run_app(persona: Persona, delay: float, tmp: Path, *, wait_for: bytes, timeout: float = 20.0) -> AppRun:
+    """imgtui itself on the pty (a demo library): wait until the output matches `wait_for`
+    (a regular expression: the picture), a moment more, then quit with ctrl+q."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), IMGTUI_CONFIG_DIR=str(tmp / "config"), TZ="UTC")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    terminal = FakeTerminal(master, persona, delay)
+    terminal.start()
+    command = [sys.executable, "-m", "imgtui", "--library", str(tmp / "library"), "--demo"]
+    process = subprocess.Popen(
+        command,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,  # Textual draws on stderr
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        pattern = re.compile(wait_for)
+        while not pattern.search(terminal.written) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)  # any late reply would have arrived as keys by now
+        terminal.type(b"\x11")  # ctrl+q
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    finally:
+        os.close(slave)
+        terminal.stop()
+        os.close(master)
+    return AppRun(bytes(terminal.written), terminal.queries, terminal.titles, process.returncode)

@@ -4,6 +4,7 @@ for the app to read as keys, and what is written inside tmux. Bounded: well unde
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,16 @@ def test_textual_image_is_told_and_never_probes(persona: Persona, mode: str, tmp
     assert outcome.leaked == ""
     assert outcome.titles == []
     assert outcome.written.count(b"\x1b[c") == 1
+
+
+def test_the_full_app_on_a_slow_xterm_draws_sixel_and_never_opens_help_by_itself(tmp_path: Path):
+    """xterm answering 150 ms late: textual-image 0.12's own probe gave up after 100 ms and
+    the late DA1 (`?63;...c`) reached the app as keys: `?` opened the help screen."""
+    from tests.terminal.harness import run_app
+
+    outcome = run_app(XTERM, 0.15, tmp_path, wait_for=rb"\x1bP[0-9;]*q")
+    assert b"FILENAME" in outcome.written  # the list is up
+    assert b"imgtui help" not in outcome.written
+    assert re.search(rb"\x1bP[0-9;]*q", outcome.written)  # a Sixel picture was drawn
+    assert outcome.written.count(b"\x1b[c") == 1
+    assert outcome.returncode == 0
