@@ -177,7 +177,7 @@ class ImagePreview(Widget):
     def on_mount(self) -> None:
         decision = probe.current()
         if decision is not None and decision.warning and self.mode != "off":
-            self.notify(decision.warning, severity="warning", timeout=8)
+            self.notify(decision.warning, severity="warning", timeout=8, markup=False)
         if self.mode in ("sixel", "tgp") and probe.measure_cell_size() is not None:
             self.set_interval(CELL_CHECK_INTERVAL, self._check_cell_size)
         if self._image is not None:
