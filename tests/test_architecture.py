@@ -17,13 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent / "imgtui"
 # wiring and may import anything.
 ALLOWED: dict[str, set[str]] = {
     "common": set(),
+    "terminal": {"common"},
     "service": set(),
     "backends": {"service", "common"},
     "emulator": {"service", "backends", "common"},
     "workflows": {"service", "common"},
     "catalogue": {"service", "common"},
-    "commands": {"workflows", "service", "common", "backends"},
-    "ui": {"workflows", "service", "common"},
+    "commands": {"workflows", "service", "common", "backends", "terminal"},
+    "ui": {"workflows", "service", "common", "terminal"},
 }
 ENTRY_POINTS = {"imgtui", "imgtui.cli", "imgtui.__main__"}
 UI_ONLY_PACKAGES = {"textual", "textual_image", "rich"}

@@ -8,7 +8,7 @@ Exit status: 0 success, 1 a failed operation (`ERROR code: message` on stderr, p
 
 from __future__ import annotations
 
-COMMANDS = frozenset({"ls", "info", "put", "get", "edit", "rm", "sign", "cp", "completion"})
+COMMANDS = frozenset({"ls", "info", "put", "get", "edit", "rm", "sign", "cp", "doctor", "completion"})
 
 
 def main(argv: list[str]) -> int:

@@ -15,12 +15,12 @@ from imgtui import __version__
 from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImagesError
 
-from . import copying, listing, reading, writing
+from . import copying, doctor, listing, reading, writing
 from .base import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Command, UsageError, add_library_options
 from .completion import completion_runner
 from .console import Console
 
-_FAMILIES = (listing, writing, reading, copying)
+_FAMILIES = (listing, writing, reading, copying, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

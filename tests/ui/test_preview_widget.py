@@ -449,3 +449,102 @@ async def test_halfcell_export_covers_exactly_the_image_cells(images):
         columns.update(range(first, first + count))
     assert set(columns) == set(range(region.x, region.right))  # nothing left or right of it
     assert set(columns.values()) == {region.height}  # every row, each column once
+
+
+# -- one paint per image change (issue 15) -------------------------------------------------
+
+
+class RefreshCounter:
+    """Counts refresh() calls on one widget class, by kind."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, cls: type) -> None:
+        self.counts: Counter[str] = Counter()
+        real = cls.refresh
+
+        def counting(widget, *args, **kwargs):
+            kind = "recompose" if kwargs.get("recompose") else "layout" if kwargs.get("layout") else "plain"
+            self.counts[kind] += 1
+            return real(widget, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "refresh", counting)
+
+
+@pytest.mark.parametrize("mode", ["sixel", "halfcell", "tgp"])
+async def test_an_image_change_repaints_once_without_recomposing(images, mode, monkeypatch):
+    """textual-image's Sixel widget recomposed on every new picture (a new drawer child,
+    ~9 layout refreshes, painted over two frames: the blink of xterm and mlterm). Now the
+    picture is swapped into the same drawer: one layout refresh, no recompose."""
+    first = await upload(images, encode(Image.new("RGB", (64, 48), RED), "PNG"))
+    second = await upload(images, encode(Image.new("RGB", (64, 48), (20, 30, 200)), "PNG"))
+    async with Host(images, mode=mode).run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        for image_id in (first, second):
+            preview.show(image_id)
+            await settle(pilot)
+        widget = preview._image
+        drawers = list(widget.children)
+        counter = RefreshCounter(monkeypatch, type(widget))
+        preview.show(first)  # cached: the picture changes synchronously
+        await pilot.pause()
+        assert preview.shown_id == first and widget.image is not None
+        assert counter.counts["recompose"] == 0
+        assert counter.counts["layout"] <= 1
+        assert list(widget.children) == drawers  # the same drawer: nothing mounted or removed
+        if mode == "sixel":
+            assert drawers and drawers[0].image is widget.image
+
+
+# -- cell size follows the terminal (issue 15) ---------------------------------------------
+
+
+@pytest.fixture
+def cells(monkeypatch: pytest.MonkeyPatch):
+    """The kernel's cell size as the preview will read it; textual-image's caches restored after."""
+    import importlib
+
+    import imgtui.terminal
+
+    terminal_module = importlib.import_module("textual_image._terminal")
+    for function in (terminal_module.get_cell_size, getattr(terminal_module, "probe_terminal", None)):
+        if function is not None and hasattr(function, "_result"):
+            monkeypatch.setattr(function, "_result", function._result)
+    measured: list[tuple[int, int] | None] = [None]
+    monkeypatch.setattr(imgtui.terminal, "measure_cell_size", lambda fd=None: measured[0])
+    return measured
+
+
+async def test_new_cells_refit_and_re_decode_the_picture(images, cells):
+    """A font change: same columns and rows, new cell pixels. The periodic check (or a
+    resize) re-measures, and the picture is decoded again for the new box."""
+    image_id = await upload(images, JPEG)
+    async with Host(images, mode="sixel").run_test(size=SIZE) as pilot:
+        preview = pilot.app.query_one(ImagePreview)
+        preview.show(image_id)
+        await settle(pilot)
+        before_box, before_size = preview._request.box, preview._image.size
+        cells[0] = (20, 20)  # square cells, twice as wide
+        preview._check_cell_size()
+        await settle(pilot)
+        assert preview._request.box != before_box
+        assert preview._image.size != before_size
+        from imgtui.ui.preview.terminal import cell_size
+
+        assert tuple(cell_size()) == (20, 20)
+        cells[0] = (20, 20)
+        box = preview._request.box
+        preview._check_cell_size()  # unchanged: nothing to do
+        assert preview._request.box == box
+
+
+async def test_a_forced_mode_the_terminal_cannot_draw_becomes_a_warning(images, monkeypatch):
+    import imgtui.terminal
+    from imgtui.terminal.decide import decide
+    from imgtui.terminal.replies import parse
+
+    xterm = parse(b"\x1bP>|XTerm(379)\x1b\\\x1b[?63;1;2;4;6;9;15;16;22;28c")
+    decision = decide(xterm, asked="tgp")
+    assert decision.mode == "sixel" and decision.warning
+    monkeypatch.setattr(imgtui.terminal, "current", lambda: decision)
+    async with Host(images, mode=decision.mode).run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [n.message for n in pilot.app._notifications] == [decision.warning]

@@ -1,17 +1,25 @@
 """Which textual-image renderer to use, and the terminal's cell size in pixels.
 
-textual-image probes the terminal (DA / TGP queries on stdin) when its `renderable` package
-is first imported. That must happen before `App.run()`: once Textual's input thread owns
-stdin, the probe blocks for its timeout and then guesses wrong. So the CLI calls
-`prepare_terminal()` first, and the widget only imports textual-image when that is safe.
+The terminal is asked by `imgtui.terminal` (XTVERSION, kitty query, cell size, DA1 last and
+waited for), not by textual-image: its own probe (0.12: 100 ms per question, DA1 not awaited)
+misreads slow links, leaves late replies to be read as keys, and sends tmux a bare kitty
+query. `prepare_terminal()` runs our probe, hands the answer to textual-image's caches, and
+imports textual-image with its probe made harmless. It must run before `App.run()`: once
+Textual's input thread owns stdin, no probe can read the replies.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import sys
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+from imgtui import terminal as probe
+from imgtui.terminal.decide import best_mode
 
 if TYPE_CHECKING:
     # The base class of every textual-image widget (0.12 and 0.14 alike); imported for types
@@ -54,18 +62,52 @@ def _import_widgets() -> object:
     return importlib.import_module("textual_image.widget")
 
 
-def _seed_probe_caches() -> None:
-    """Make textual-image's probes answer "nothing supported, 10x20 cells" without asking.
+def _seed_probe_caches(
+    cell: tuple[int, int] = FALLBACK_CELL_SIZE, *, sixel: bool = False, tgp: bool = False
+) -> None:
+    """Fill textual-image's probe caches so that it never asks the terminal itself.
 
-    Used only after a probe crashed (e.g. ZeroDivisionError on a 0x0 PTY: textual-image
-    catches only OSError there), so that a retry of the import can succeed. Both 0.12
-    (`get_cell_size._result`) and 0.14 (`probe_terminal._result`) cache on the function.
+    Both 0.12 (`get_cell_size._result`) and 0.14 (`probe_terminal._result`) cache on the
+    function; `textual_image._terminal` imports without probing.
     """
     terminal = importlib.import_module("textual_image._terminal")
-    cell = terminal.CellSize(*FALLBACK_CELL_SIZE)
+    size = terminal.CellSize(*cell)
     if hasattr(terminal, "probe_terminal") and hasattr(terminal, "TerminalCapabilities"):
-        terminal.probe_terminal._result = terminal.TerminalCapabilities(cell, sixel=False, tgp=False)
-    terminal.get_cell_size._result = cell
+        terminal.probe_terminal._result = terminal.TerminalCapabilities(size, sixel=sixel, tgp=tgp)
+    terminal.get_cell_size._result = size
+
+
+class _NotATerminal:
+    """sys.__stdout__ as textual-image's import sees it: not a TTY, so 0.12's renderable
+    package skips its own Sixel / TGP queries (0.14 reads the seeded cache anyway)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _probe_disarmed() -> Iterator[None]:
+    real = sys.__stdout__
+    if real is not None:
+        setattr(sys, "__stdout__", _NotATerminal(real))  # noqa: B010 (typeshed types it TextIO)
+    try:
+        yield
+    finally:
+        setattr(sys, "__stdout__", real)  # noqa: B010
+
+
+def _tgp_wraps_for_tmux() -> bool:
+    """textual-image 0.14 wraps its TGP output in tmux's passthrough; 0.12 does not."""
+    try:
+        return importlib.util.find_spec("textual_image._tmux") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _auto_choice() -> PreviewMode:
@@ -74,30 +116,88 @@ def _auto_choice() -> PreviewMode:
     return _RENDERABLE_MODULES.get(getattr(renderable.Image, "__module__", ""), "halfcell")
 
 
-def prepare_terminal(mode: PreviewMode) -> PreviewMode:
-    """Import textual-image (probing the terminal) and return the mode actually usable.
+def _on_a_terminal() -> bool:
+    stdout = sys.__stdout__
+    try:
+        return stdout is not None and stdout.isatty()
+    except (OSError, ValueError):
+        return False
 
-    Call it BEFORE `App.run()`. `auto` returns what textual-image detected (tgp, sixel,
-    halfcell, or unicode when stdout is not a terminal); an explicit renderer mode is
-    returned as asked once its widget class imports. If the probe crashes, the import is
-    retried with the probe answered "no graphics" and the result is "halfcell"; if
-    textual-image cannot be imported at all, "off". Never raises, never prints.
+
+def prepare_terminal(mode: PreviewMode) -> PreviewMode:
+    """Probe the terminal, import textual-image, and return the mode actually usable.
+
+    Call it BEFORE `App.run()`. `auto` returns what the terminal can draw best (sixel, tgp,
+    else halfcell; unicode when stdout is not a terminal). A forced mode the terminal cannot
+    draw is replaced by the auto choice, with a warning in `imgtui.terminal.current()` for
+    the preview to show. If textual-image cannot be imported at all, "off". Never raises,
+    never prints.
     """
     if mode == "off":
         return "off"
     if mode not in PREVIEW_MODES:
         mode = "auto"
+    if "textual_image.widget" in sys.modules:  # already prepared: nothing more to ask
+        try:
+            _import_widgets()
+        except Exception:
+            return _fallback_import()
+        decision = probe.current()
+        if decision is None or not _on_a_terminal():
+            return _auto_choice() if mode == "auto" else mode
+        return mode if mode in decision.can_draw else best_mode(decision.can_draw)
+    if not _on_a_terminal():
+        probe.detect(mode)  # no I/O: records "not a terminal" for describe()
+        try:
+            _import_widgets()  # textual-image skips its probe too
+            return _auto_choice() if mode == "auto" else mode
+        except Exception:
+            return _fallback_import()
+    decision = probe.detect(mode, tgp_wraps_for_tmux=_tgp_wraps_for_tmux())
     try:
-        _import_widgets()
-        return _auto_choice() if mode == "auto" else mode
+        _seed_probe_caches(
+            decision.cell_size, sixel="sixel" in decision.can_draw, tgp="tgp" in decision.can_draw
+        )
+        with _probe_disarmed():
+            _import_widgets()
+        return decision.mode
     except Exception:
-        pass
+        return _fallback_import()
+
+
+def _fallback_import() -> PreviewMode:
     try:
         _seed_probe_caches()
-        _import_widgets()
+        with _probe_disarmed():
+            _import_widgets()
         return "halfcell"
     except Exception:
         return "off"
+
+
+def update_cell_size(cell: tuple[int, int]) -> bool:
+    """Tell textual-image the terminal's cells changed (a font change, a new window).
+
+    Returns whether anything changed; then pictures must be re-encoded for the new cells."""
+    if "textual_image.widget" not in sys.modules or cell[0] <= 0 or cell[1] <= 0:
+        return False
+    if cell_size() == cell:
+        return False
+    terminal = importlib.import_module("textual_image._terminal")
+    if hasattr(terminal, "probe_terminal") and hasattr(terminal, "TerminalCapabilities"):
+        old = getattr(terminal.probe_terminal, "_result", None)
+        sixel, tgp = (old.sixel, old.tgp) if old is not None else (False, False)
+        terminal.probe_terminal._result = terminal.TerminalCapabilities(
+            terminal.CellSize(*cell), sixel=sixel, tgp=tgp
+        )
+    terminal.get_cell_size._result = terminal.CellSize(*cell)
+    return True
+
+
+def remeasure_cell_size() -> bool:
+    """Re-read the cell size from the kernel (TIOCGWINSZ); True when it changed."""
+    measured = probe.measure_cell_size()
+    return measured is not None and update_cell_size(measured)
 
 
 def resolve_in_app(mode: PreviewMode) -> PreviewMode:
@@ -119,6 +219,10 @@ def resolve_in_app(mode: PreviewMode) -> PreviewMode:
 def widget_class(mode: PreviewMode) -> type[ImageWidget]:
     """The textual-image widget class for a resolved renderer mode (not auto/off)."""
     widgets = _import_widgets()
+    if mode == "sixel":
+        from imgtui.ui.preview.sixel_inplace import InPlaceSixelImage
+
+        return InPlaceSixelImage
     return getattr(widgets, _WIDGET_CLASS_NAMES[mode])
 
 

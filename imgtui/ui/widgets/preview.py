@@ -29,12 +29,20 @@ from textual.containers import Container
 from textual.widget import Widget
 from textual.widgets import Static
 
+from imgtui import terminal as probe
 from imgtui.common.text import safe_text
 from imgtui.service import Images
 from imgtui.ui.preview.decode import Thumbnail
 from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
-from imgtui.ui.preview.terminal import PreviewMode, cell_size, prepare_terminal, resolve_in_app, widget_class
+from imgtui.ui.preview.terminal import (
+    PreviewMode,
+    cell_size,
+    prepare_terminal,
+    remeasure_cell_size,
+    resolve_in_app,
+    widget_class,
+)
 
 if TYPE_CHECKING:
     from textual_image.widget._base import Image as ImageWidget
@@ -48,6 +56,10 @@ LOADING_DELAY = 0.15  # seconds
 # The renderer is chosen (and the terminal probed) before the app starts, so `v` alone cannot
 # turn an "off" session on: say how to.
 OFF_TEXT = "Preview off for this session: start imgtui with --preview auto"
+# A font change (foot: ctrl+plus) can keep the columns and rows and change only the pixels of
+# a cell, so no Resize comes: the kernel's window size (TIOCGWINSZ, one cheap ioctl) is read
+# this often while a pixel renderer is in use.
+CELL_CHECK_INTERVAL = 1.0  # seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +124,7 @@ class ImagePreview(Widget):
         self._message = Static("", markup=False, classes="preview--message")
         self._note = Static("", markup=False, classes="preview--note")
         self._image: ImageWidget | None = None
+        self._fitted: tuple[int, int] | None = None  # the image widget's size in cells
         if self.mode != "off":
             self._image = widget_class(self.mode)(None, classes="preview--image")
 
@@ -162,6 +175,11 @@ class ImagePreview(Widget):
             yield self._note
 
     def on_mount(self) -> None:
+        decision = probe.current()
+        if decision is not None and decision.warning and self.mode != "off":
+            self.notify(decision.warning, severity="warning", timeout=8, markup=False)
+        if self.mode in ("sixel", "tgp") and probe.measure_cell_size() is not None:
+            self.set_interval(CELL_CHECK_INTERVAL, self._check_cell_size)
         if self._image is not None:
             self._image.display = False
         self._note.display = False
@@ -233,7 +251,19 @@ class ImagePreview(Widget):
         if request == self._request:
             self._present(request, outcome)
 
-    def _stage_resized(self) -> None:
+    def _check_cell_size(self) -> None:
+        if remeasure_cell_size():
+            self._cells_changed()
+
+    def _cells_changed(self) -> None:
+        """The terminal's cells changed size: refit, and re-decode for the new pixel box."""
+        self._fitted = None
+        self._stage_resized(remeasure=False)
+
+    def _stage_resized(self, *, remeasure: bool = True) -> None:
+        if remeasure and self.mode != "off":
+            remeasure_cell_size()  # a new window size may come with new cells (font change)
+            self._fitted = None
         if self._thumbnail is not None and self.shown_id == self.image_id:
             self._fit(self._thumbnail)
         box = self._wanted_box()
@@ -265,9 +295,11 @@ class ImagePreview(Widget):
         area = self._area_cells(note=thumbnail.note is not None)
         if area is None or self._image is None:
             return
-        width, height = fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
-        self._image.styles.width = width
-        self._image.styles.height = height
+        fitted = fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
+        if fitted == self._fitted:
+            return  # setting the same size still costs a layout refresh each
+        self._fitted = fitted
+        self._image.styles.width, self._image.styles.height = fitted
 
     def _renderable_image(self, image: PILImage.Image) -> PILImage.Image:
         """Text renderers drop alpha to black: flatten onto the panel's own background."""

@@ -14,7 +14,7 @@ from rich.cells import cell_len, set_cell_size
 from imgtui.common.text import safe_text
 
 MARK_WIDTH = 2  # "● " or two spaces
-LOCK_WIDTH = 2  # the signed-URL marker (an emoji is two cells wide)
+LOCK_WIDTH = 2  # the signed-URL marker: "◆" is one cell, the 🔒 emoji two
 UPLOADED_WIDTH = 16  # "2025-03-01 14:22"
 UPLOADED_SHORT_WIDTH = 11  # "03-01 14:22": narrow terminals give the 5 cells to the id
 CREATOR_WIDTH = 12
@@ -23,9 +23,38 @@ ID_MAX = 36  # a UUID: beyond that the filename makes better use of the space
 FILENAME_WANTED = 24  # most filenames fit; the id gets what is left, up to ID_MAX
 GAP = 1
 
-LOCK_GLYPH = "🔒"
-MARK_GLYPH = "●"
 ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Glyphs:
+    """The state markers of a row: signed URLs required (lock), marked for a bulk action."""
+
+    lock: str
+    mark: str
+
+
+# Every terminal font has these (WGL4 geometric shapes: DejaVu, Liberation, Consolas, Menlo);
+# without an emoji font 🔒 is an empty box (issue 15).
+PLAIN_GLYPHS = Glyphs(lock="◆", mark="●")
+EMOJI_GLYPHS = Glyphs(lock="🔒", mark="●")
+
+# The set in use. Read these at render time (`table_layout.LOCK_GLYPH`), not at import:
+# `use_emoji_glyphs()` rebinds them.
+LOCK_GLYPH = PLAIN_GLYPHS.lock
+MARK_GLYPH = PLAIN_GLYPHS.mark
+
+
+def use_emoji_glyphs(enabled: bool) -> None:
+    """Choose the emoji markers (a setting) or the plain ones (the default). Both fit the
+    fixed columns: LOCK_WIDTH and MARK_WIDTH hold the widest of each."""
+    global LOCK_GLYPH, MARK_GLYPH
+    chosen = EMOJI_GLYPHS if enabled else PLAIN_GLYPHS
+    LOCK_GLYPH, MARK_GLYPH = chosen.lock, chosen.mark
+
+
+def glyphs() -> Glyphs:
+    return Glyphs(lock=LOCK_GLYPH, mark=MARK_GLYPH)
 
 
 @dataclass(frozen=True, slots=True)
