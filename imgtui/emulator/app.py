@@ -21,6 +21,7 @@ from .guard import HostPolicy, RequestGuard
 from .limits import BodyDeadline
 from .responses import INTERNAL_ERROR, NO_ROUTE, fail
 from .state import EmulatorState, ServeSettings
+from .tokens import verify_token
 from .variants import RenderCache
 
 logger = logging.getLogger("imgtui.serve")
@@ -62,6 +63,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route(API_PREFIX + "/accounts/{account}/images/{rest:path}", api_endpoint, methods=_API_METHODS),
+            Route(API_PREFIX + "/user/tokens/verify", verify_token, methods=["GET"]),
             Route(API_PREFIX + "/{rest:path}", _no_route, methods=_API_METHODS),
             Route(CDN_PREFIX + "/{rest:path}", deliver, methods=["GET", "HEAD"]),
         ],

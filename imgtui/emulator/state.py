@@ -17,6 +17,7 @@ from imgtui.service.urls import Resolver, resolve_host
 from .faults import FaultSpec
 from .guard import is_loopback
 from .limits import ServeLimits
+from .tokens import BatchTokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class EmulatorState:
     base_url: str  # e.g. http://127.0.0.1:8787
     account_hash: str
     signing_key: str
+    batch_tokens: BatchTokens = field(default_factory=BatchTokens)
     _ingest_client: httpx.AsyncClient | None = None
 
     @classmethod

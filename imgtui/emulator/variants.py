@@ -1,5 +1,5 @@
-"""Delivery variants: what `public`, `thumbnail` and flexible options like `w=400,fit=cover`
-mean, and the Pillow work that produces them (always called on a worker thread)."""
+"""Delivery variants: what the account's named variants and flexible options like
+`w=400,fit=cover` mean, and the Pillow work that produces them (always on a worker thread)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TypedDict
 from PIL import Image, ImageFile, ImageOps
 
 from imgtui.common.lru import ByteBudgetLRU
+from imgtui.service.account import Variant
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_AREA_PX, MAX_SIDE_PX
 
@@ -29,6 +30,7 @@ class VariantSpec:
     format: str | None = None  # a Pillow format name, or None for the source's own
     quality: int = 85
     flexible: bool = False
+    metadata: str = "none"  # EXIF kept: keep | copyright | none (a named variant's option)
 
     @property
     def original(self) -> bool:
@@ -45,10 +47,17 @@ class _VariantOptions(TypedDict, total=False):
     quality: int
 
 
-NAMED_VARIANTS = {
-    "public": VariantSpec(),
-    "thumbnail": VariantSpec(width=320, height=320, fit="scale-down"),
-}
+def named_spec(variant: Variant) -> VariantSpec:
+    """A named variant's spec. One that fits into a box no image exceeds, keeping EXIF (the
+    library's `public`), serves the stored file untouched."""
+    options = variant.options
+    if (
+        options.fit == "scale-down"
+        and min(options.width, options.height) >= MAX_SIDE_PX
+        and options.metadata == "keep"
+    ):
+        return VariantSpec()
+    return VariantSpec(width=options.width, height=options.height, fit=options.fit, metadata=options.metadata)
 
 
 def _invalid(reason: str) -> ImagesError:
@@ -65,12 +74,12 @@ def _dimension(name: str, value: str) -> int:
     return number
 
 
-def parse_variant(name: str) -> VariantSpec | None:
-    """The spec for a variant segment; None when it names no variant we know."""
-    if name in NAMED_VARIANTS:
-        return NAMED_VARIANTS[name]
-    if "=" not in name:
-        return None
+def is_flexible(name: str) -> bool:
+    return "=" in name
+
+
+def parse_flexible(name: str) -> VariantSpec:
+    """The spec for a flexible variant segment (`w=400,fit=cover`)."""
     options: _VariantOptions = {}
     for item in name.split(","):
         key, _, value = item.partition("=")
@@ -190,10 +199,33 @@ def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
             elif fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
                 image = image.convert("RGBA")
             out = io.BytesIO()
-            image.save(out, fmt, quality=spec.quality) if fmt in ("JPEG", "WEBP") else image.save(out, fmt)
+            options: dict[str, object] = {"quality": spec.quality} if fmt in ("JPEG", "WEBP") else {}
+            exif = _kept_exif(source, spec.metadata)
+            if exif is not None and fmt in ("JPEG", "WEBP", "PNG"):
+                options["exif"] = exif
+            image.save(out, fmt, **options)
             return out.getvalue(), _MIME[fmt]
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return None
+
+
+_COPYRIGHT_TAGS = (0x8298, 0x013B)  # Copyright, Artist
+
+
+def _kept_exif(source: Image.Image, handling: str) -> bytes | None:
+    """The EXIF a variant keeps: all (`keep`), the copyright and artist (`copyright`), or
+    none. The orientation is dropped either way: the pixels are already turned upright."""
+    if handling == "none":
+        return None
+    exif = source.getexif()
+    if handling == "copyright":
+        kept = Image.Exif()
+        for tag in _COPYRIGHT_TAGS:
+            if tag in exif:
+                kept[tag] = exif[tag]
+        exif = kept
+    exif.pop(0x0112, None)
+    return exif.tobytes() if len(exif) else None
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -203,7 +235,7 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
-RenderKey = tuple[str, int, str]  # (image id, uploaded ms, variant)
+RenderKey = tuple[str, int, str, VariantSpec]  # (image id, uploaded ms, variant, its definition)
 Rendered = tuple[bytes, str]  # (body, content type)
 
 

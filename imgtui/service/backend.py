@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .account import AccountBackend
 from .models import Blob, FileInfo, ImageList, ImageMetadata
 from .rules import SortOrder
 
@@ -41,6 +42,12 @@ class Backend(Protocol):
     @property
     def label(self) -> str:
         """Where this backend points, for headers and logs (never a credential)."""
+        ...
+
+    @property
+    def account(self) -> AccountBackend:
+        """The account's variants, keys, settings and usage (`images.account`); a backend
+        without them returns `service.account.UnsupportedAccount`."""
         ...
 
     async def upload(self, request: UploadRequest) -> ImageMetadata: ...

@@ -13,6 +13,7 @@ import pathlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
+from .account import Account
 from .backend import Backend, UpdateRequest, UploadRequest
 from .config import ACCOUNT_ENV, BASE_URL_ENV, CLOUDFLARE_API, DEFAULT_LIST_LIMIT, TOKEN_ENV
 from .errors import ErrorCode, ImagesError, signed_urls_with_custom_id
@@ -220,6 +221,14 @@ class Images:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self.hosted = HostedImages(backend)
+        self._account: Account | None = None
+
+    @property
+    def account(self) -> Account:
+        """The account's objects: `variants`, `keys`, `settings` and `stats()`."""
+        if self._account is None:  # built on first use: test doubles of a backend need not have it
+            self._account = Account(self._backend.account)
+        return self._account
 
     @classmethod
     def local(

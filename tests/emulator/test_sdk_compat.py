@@ -31,13 +31,18 @@ def test_the_official_sdk_round_trip(sdk: cloudflare.Cloudflare, server: Backgro
     assert created.id == "pets/cat" and created.filename == "cat.png"
     # the SDK flattens metadata into `metadata.name` form fields: leaves come back as text
     assert created.meta == {"name": "tom", "owner": {"id": "7"}} and created.require_signed_urls is False
-    assert created.uploaded is not None and len(created.variants) == 2
+    assert created.uploaded is not None and len(created.variants) == 2  # public, thumbnail
 
     generated = v1.create(account_id=ACCOUNT_ID, file=("dog.png", make_png(8, 8), "image/png"))
-    listed = sdk.images.v2.list(account_id=ACCOUNT_ID, per_page=1, sort_order="asc")
-    assert [image.id for image in listed.images] == ["pets/cat"] and listed.continuation_token
-    rest = sdk.images.v2.list(account_id=ACCOUNT_ID, per_page=1, continuation_token=listed.continuation_token)
-    assert [image.id for image in rest.images] == [generated.id] and rest.continuation_token is None
+    fillers = [
+        v1.create(account_id=ACCOUNT_ID, file=("f.png", make_png(4, 4), "image/png")).id for _ in range(9)
+    ]
+    listed = sdk.images.v2.list(account_id=ACCOUNT_ID, per_page=10, sort_order="asc")
+    assert [image.id for image in listed.images] == ["pets/cat", generated.id, *fillers[:8]]
+    rest = sdk.images.v2.list(
+        account_id=ACCOUNT_ID, per_page=10, sort_order="asc", continuation_token=listed.continuation_token
+    )
+    assert [image.id for image in rest.images] == fillers[8:] and rest.continuation_token is None
 
     fetched = v1.get("pets/cat", account_id=ACCOUNT_ID)
     assert fetched.id == "pets/cat" and fetched.meta == created.meta
@@ -51,7 +56,7 @@ def test_the_official_sdk_round_trip(sdk: cloudflare.Cloudflare, server: Backgro
     private = v1.edit(generated.id, account_id=ACCOUNT_ID, require_signed_urls=True)
     assert private.require_signed_urls is True
 
-    assert v1.stats.get(account_id=ACCOUNT_ID).count.current == 2
+    assert v1.stats.get(account_id=ACCOUNT_ID).count.current == 11
     assert v1.keys.list(account_id=ACCOUNT_ID).keys[0].value == server.state.signing_key
 
     v1.delete("pets/cat", account_id=ACCOUNT_ID)

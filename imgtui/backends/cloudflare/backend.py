@@ -28,13 +28,15 @@ from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.models import FileInfo, ImageList, ImageMetadata
-from imgtui.service.rules import SortOrder, metadata_json
+from imgtui.service.rules import MAX_LIST_LIMIT, SortOrder, metadata_json
 from imgtui.service.signing import sign_url
 
+from .account import CloudflareAccount
 from .auth import BearerToken
 from .body import ACCEPT_ENCODING, MAX_BLOB_BYTES, decoded_chunks, json_cap, read_capped
 from .deadline import DEADLINE_ENV, Deadline, resolve_deadline
 from .envelope import error_code, host_and_port, parse_image, result_of, unexpected
+from .paging import MIN_PAGE_SIZE, SmallPages
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 CLOUDFLARE_HOST = "api.cloudflare.com"
@@ -127,6 +129,7 @@ class CloudflareBackend:
         self._rng = random.Random(random_seed)
         self._client: httpx.AsyncClient | None = None
         self._signing_key: str | None = None
+        self._small_pages = SmallPages()
         self._images_path = f"/accounts/{quote(self._account_id, safe='')}/images"
 
     @classmethod
@@ -159,6 +162,22 @@ class CloudflareBackend:
 
     def __repr__(self) -> str:
         return f"CloudflareBackend({self.label!r})"
+
+    @property
+    def account(self) -> CloudflareAccount:
+        return CloudflareAccount(self)
+
+    @property
+    def images_path(self) -> str:
+        """`/accounts/<id>/images`, relative to the base URL."""
+        return self._images_path
+
+    def new_deadline(self) -> Deadline:
+        return Deadline.start(self._deadline)
+
+    async def request(self, method: str, path: str, *, deadline: Deadline, **kwargs: Any) -> _Outcome:
+        """One idempotent call with this backend's retries, deadline and caps (for account.py)."""
+        return await self._request(method, path, deadline=deadline, **kwargs)
 
     __str__ = __repr__
 
@@ -361,6 +380,18 @@ class CloudflareBackend:
 
     async def list(
         self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+    ) -> ImageList:
+        if limit >= MIN_PAGE_SIZE and not self._small_pages.owns(cursor):
+            return await self._list_page(limit, cursor, sort_order, creator)
+        # Below Cloudflare's minimum page size: read a full page and hand out part of it; the
+        # cursor stands for where in that page to go on (see paging.py).
+        start = self._small_pages.start(cursor, sort_order, creator)
+        size = min(max(MIN_PAGE_SIZE, len(start.handed_out) + limit), MAX_LIST_LIMIT)
+        page = await self._list_page(size, start.token, sort_order, creator)
+        return self._small_pages.cut(page, start, limit)
+
+    async def _list_page(
+        self, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
     ) -> ImageList:
         params: dict[str, str | int] = {"per_page": limit, "sort_order": sort_order}
         if cursor is not None:

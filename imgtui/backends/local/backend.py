@@ -5,9 +5,10 @@ from __future__ import annotations
 import builtins
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import imgtui.backends.local.schema as schema
 import imgtui.backends.local.store as store
@@ -18,6 +19,7 @@ from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 from imgtui.service.signing import sign_url
 
+from .account import LocalAccount
 from .cursor import decode_cursor, encode_cursor
 from .reserve import SpaceReserve, keeping_reserve, using_reserve_on_full_disk
 from .worker import ConnectionWorker
@@ -29,6 +31,7 @@ CHUNK_BYTES = 256 * 1024  # what `bytes()` yields
 # chain from its start, so fewer, larger reads keep streaming linear in practice (10 MiB:
 # ~10 ms instead of ~40 ms with one open per 256 KiB), at 1 MiB of memory per stream.
 READ_BYTES = 1024 * 1024
+T = TypeVar("T")
 
 
 class LocalBackend:
@@ -77,6 +80,20 @@ class LocalBackend:
     @property
     def label(self) -> str:
         return f"local library {self.root}"
+
+    @property
+    def account(self) -> LocalAccount:
+        return LocalAccount(self)
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """`query(conn, *args)` on the reader thread, once the library exists."""
+        await self._library_keys()
+        return await self._reader.run(query, *args)
+
+    async def write(self, change: Callable[..., T], *args: Any) -> T:
+        """`change(conn, *args)` on the writer thread (which keeps the disk-space reserve)."""
+        await self._library_keys()
+        return await self._writer.run(keeping_reserve(self._reserve, change), *args)
 
     async def _library_keys(self) -> schema.LibraryKeys:
         # The writer opens first, so the schema exists before any reader connects.

@@ -29,7 +29,7 @@ from pathlib import Path
 from imgtui.service.errors import ErrorCode, ImagesError
 
 LIBRARY_FILE = "library.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the account's named variants
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's write to finish
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
@@ -55,6 +55,22 @@ _SCHEMA = (
     "CREATE TABLE blobs (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
 )
+
+# Version 2: the account's named variants (https://developers.cloudflare.com/images/manage-images/create-variants/).
+_VARIANTS_TABLE = """CREATE TABLE variants (
+    id TEXT PRIMARY KEY,
+    fit TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    metadata TEXT NOT NULL,
+    never_require_signed_urls INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID"""
+_INSERT_VARIANT = "INSERT INTO variants (id, fit, width, height, metadata, never_require_signed_urls) VALUES (?, ?, ?, ?, ?, ?)"
+# `public` as imgtui serves it: the stored file, untouched (a box no image exceeds, EXIF kept).
+PUBLIC_ROW = ("public", "scale-down", 12_000, 12_000, "keep", 0)
+# What version 1 served as `thumbnail` (Pillow drops EXIF when it re-encodes).
+THUMBNAIL_ROW = ("thumbnail", "scale-down", 320, 320, "none", 0)
+FLEXIBLE_VARIANTS_KEY = "flexible_variants"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +219,9 @@ def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
         if version == SCHEMA_VERSION:
             return
+        if version == 1:
+            _migrate_from_1(conn)
+            return
         if version != 0:
             raise ImagesError(
                 ErrorCode.STORAGE,
@@ -221,9 +240,21 @@ def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
                 ("account_hash", new_secret(16)),
                 ("signing_key", new_secret(32)),
                 ("cursor_secret", secrets.token_hex(32)),
+                (FLEXIBLE_VARIANTS_KEY, "0"),  # off on a new account, as on Cloudflare
             ],
         )
+        conn.execute(_VARIANTS_TABLE)
+        conn.execute(_INSERT_VARIANT, PUBLIC_ROW)  # a new account has `public` only
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _migrate_from_1(conn: sqlite3.Connection) -> None:
+    """Inside the writer's transaction. A version-1 library served `public`, `thumbnail` and
+    every flexible variant: it keeps all three, so no URL it handed out stops working."""
+    conn.execute(_VARIANTS_TABLE)
+    conn.executemany(_INSERT_VARIANT, [PUBLIC_ROW, THUMBNAIL_ROW])
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (FLEXIBLE_VARIANTS_KEY,))
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def load_keys(conn: sqlite3.Connection) -> LibraryKeys:

@@ -8,7 +8,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -19,7 +19,6 @@ from imgtui.service.rules import SortOrder, is_custom_id, metadata_json
 
 from .schema import write_transaction
 
-VARIANTS = ("public", "thumbnail")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_SEQ = (1 << 63) - 1  # "before the first" for a descending scan
 
@@ -29,16 +28,22 @@ _META_COLUMNS = "seq, id, filename, uploaded_ms, require_signed_urls, meta, crea
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """How to build variant URLs: `<base>/<account hash>/<quoted id>/<variant>`."""
+    """How to build variant URLs: `<base>/<account hash>/<quoted id>/<variant>`, one per
+    named variant of the library (`bound` reads them, in the same connection as the records)."""
 
     base: str
     account_hash: str
+    names: tuple[str, ...] = ("public",)
+
+    def bound(self, conn: sqlite3.Connection) -> Delivery:
+        names = tuple(row[0] for row in conn.execute("SELECT id FROM variants ORDER BY id"))
+        return replace(self, names=names)
 
     def variant_url(self, image_id: str, variant: str) -> str:
         return f"{self.base.rstrip('/')}/{self.account_hash}/{quote(image_id, safe='/')}/{variant}"
 
     def variants(self, image_id: str) -> list[str]:
-        return [self.variant_url(image_id, name) for name in VARIANTS]
+        return [self.variant_url(image_id, name) for name in self.names]
 
 
 def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
@@ -108,7 +113,7 @@ def insert_image(
             row,
         ).lastrowid
         conn.execute("INSERT INTO blobs (seq, data) VALUES (?, ?)", (seq, request.data))
-    return _metadata((seq, *row), delivery)
+    return _metadata((seq, *row), delivery.bound(conn))
 
 
 def bulk_insert_unchecked(
@@ -132,7 +137,7 @@ def bulk_insert_unchecked(
 
 def get_metadata(conn: sqlite3.Connection, image_id: str, delivery: Delivery) -> ImageMetadata | None:
     row = conn.execute(f"SELECT {_META_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
-    return None if row is None else _metadata(row, delivery)
+    return None if row is None else _metadata(row, delivery.bound(conn))
 
 
 def get_file_info(
@@ -144,7 +149,7 @@ def get_file_info(
     if row is None:
         return None
     content_type, size, width, height = row[7:]
-    return _metadata(row, delivery), FileInfo(content_type, size, width, height)
+    return _metadata(row, delivery.bound(conn)), FileInfo(content_type, size, width, height)
 
 
 def update_image(
@@ -167,7 +172,7 @@ def update_image(
             "UPDATE images SET require_signed_urls = ?, meta = ?, creator = ? WHERE seq = ?",
             (signed, meta, creator, seq),
         )
-    return _metadata((seq, image_id, filename, uploaded_ms, signed, meta, creator), delivery)
+    return _metadata((seq, image_id, filename, uploaded_ms, signed, meta, creator), delivery.bound(conn))
 
 
 def delete_image(conn: sqlite3.Connection, image_id: str) -> bool:
@@ -205,7 +210,8 @@ def list_page(
     ).fetchall()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    images = [_metadata(row, delivery) for row in rows]
+    bound = delivery.bound(conn)
+    images = [_metadata(row, bound) for row in rows]
     return images, (rows[-1][0] if has_more else None)
 
 
@@ -232,7 +238,8 @@ def list_by_offset(
         f"SELECT {_META_COLUMNS} FROM images {where} ORDER BY seq {direction} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return [_metadata(row, delivery) for row in rows]
+    bound = delivery.bound(conn)
+    return [_metadata(row, bound) for row in rows]
 
 
 def count_images(conn: sqlite3.Connection) -> int:
