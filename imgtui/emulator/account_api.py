@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from imgtui.service.account import Variant
+from imgtui.service.account import SigningKey, Variant
 from imgtui.service.errors import ErrorCode, ImagesError
 
 from .jsonbody import parse_json
@@ -119,5 +119,19 @@ async def stats(request: Request, state: EmulatorState, segments: list[str]) -> 
     return ok({"count": {"current": usage.current, "allowed": usage.allowed}})
 
 
+def _keys_answer(keys: list[SigningKey]) -> Response:
+    return ok({"keys": [{"name": key.name, "value": key.value} for key in keys]})
+
+
 async def signing_keys(request: Request, state: EmulatorState, segments: list[str]) -> Response:
-    return ok({"keys": [{"name": "default", "value": state.signing_key}]})
+    return _keys_answer(await state.signing_keys())
+
+
+async def create_signing_key(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    await state.images.account.keys.create(segments[2])
+    return _keys_answer(await state.signing_keys())
+
+
+async def delete_signing_key(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    await state.images.account.keys.delete(segments[2])
+    return _keys_answer(await state.signing_keys())

@@ -103,6 +103,8 @@ def _methods(segments: list[str]) -> dict[str, Handler] | None:
             return {"GET": account_api.stats}
         case ["v1", "keys"]:
             return {"GET": account_api.signing_keys}
+        case ["v1", "keys", name] if name:
+            return {"PUT": account_api.create_signing_key, "DELETE": account_api.delete_signing_key}
         case ["v1", "batch_token"]:
             return {"GET": account_api.batch_token}
         case ["v1", "config"]:

@@ -66,6 +66,8 @@ def create_app(
             Route(API_PREFIX + "/user/tokens/verify", verify_token, methods=["GET"]),
             Route(API_PREFIX + "/{rest:path}", _no_route, methods=_API_METHODS),
             Route(CDN_PREFIX + "/{rest:path}", deliver, methods=["GET", "HEAD"]),
+            # imagedelivery.net's path form, /<account hash>/<id>/<variant> (others: 404)
+            Route("/{rest:path}", deliver, methods=["GET", "HEAD"]),
         ],
         exception_handlers={Exception: _internal_error},
         lifespan=lifespan,

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from imgtui.service.errors import ImagesError
-from imgtui.service.signing import CDN_PREFIX, check_signature
+from imgtui.service.signing import CDN_PREFIX, check_signature_any
 
 from .responses import raw_path
 from .state import EmulatorState
@@ -47,9 +47,13 @@ def _text(status: int, message: str) -> Response:
 async def deliver(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
     cache: RenderCache = request.app.state.render_cache
-    # /cdn-cgi/imagedelivery/<hash>/<id, maybe with '/'>/<variant>
+    # /cdn-cgi/imagedelivery/<hash>/<id, maybe with '/'>/<variant>, or imagedelivery.net's
+    # own form without the prefix: /<hash>/<id>/<variant>
     path = raw_path(request)
-    parts = path[len(CDN_PREFIX) + 1 :].split("/")
+    on_prefix = path.startswith(CDN_PREFIX + "/")
+    parts = path[len(CDN_PREFIX) + 1 if on_prefix else 1 :].split("/")
+    if not on_prefix and parts[0] != state.account_hash:
+        return _text(404, "Not Found")
     if len(parts) < 3 or not all(parts):
         return _text(400, "Missing image ID or variant")
     account_hash, image_id, variant = parts[0], unquote("/".join(parts[1:-1])), unquote(parts[-1])
@@ -75,11 +79,9 @@ async def deliver(request: Request) -> Response:
     if image.require_signed_urls and not (named is not None and named.never_require_signed_urls):
         if spec.flexible:
             return _text(403, "Flexible variants cannot be used with images that require signed URLs")
-        reason = check_signature(
-            path,
-            request.scope.get("query_string", b"").decode("latin-1"),
-            state.signing_key,
-            now=time.time(),
+        keys = [key.value for key in await state.signing_keys()]
+        reason = check_signature_any(
+            path, request.scope.get("query_string", b"").decode("latin-1"), keys, now=time.time()
         )
         if reason is not None:
             return _text(403, reason)

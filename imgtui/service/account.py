@@ -8,6 +8,7 @@ runs the same calls against a local library and over REST).
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 from typing import Literal, Protocol, get_args
@@ -82,6 +83,14 @@ class AccountBackend(Protocol):
 
     async def list_signing_keys(self) -> list[SigningKey]: ...
 
+    async def create_signing_key(self, name: str) -> list[SigningKey]:
+        """A new key `name` with a fresh value (an existing one gets a new value); all keys."""
+        ...
+
+    async def delete_signing_key(self, name: str) -> list[SigningKey]:
+        """All keys left; deleting the last one makes a new `default`, as Cloudflare does."""
+        ...
+
     async def get_settings(self) -> AccountSettings: ...
 
     async def update_settings(self, *, flexible_variants: bool) -> AccountSettings: ...
@@ -104,6 +113,13 @@ def check_variant_id(variant_id: object) -> str:
     ):
         raise _bad(f"A variant name must be 1 to {MAX_VARIANT_ID_CHARS} letters or digits")
     return variant_id
+
+
+def check_key_name(name: object) -> str:
+    """Signing key names follow the variant rule: letters and digits."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_VARIANT_ID_CHARS or not _VARIANT_ID.match(name):
+        raise _bad(f"A signing key name must be 1 to {MAX_VARIANT_ID_CHARS} letters or digits")
+    return name
 
 
 def _side(name: str, value: object) -> int:
@@ -211,6 +227,14 @@ class AccountKeys:
     async def list(self) -> list[SigningKey]:
         return await self._backend.list_signing_keys()
 
+    async def create(self, name: str) -> builtins.list[SigningKey]:
+        """`PUT /v1/keys/{name}`: a new key (or a new value for that name); all keys."""
+        return await self._backend.create_signing_key(check_key_name(name))
+
+    async def delete(self, name: str) -> builtins.list[SigningKey]:
+        """`DELETE /v1/keys/{name}`: the URLs it signed stop verifying; all keys left."""
+        return await self._backend.delete_signing_key(check_key_name(name))
+
 
 class AccountSettingsPart:
     """`images.account.settings`: the account's image settings."""
@@ -268,6 +292,12 @@ class UnsupportedAccount:
         raise self._refuse()
 
     async def list_signing_keys(self) -> list[SigningKey]:
+        raise self._refuse()
+
+    async def create_signing_key(self, name: str) -> list[SigningKey]:
+        raise self._refuse()
+
+    async def delete_signing_key(self, name: str) -> list[SigningKey]:
         raise self._refuse()
 
     async def get_settings(self) -> AccountSettings:

@@ -13,7 +13,7 @@ import pathlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
-from .account import Account
+from .account import Account, check_key_name
 from .backend import Backend, UpdateRequest, UploadRequest
 from .config import ACCOUNT_ENV, BASE_URL_ENV, CLOUDFLARE_API, DEFAULT_LIST_LIMIT, TOKEN_ENV
 from .errors import ErrorCode, ImagesError, signed_urls_with_custom_id
@@ -31,6 +31,7 @@ from .rules import (
     check_require_signed_urls,
     check_sort_order,
 )
+from .signing import sign_url, signed_expiry
 from .sniff import ImageInfo, sniff_image
 from .sources import load_image_bytes
 from .spec import SERVE_ACCOUNT_ID, parse_spec
@@ -138,8 +139,13 @@ class ImageHandle:
             return False
         return await self._backend.delete(self.id)
 
-    async def signed_url(self, variant: str = "public", expires_in: int | None = None) -> str:
-        """A delivery URL signed with the account's key (`exp` only when expires_in is given)."""
+    async def signed_url(
+        self, variant: str = "public", expires_in: int | None = None, key_name: str | None = None
+    ) -> str:
+        """A delivery URL signed with the account's key (`exp` only when expires_in is given),
+        or with the signing key `key_name` (5404 when the account has none by that name)."""
+        if key_name is not None:
+            check_key_name(key_name)
         if not isinstance(variant, str) or not variant or any(ch in variant for ch in "/?#%"):
             raise ImagesError(ErrorCode.BAD_REQUEST, "variant must be a non-empty name without '/?#%'")
         if expires_in is not None and (
@@ -148,7 +154,15 @@ class ImageHandle:
             raise ImagesError(ErrorCode.BAD_REQUEST, "expires_in must be a positive number of seconds")
         if not _plausible_id(self.id):
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
-        return await self._backend.signed_url(self.id, variant, expires_in)
+        url = await self._backend.signed_url(self.id, variant, expires_in)
+        if key_name is None:
+            return url
+        keys = {key.name: key.value for key in await self._backend.account.list_signing_keys()}
+        if key_name not in keys:
+            raise ImagesError(ErrorCode.NOT_FOUND, f"The account has no image signing key named {key_name!r}")
+        # The same URL and expiry, signed again with the named key (the Backend contract signs
+        # with the account's current key only).
+        return sign_url(url, keys[key_name], expires_at=signed_expiry(url))
 
 
 class HostedImages:

@@ -177,3 +177,36 @@ async def test_tokens_verify_answers_as_cloudflare(fresh: BackgroundEmulator) ->
         for headers in ({"Authorization": "Bearer wrong"}, {}):
             bad = await client.get("/user/tokens/verify", headers=headers)
             assert_error(bad, 401, 1000)
+
+
+async def test_signed_urls_verify_with_any_current_key_and_both_path_forms(fresh: BackgroundEmulator) -> None:
+    from imgtui.service.signing import CDN_PREFIX, sign_url
+
+    async with _client(fresh) as api, httpx.AsyncClient() as web:
+        image = await _upload(api, make_png(), requireSignedURLs="true")
+        url = image["variants"][0]
+        keys = assert_ok(await api.put("/v1/keys/second"))["keys"]
+        assert [key["name"] for key in keys] == ["default", "second"]
+        values = {key["name"]: key["value"] for key in keys}
+        by_default, by_second = sign_url(url, values["default"]), sign_url(url, values["second"])
+        assert (await web.get(by_default)).status_code == 200
+        assert (await web.get(by_second)).status_code == 200
+        # Signed over the whole pathname, prefix included (a Worker signing url.pathname).
+        path = url[url.index(CDN_PREFIX) :]
+        import hashlib
+        import hmac
+
+        sig = hmac.new(values["second"].encode(), f"{path}?".encode(), hashlib.sha256).hexdigest()
+        assert (await web.get(f"{url}?sig={sig}")).status_code == 200
+        # imagedelivery.net's own form: /<hash>/<id>/<variant>, signed the same way.
+        bare = url.replace(CDN_PREFIX, "")
+        assert (await web.get(sign_url(bare, values["second"]))).status_code == 200
+        assert (await web.get(bare)).status_code == 403
+        # Deleting a key invalidates the URLs it signed, and only those.
+        keys = assert_ok(await api.delete("/v1/keys/second"))["keys"]
+        assert [key["name"] for key in keys] == ["default"]
+        assert (await web.get(by_second)).status_code == 403
+        assert (await web.get(by_default)).status_code == 200
+        assert_error(await api.delete("/v1/keys/second"), 404, 5404)
+        assert_error(await api.put("/v1/keys/bad-name"), 400, 5400)
+        assert (await web.get(f"{fresh.base_url}/not-our-hash/x/public")).status_code == 404

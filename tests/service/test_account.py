@@ -90,6 +90,8 @@ async def test_a_version_1_library_is_migrated_by_the_writer_keeping_what_it_ser
     # Make it what imgtui wrote before variants were stored: schema 1, no variants table.
     conn = sqlite3.connect(library / "library.sqlite3")
     conn.execute("DROP TABLE variants")
+    conn.execute("DROP TABLE signing_keys")
+    old_key = conn.execute("SELECT value FROM settings WHERE key = 'signing_key'").fetchone()[0]
     conn.execute("DELETE FROM settings WHERE key = 'flexible_variants'")
     conn.execute("PRAGMA user_version=1")
     conn.commit()
@@ -97,6 +99,7 @@ async def test_a_version_1_library_is_migrated_by_the_writer_keeping_what_it_ser
     async with Images.local(library) as images:
         assert [variant.id for variant in await images.account.variants.list()] == ["public", "thumbnail"]
         assert (await images.account.settings.get()).flexible_variants is True
+        assert [(key.name, key.value) for key in await images.account.keys.list()] == [("default", old_key)]
         details = await images.hosted.image("old").details()
         assert details is not None and [url.rsplit("/", 1)[1] for url in details.variants] == [
             "public",
@@ -104,3 +107,30 @@ async def test_a_version_1_library_is_migrated_by_the_writer_keeping_what_it_ser
         ]
     version = sqlite3.connect(library / "library.sqlite3").execute("PRAGMA user_version").fetchone()[0]
     assert version == 2
+
+
+async def test_signing_keys_create_delete_and_sign_with_a_named_key(images: Images) -> None:
+    keys = images.account.keys
+    before = await keys.list()
+    after = await keys.create("second")
+    assert [key.name for key in after] == ["default", "second"] and after[0] == before[0]
+    second = next(key.value for key in after if key.name == "second")
+    assert len(second) >= 16 and second != before[0].value
+    image = await images.hosted.upload(png(), require_signed_urls=True)
+    handle = images.hosted.image(image.id)
+    default_url = await handle.signed_url("public", expires_in=60)
+    second_url = await handle.signed_url("public", expires_in=60, key_name="second")
+    assert default_url != second_url and "exp=" in second_url
+    with pytest.raises(ImagesError) as info:
+        await handle.signed_url("public", key_name="nokey")
+    assert info.value.code == 5404
+    with pytest.raises(ImagesError) as info:
+        await handle.signed_url("public", key_name="bad name")
+    assert info.value.code == 5400
+    assert [key.name for key in await keys.delete("second")] == ["default"]
+    with pytest.raises(ImagesError) as info:
+        await keys.delete("second")
+    assert info.value.code == 5404
+    # Deleting the last key makes a new `default`, as Cloudflare does.
+    renewed = await keys.delete("default")
+    assert [key.name for key in renewed] == ["default"] and renewed[0].value != before[0].value

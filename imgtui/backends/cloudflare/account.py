@@ -122,7 +122,15 @@ class CloudflareAccount:
         result_of(await self._call("DELETE", self._variant_path(variant_id)))
 
     async def list_signing_keys(self) -> list[SigningKey]:
-        response = await self._call("GET", "keys")
+        return self._keys(await self._call("GET", "keys"))
+
+    async def create_signing_key(self, name: str) -> list[SigningKey]:
+        return self._keys(await self._call("PUT", "keys/" + quote(name, safe="")))
+
+    async def delete_signing_key(self, name: str) -> list[SigningKey]:
+        return self._keys(await self._call("DELETE", "keys/" + quote(name, safe="")))
+
+    def _keys(self, response: httpx.Response) -> list[SigningKey]:
         result = result_of(response)
         keys = result.get("keys") if isinstance(result, dict) else None
         if not isinstance(keys, list):

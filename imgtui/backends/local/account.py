@@ -25,7 +25,7 @@ class _Library(Protocol):
 
     async def write(self, change: Callable[..., T], *args: Any) -> T: ...
 
-    async def signing_key(self) -> str: ...
+    def new_key_value(self) -> str: ...
 
     async def count(self) -> int: ...
 
@@ -97,6 +97,34 @@ def delete_variant(conn: sqlite3.Connection, variant_id: str) -> None:
             raise variant_not_found()
 
 
+def list_keys(conn: sqlite3.Connection) -> list[SigningKey]:
+    return [
+        SigningKey(name, value)
+        for name, value in conn.execute("SELECT name, value FROM signing_keys ORDER BY name")
+    ]
+
+
+def current_key(conn: sqlite3.Connection) -> SigningKey:
+    """The key a signed URL is made with when none is named: `default`, else the first."""
+    keys = list_keys(conn)
+    return next((key for key in keys if key.name == "default"), keys[0])
+
+
+def put_key(conn: sqlite3.Connection, name: str, value: str) -> list[SigningKey]:
+    with write_transaction(conn):
+        conn.execute("INSERT OR REPLACE INTO signing_keys (name, value) VALUES (?, ?)", (name, value))
+    return list_keys(conn)
+
+
+def delete_key(conn: sqlite3.Connection, name: str, replacement: str) -> list[SigningKey]:
+    with write_transaction(conn):
+        if conn.execute("DELETE FROM signing_keys WHERE name = ?", (name,)).rowcount == 0:
+            raise ImagesError(ErrorCode.NOT_FOUND, "Signing key not found")
+        if not conn.execute("SELECT 1 FROM signing_keys").fetchone():  # never without a key
+            conn.execute("INSERT INTO signing_keys (name, value) VALUES ('default', ?)", (replacement,))
+    return list_keys(conn)
+
+
 def read_settings(conn: sqlite3.Connection) -> AccountSettings:
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (FLEXIBLE_VARIANTS_KEY,)).fetchone()
     return AccountSettings(flexible_variants=row is not None and row[0] == "1")
@@ -135,7 +163,13 @@ class LocalAccount:
         await self._backend.write(delete_variant, variant_id)
 
     async def list_signing_keys(self) -> list[SigningKey]:
-        return [SigningKey("default", await self._backend.signing_key())]
+        return await self._backend.read(list_keys)
+
+    async def create_signing_key(self, name: str) -> list[SigningKey]:
+        return await self._backend.write(put_key, name, self._backend.new_key_value())
+
+    async def delete_signing_key(self, name: str) -> list[SigningKey]:
+        return await self._backend.write(delete_key, name, self._backend.new_key_value())
 
     async def get_settings(self) -> AccountSettings:
         return await self._backend.read(read_settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,7 @@ from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 from imgtui.service.signing import sign_url
 
+from . import account
 from .account import LocalAccount
 from .cursor import decode_cursor, encode_cursor
 from .reserve import SpaceReserve, keeping_reserve, using_reserve_on_full_disk
@@ -84,6 +86,10 @@ class LocalBackend:
     @property
     def account(self) -> LocalAccount:
         return LocalAccount(self)
+
+    def new_key_value(self) -> str:
+        """A new signing key's value (the `new_secret` seam, like the library's first key)."""
+        return (self._new_secret or secrets.token_urlsafe)(32)
 
     async def read(self, query: Callable[..., T], *args: Any) -> T:
         """`query(conn, *args)` on the reader thread, once the library exists."""
@@ -167,7 +173,8 @@ class LocalBackend:
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
         url = store.Delivery(self.delivery_base, keys.account_hash).variant_url(image_id, variant)
         expires_at = None if expires_in is None else int(time.time()) + expires_in
-        return sign_url(url, keys.signing_key, expires_at=expires_at)
+        key = await self._reader.run(account.current_key)
+        return sign_url(url, key.value, expires_at=expires_at)
 
     async def file_info(self, image_id: str) -> tuple[ImageMetadata, FileInfo | None] | None:
         return await self._reader.run(store.get_file_info, image_id, await self._delivery())

@@ -29,7 +29,7 @@ from pathlib import Path
 from imgtui.service.errors import ErrorCode, ImagesError
 
 LIBRARY_FILE = "library.sqlite3"
-SCHEMA_VERSION = 2  # 2: the account's named variants
+SCHEMA_VERSION = 2  # 2: the account's named variants and signing keys
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's write to finish
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
@@ -71,6 +71,12 @@ PUBLIC_ROW = ("public", "scale-down", 12_000, 12_000, "keep", 0)
 # What version 1 served as `thumbnail` (Pillow drops EXIF when it re-encodes).
 THUMBNAIL_ROW = ("thumbnail", "scale-down", 320, 320, "none", 0)
 FLEXIBLE_VARIANTS_KEY = "flexible_variants"
+# Version 2 too: several signing keys (https://developers.cloudflare.com/images/manage-images/serve-images/serve-private-images/);
+# `default` starts with the value version 1 kept as the `signing_key` setting.
+_KEYS_TABLE = "CREATE TABLE signing_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+_DEFAULT_KEY_FROM_SETTINGS = (
+    "INSERT INTO signing_keys (name, value) SELECT 'default', value FROM settings WHERE key = 'signing_key'"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +251,8 @@ def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
         )
         conn.execute(_VARIANTS_TABLE)
         conn.execute(_INSERT_VARIANT, PUBLIC_ROW)  # a new account has `public` only
+        conn.execute(_KEYS_TABLE)
+        conn.execute(_DEFAULT_KEY_FROM_SETTINGS)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -253,6 +261,8 @@ def _migrate_from_1(conn: sqlite3.Connection) -> None:
     every flexible variant: it keeps all three, so no URL it handed out stops working."""
     conn.execute(_VARIANTS_TABLE)
     conn.executemany(_INSERT_VARIANT, [PUBLIC_ROW, THUMBNAIL_ROW])
+    conn.execute(_KEYS_TABLE)
+    conn.execute(_DEFAULT_KEY_FROM_SETTINGS)
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (FLEXIBLE_VARIANTS_KEY,))
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
