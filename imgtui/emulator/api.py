@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import parse_query_filter
 from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
 
 from . import account_api
@@ -324,6 +325,7 @@ async def list_v2(request: Request, state: EmulatorState, segments: list[str]) -
         cursor=request.query_params.get("continuation_token") or None,
         sort_order=sort_order,
         creator=request.query_params.get("creator"),
+        metadata_filter=parse_query_filter(request.query_params.multi_items()),
     )
     return ok({"images": [image_record(image) for image in page.images], "continuation_token": page.cursor})
 

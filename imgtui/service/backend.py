@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .account import AccountBackend
+from .filters import MetadataFilter
 from .models import Blob, FileInfo, ImageList, ImageMetadata
 from .rules import SortOrder
 
@@ -53,8 +54,17 @@ class Backend(Protocol):
     async def upload(self, request: UploadRequest) -> ImageMetadata: ...
 
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
-    ) -> ImageList: ...
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
+    ) -> ImageList:
+        """A page; `metadata_filter` conditions all hold (a backend that cannot honour one
+        raises 5400, never answers unfiltered)."""
+        ...
 
     async def details(self, image_id: str) -> ImageMetadata | None: ...
 

@@ -11,6 +11,7 @@ deadline (deadline.py), and every body is read with a cap on its decompressed si
 from __future__ import annotations
 
 import asyncio
+import builtins
 import enum
 import functools
 import os
@@ -27,6 +28,7 @@ import httpx
 from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import MAX_LIST_LIMIT, SortOrder, metadata_json
 from imgtui.service.signing import sign_url
@@ -379,25 +381,39 @@ class CloudflareBackend:
         return b"".join([chunk async for chunk in stream]) == request.data
 
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
     ) -> ImageList:
+        filter_params = [] if metadata_filter is None else metadata_filter.query_params()
         if limit >= MIN_PAGE_SIZE and not self._small_pages.owns(cursor):
-            return await self._list_page(limit, cursor, sort_order, creator)
+            return await self._list_page(limit, cursor, sort_order, creator, filter_params)
         # Below Cloudflare's minimum page size: read a full page and hand out part of it; the
         # cursor stands for where in that page to go on (see paging.py).
-        start = self._small_pages.start(cursor, sort_order, creator)
+        scope = creator if metadata_filter is None else f"{creator!r}\x1f{metadata_filter.canonical}"
+        start = self._small_pages.start(cursor, sort_order, scope)
         size = min(max(MIN_PAGE_SIZE, len(start.handed_out) + limit), MAX_LIST_LIMIT)
-        page = await self._list_page(size, start.token, sort_order, creator)
+        page = await self._list_page(size, start.token, sort_order, creator, filter_params)
         return self._small_pages.cut(page, start, limit)
 
     async def _list_page(
-        self, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+        self,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        filter_params: builtins.list[tuple[str, str]],
     ) -> ImageList:
-        params: dict[str, str | int] = {"per_page": limit, "sort_order": sort_order}
+        params: builtins.list[tuple[str, str | int]] = [("per_page", limit), ("sort_order", sort_order)]
         if cursor is not None:
-            params["continuation_token"] = cursor
+            params.append(("continuation_token", cursor))
         if creator is not None:
-            params["creator"] = creator
+            params.append(("creator", creator))
+        params += filter_params
         outcome = await self._request(
             "GET",
             f"{self._images_path}/v2",

@@ -16,13 +16,14 @@ import imgtui.backends.local.store as store
 from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.config import DEFAULT_DELIVERY_BASE
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 from imgtui.service.signing import sign_url
 
 from . import account
 from .account import LocalAccount
-from .cursor import decode_cursor, encode_cursor
+from .cursor import decode_cursor, encode_cursor, listing_scope
 from .reserve import SpaceReserve, keeping_reserve, using_reserve_on_full_disk
 from .worker import ConnectionWorker
 
@@ -123,10 +124,17 @@ class LocalBackend:
         )
 
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
     ) -> ImageList:
         keys = await self._library_keys()
-        after = None if cursor is None else decode_cursor(keys.cursor_secret, cursor, sort_order, creator)
+        scope = listing_scope(creator, metadata_filter)  # a cursor is good for this listing only
+        after = None if cursor is None else decode_cursor(keys.cursor_secret, cursor, sort_order, scope)
         images, next_seq = await self._reader.run(
             partial(
                 store.list_page,
@@ -135,11 +143,12 @@ class LocalBackend:
                 sort_order=sort_order,
                 creator=creator,
                 delivery=await self._delivery(),
+                metadata_filter=metadata_filter,
             )
         )
         if next_seq is None:
             return ImageList(images=images, cursor=None, list_complete=True)
-        token = encode_cursor(keys.cursor_secret, next_seq, sort_order, creator)
+        token = encode_cursor(keys.cursor_secret, next_seq, sort_order, scope)
         return ImageList(images=images, cursor=token, list_complete=False)
 
     async def details(self, image_id: str) -> ImageMetadata | None:

@@ -14,9 +14,11 @@ from urllib.parse import quote
 
 from imgtui.service.backend import UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError, signed_urls_with_custom_id
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import Blob, FileInfo, ImageMetadata
 from imgtui.service.rules import SortOrder, is_custom_id, metadata_json
 
+from .filter_sql import filter_sql
 from .schema import write_transaction
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -193,6 +195,7 @@ def list_page(
     sort_order: SortOrder,
     creator: str | None,
     delivery: Delivery,
+    metadata_filter: MetadataFilter | None = None,
 ) -> tuple[list[ImageMetadata], int | None]:
     """Up to `limit` images after `after_seq` (keyset: cost is independent of library size),
     and the sequence to resume after when there are more (one extra row tells us cheaply)."""
@@ -204,6 +207,10 @@ def list_page(
     if creator is not None:
         condition += " AND creator = ?"  # served by the (creator, seq) index
         params.append(creator)
+    if metadata_filter is not None:
+        extra, extra_params = filter_sql(metadata_filter)
+        condition += extra
+        params += extra_params
     params.append(limit + 1)
     rows = conn.execute(
         f"SELECT {_META_COLUMNS} FROM images WHERE {condition} ORDER BY seq {direction} LIMIT ?", params
