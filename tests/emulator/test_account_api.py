@@ -210,3 +210,38 @@ async def test_signed_urls_verify_with_any_current_key_and_both_path_forms(fresh
         assert_error(await api.delete("/v1/keys/second"), 404, 5404)
         assert_error(await api.put("/v1/keys/bad-name"), 400, 5400)
         assert (await web.get(f"{fresh.base_url}/not-our-hash/x/public")).status_code == 404
+
+
+async def test_v2_list_honours_meta_filters_and_refuses_what_it_cannot(fresh: BackgroundEmulator) -> None:
+    async with _client(fresh) as api:
+        for n, meta in enumerate(
+            ['{"n": 1, "s": "x"}', '{"n": 2, "s": "y"}', '{"n": "1", "r": {"k": "eu"}}']
+        ):
+            assert_ok(
+                await api.post(
+                    "/v1",
+                    files={"file": ("p.png", make_png(), "image/png")},
+                    data={"id": f"m{n}", "metadata": meta},
+                )
+            )
+
+        async def ids(query: str) -> list[str]:
+            result = assert_ok(await api.get(f"/v2?sort_order=asc&{query}"))
+            assert isinstance(result, dict)
+            return [image["id"] for image in result["images"]]
+
+        assert await ids("meta.n%5Beq%3Anumber%5D=1") == ["m0"]  # as the TypeScript SDK encodes it
+        assert await ids("meta.n[eq]=1") == ["m0", "m2"]  # untyped: the number 1 and the text "1"
+        assert await ids("meta.n[eq:string]=1") == ["m2"]
+        assert await ids("meta.s[in]=x|y") == ["m0", "m1"]
+        assert await ids("meta.n[gte]=2") == ["m1"]
+        assert await ids("meta.r.k[eq]=eu") == ["m2"]
+        assert await ids("meta.n[eq:number]=5&meta.n[lte:number]=3") == []
+        for bad in (
+            "meta.n[like]=1",
+            "meta.n[gt]=abc",
+            "meta.n[gt:string]=a",
+            "meta.n=1",
+            "meta.s[in]=" + "|".join("abcdefghijk"),
+        ):
+            assert_error(await api.get(f"/v2?{bad}"), 400, 5400)
