@@ -1,5 +1,6 @@
 """The official `cloudflare` Python SDK (5.x) drives the emulator: upload, list (v2), get,
-blob, edit, delete, stats and keys, with a custom id containing '/'."""
+blob, edit, delete, stats and keys, with a custom id containing "/"; variants, signing keys and
+metadata filters (via extra_query)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,38 @@ def test_the_sdk_is_refused_without_the_token(server: BackgroundEmulator) -> Non
         pytest.raises(cloudflare.AuthenticationError),
     ):
         client.images.v2.list(account_id=ACCOUNT_ID)
+
+
+def test_the_sdk_manages_the_accounts_variants_keys_and_filters(sdk: cloudflare.Cloudflare) -> None:
+    v1 = sdk.images.v1
+    options = {"fit": "cover", "width": 100, "height": 50, "metadata": "none"}
+    created = v1.variants.create(
+        account_id=ACCOUNT_ID, id="hero", options=options, never_require_signed_urls=True
+    )
+    assert created.variant is not None and created.variant.id == "hero"
+    assert created.variant.options.width == 100 and created.variant.never_require_signed_urls is True
+    listed = v1.variants.list(account_id=ACCOUNT_ID)
+    assert listed.variants is not None and listed.variants.hero is not None  # the SDK models `hero` only
+    got = v1.variants.get("hero", account_id=ACCOUNT_ID)
+    assert got.variant is not None and got.variant.options.fit == "cover"
+    edited = v1.variants.edit("hero", account_id=ACCOUNT_ID, options={**options, "fit": "pad"})
+    assert edited.variant is not None and edited.variant.options.fit == "pad"
+    v1.variants.delete("hero", account_id=ACCOUNT_ID)
+    with pytest.raises(cloudflare.NotFoundError):
+        v1.variants.get("hero", account_id=ACCOUNT_ID)
+
+    keys = v1.keys.update("second", account_id=ACCOUNT_ID)
+    assert sorted(key.name for key in keys.keys or []) == ["default", "second"]
+    keys = v1.keys.delete("second", account_id=ACCOUNT_ID)
+    assert [key.name for key in keys.keys or []] == ["default"]
+
+    for n in range(3):
+        v1.create(
+            account_id=ACCOUNT_ID, file=("p.png", make_png(), "image/png"), id=f"m{n}", metadata={"n": n}
+        )
+    # Metadata filters go as extra query parameters (the SDK has no argument for them). The
+    # SDK's multipart upload sent `n` as a text leaf, so the untyped `in` matches it as text.
+    page = sdk.images.v2.list(account_id=ACCOUNT_ID, sort_order="asc", extra_query={"meta.n[in]": "1|2"})
+    assert [image.id for image in page.images or []] == ["m1", "m2"]
+    with pytest.raises(cloudflare.BadRequestError):
+        sdk.images.v2.list(account_id=ACCOUNT_ID, extra_query={"meta.n[like]": 1})
