@@ -9,9 +9,11 @@ of the local library (validation, sniffing, limits).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,9 +22,13 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from imgtui.service.backend import UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.filters import parse_query_filter
-from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
+from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_filename, check_sort_order
+from imgtui.service.signing import UPLOAD_PREFIX
+from imgtui.service.sniff import sniff_image
+from imgtui.service.sources import load_image_bytes
 
 from . import account_api
 from .delivery import safety_headers
@@ -100,6 +106,8 @@ def _methods(segments: list[str]) -> dict[str, Handler] | None:
             return {"GET": list_v1, "POST": upload}
         case ["v2"]:
             return {"GET": list_v2}
+        case ["v2", "direct_upload"]:
+            return {"POST": direct_upload}
         case ["v1", "stats"]:
             return {"GET": account_api.stats}
         case ["v1", "keys"]:
@@ -245,6 +253,70 @@ async def upload(request: Request, state: EmulatorState, segments: list[str]) ->
     return ok(image_record(image))
 
 
+def _expiry_field(form: FormData) -> datetime | None:
+    text = _text_field(form, "expiry")
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "expiry must be an RFC 3339 date-time") from None
+
+
+async def direct_upload(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    """`POST /v2/direct_upload`: a draft and its one-time upload URL."""
+    form = await _read_form(request)
+    try:
+        created = await state.images.hosted.create_direct_upload(
+            id=_text_field(form, "id") or None,
+            metadata=await _metadata_field(form),
+            require_signed_urls=_bool_field(form, "requireSignedURLs"),
+            creator=_text_field(form, "creator"),
+            expiry=_expiry_field(form),
+        )
+    finally:
+        await form.close()
+    return ok({"id": created.id, "uploadURL": created.upload_url})
+
+
+async def direct_upload_file(request: Request) -> Response:
+    """`POST <uploadURL>`: the draft's file (multipart `file`), without the API token; once."""
+    state: EmulatorState = request.app.state.emulator
+    parts = raw_path(request)[len(UPLOAD_PREFIX) + 1 :].split("/")
+    if len(parts) != 2 or parts[0] != state.account_hash:
+        return fail(ErrorCode.NOT_FOUND, "Upload URL not found, or already used")
+    try:
+        form = await _read_form(request)
+        try:
+            file = form.get("file")
+            if not isinstance(file, UploadFile):
+                raise ImagesError(ErrorCode.BAD_REQUEST, "Send the image as a multipart `file` part")
+            data, filename = await file.read(), file.filename or None
+        finally:
+            await form.close()
+        if filename is not None:
+            check_filename(filename)
+        data = await load_image_bytes(data, None)  # the size limit
+        info = await asyncio.to_thread(sniff_image, data)  # the type, as an upload's
+        image = await state.library.complete_direct_upload(
+            parts[1],
+            UploadRequest(
+                data=data,
+                content_type=info.mime,
+                id=None,
+                filename=filename or f"image.{info.extension}",
+                require_signed_urls=False,
+                metadata=None,
+                creator=None,
+                width=info.width,
+                height=info.height,
+            ),
+        )
+    except ImagesError as error:
+        return from_error(error)
+    return ok(image_record(image))
+
+
 # -- one image ----------------------------------------------------------------------------
 
 
@@ -335,4 +407,4 @@ async def _no_handler(request: Request, state: EmulatorState, segments: list[str
 
 
 # The calls a batch token authorizes (images-batch docs).
-BATCH_HANDLERS: frozenset[Handler] = frozenset({upload, details, update, delete, list_v2})
+BATCH_HANDLERS: frozenset[Handler] = frozenset({upload, details, update, delete, list_v2, direct_upload})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from .account import AccountBackend
@@ -35,6 +36,25 @@ class UpdateRequest:
     require_signed_urls: bool | None = None
     metadata: dict[str, Any] | None = None
     creator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUploadRequest:
+    """A validated direct creator upload: the draft's options and when its URL expires."""
+
+    id: str | None
+    metadata: dict[str, Any] | None
+    require_signed_urls: bool
+    creator: str | None
+    expiry: datetime  # aware, UTC
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUpload:
+    """The draft's id and the one-time URL that accepts its file (multipart `file`, no token)."""
+
+    id: str
+    upload_url: str
 
 
 class Backend(Protocol):
@@ -68,6 +88,10 @@ class Backend(Protocol):
 
     async def details(self, image_id: str) -> ImageMetadata | None: ...
 
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
+        """A draft record (`draft: true`) and its upload URL."""
+        ...
+
     async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None: ...
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata: ...
@@ -89,6 +113,10 @@ class ServedLibrary(Protocol):
     bytes, the v1 offset list, the count, and the library's own keys."""
 
     async def account_hash(self) -> str: ...
+
+    async def complete_direct_upload(self, upload_key: str, request: UploadRequest) -> ImageMetadata:
+        """The file for the draft whose upload URL ends in `upload_key` (once, before expiry)."""
+        ...
 
     async def signing_key(self) -> str: ...
 

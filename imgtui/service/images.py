@@ -11,10 +11,11 @@ import builtins
 import os
 import pathlib
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from .account import Account, check_key_name
-from .backend import Backend, UpdateRequest, UploadRequest
+from .backend import Backend, DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from .config import ACCOUNT_ENV, BASE_URL_ENV, CLOUDFLARE_API, DEFAULT_LIST_LIMIT, TOKEN_ENV
 from .errors import ErrorCode, ImagesError, signed_urls_with_custom_id
 from .filters import MetadataFilter, check_metadata_filter
@@ -26,6 +27,7 @@ from .rules import (
     check_creator,
     check_creator_filter,
     check_custom_id,
+    check_direct_upload_expiry,
     check_filename,
     check_list_limit,
     check_metadata,
@@ -236,6 +238,32 @@ class HostedImages:
         return await self._backend.list(
             limit=clean_limit, cursor=cursor, sort_order=order, creator=creator, metadata_filter=clean_filter
         )
+
+    async def create_direct_upload(
+        self,
+        *,
+        id: str | None = None,  # noqa: A002 - the binding's name
+        metadata: dict[str, Any] | None = None,
+        require_signed_urls: bool | None = None,
+        creator: str | None = None,
+        expiry: datetime | None = None,
+    ) -> DirectUpload:
+        """A draft image and a one-time URL that accepts its file without the API token until
+        `expiry` (2 minutes to 6 hours ahead, default 30 minutes), per
+        https://developers.cloudflare.com/images/upload-images/direct-creator-upload/."""
+        if id is not None:
+            check_custom_id(id)
+        signed = False if require_signed_urls is None else check_require_signed_urls(require_signed_urls)
+        if signed and id is not None:
+            raise signed_urls_with_custom_id()
+        request = DirectUploadRequest(
+            id=id,
+            metadata=None if metadata is None else check_metadata(metadata),
+            require_signed_urls=signed,
+            creator=None if creator is None else check_creator(creator),
+            expiry=check_direct_upload_expiry(expiry, now=datetime.now(UTC)),
+        )
+        return await self._backend.create_direct_upload(request)
 
     def image(self, image_id: str) -> ImageHandle:
         return ImageHandle(self._backend, image_id)

@@ -15,6 +15,7 @@ import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 CDN_PREFIX = "/cdn-cgi/imagedelivery"
+UPLOAD_PREFIX = "/cdn-cgi/imageupload"  # imgtui serve's direct creator upload URLs
 
 
 def signing_path(pathname: str) -> str:

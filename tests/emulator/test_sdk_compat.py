@@ -5,6 +5,7 @@ metadata filters (via extra_query)."""
 from __future__ import annotations
 
 import cloudflare
+import httpx
 import pytest
 
 from imgtui.emulator import BackgroundEmulator
@@ -109,3 +110,13 @@ def test_the_sdk_manages_the_accounts_variants_keys_and_filters(sdk: cloudflare.
     assert [image.id for image in page.images or []] == ["m1", "m2"]
     with pytest.raises(cloudflare.BadRequestError):
         sdk.images.v2.list(account_id=ACCOUNT_ID, extra_query={"meta.n[like]": 1})
+
+
+def test_the_sdk_creates_a_direct_upload(sdk: cloudflare.Cloudflare) -> None:
+    created = sdk.images.v2.direct_uploads.create(account_id=ACCOUNT_ID, id="by/sdk", metadata={"k": "v"})
+    assert created.id == "by/sdk" and created.upload_url
+    assert sdk.images.v1.get("by/sdk", account_id=ACCOUNT_ID).meta == {"k": "v"}
+    with httpx.Client() as browser:
+        done = browser.post(created.upload_url, files={"file": ("cat.png", make_png(), "image/png")})
+    assert done.status_code == 200, done.text
+    assert sdk.images.v1.blobs.get("by/sdk", account_id=ACCOUNT_ID).read() == make_png()

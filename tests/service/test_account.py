@@ -91,6 +91,9 @@ async def test_a_version_1_library_is_migrated_by_the_writer_keeping_what_it_ser
     conn = sqlite3.connect(library / "library.sqlite3")
     conn.execute("DROP TABLE variants")
     conn.execute("DROP TABLE signing_keys")
+    conn.execute("DROP INDEX images_by_draft_key")
+    conn.execute("ALTER TABLE images DROP COLUMN draft_key")
+    conn.execute("ALTER TABLE images DROP COLUMN draft_expires_ms")
     old_key = conn.execute("SELECT value FROM settings WHERE key = 'signing_key'").fetchone()[0]
     conn.execute("DELETE FROM settings WHERE key = 'flexible_variants'")
     conn.execute("PRAGMA user_version=1")

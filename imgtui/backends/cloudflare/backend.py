@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.backend import DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.filters import MetadataFilter
@@ -430,6 +430,35 @@ class CloudflareBackend:
         if token is not None and not isinstance(token, str):
             raise unexpected(response, "the continuation token is not a string")
         return ImageList(images=images, cursor=token, list_complete=token is None)
+
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
+        form: dict[str, str] = {
+            "requireSignedURLs": "true" if request.require_signed_urls else "false",
+            "expiry": request.expiry.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        if request.id is not None:
+            form["id"] = request.id
+        if request.metadata is not None:
+            form["metadata"] = metadata_json(request.metadata)
+        if request.creator is not None:
+            form["creator"] = request.creator
+        # Multipart, as Cloudflare's reference sends it; a repeat can only make another draft.
+        repeat = _Repeat.IDEMPOTENT if request.id is not None else _Repeat.UNPROCESSED_ONLY
+        outcome = await self._request(
+            "POST",
+            f"{self._images_path}/v2/direct_upload",
+            deadline=Deadline.start(self._deadline),
+            files={name: (None, value) for name, value in form.items()},
+            repeat=repeat,
+        )
+        result = result_of(outcome.response)
+        if (
+            not isinstance(result, dict)
+            or not isinstance(result.get("id"), str)
+            or not isinstance(result.get("uploadURL"), str)
+        ):
+            raise unexpected(outcome.response, "the direct upload answer has no id and uploadURL")
+        return DirectUpload(result["id"], result["uploadURL"])
 
     async def details(self, image_id: str) -> ImageMetadata | None:
         return await self._details(image_id, Deadline.start(self._deadline))

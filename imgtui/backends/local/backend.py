@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 
 import imgtui.backends.local.schema as schema
 import imgtui.backends.local.store as store
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.backend import DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.config import DEFAULT_DELIVERY_BASE
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
-from imgtui.service.signing import sign_url
+from imgtui.service.signing import CDN_PREFIX, UPLOAD_PREFIX, sign_url
 
 from . import account
 from .account import LocalAccount
@@ -150,6 +150,30 @@ class LocalBackend:
             return ImageList(images=images, cursor=None, list_complete=True)
         token = encode_cursor(keys.cursor_secret, next_seq, sort_order, scope)
         return ImageList(images=images, cursor=token, list_complete=False)
+
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
+        upload_key = secrets.token_urlsafe(24)
+        draft = await self._writer.run(
+            keeping_reserve(self._reserve, store.insert_draft),
+            request,
+            upload_key,
+            await self._delivery(),
+            self._clock,
+            self._new_id,
+        )
+        # Served by `imgtui serve` next to delivery: <origin>/cdn-cgi/imageupload/<hash>/<key>.
+        origin = self.delivery_base.rstrip("/").removesuffix(CDN_PREFIX)
+        keys = await self._library_keys()
+        return DirectUpload(draft.id, f"{origin}{UPLOAD_PREFIX}/{keys.account_hash}/{upload_key}")
+
+    async def complete_direct_upload(self, upload_key: str, request: UploadRequest) -> ImageMetadata:
+        return await self._writer.run(
+            keeping_reserve(self._reserve, store.complete_draft),
+            upload_key,
+            request,
+            await self._delivery(),
+            int(time.time() * 1000),  # expiry keeps the real time, like signed URLs
+        )
 
     async def details(self, image_id: str) -> ImageMetadata | None:
         return await self._reader.run(store.get_metadata, image_id, await self._delivery())

@@ -71,6 +71,13 @@ PUBLIC_ROW = ("public", "scale-down", 12_000, 12_000, "keep", 0)
 # What version 1 served as `thumbnail` (Pillow drops EXIF when it re-encodes).
 THUMBNAIL_ROW = ("thumbnail", "scale-down", 320, 320, "none", 0)
 FLEXIBLE_VARIANTS_KEY = "flexible_variants"
+# Version 2 too: direct creator uploads. A draft is an image row without bytes whose
+# `draft_key` is the secret end of its one-time upload URL.
+_DRAFT_COLUMNS = (
+    "ALTER TABLE images ADD COLUMN draft_key TEXT",
+    "ALTER TABLE images ADD COLUMN draft_expires_ms INTEGER",
+    "CREATE UNIQUE INDEX images_by_draft_key ON images (draft_key) WHERE draft_key IS NOT NULL",
+)
 # Version 2 too: several signing keys (https://developers.cloudflare.com/images/manage-images/serve-images/serve-private-images/);
 # `default` starts with the value version 1 kept as the `signing_key` setting.
 _KEYS_TABLE = "CREATE TABLE signing_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
@@ -253,6 +260,8 @@ def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
         conn.execute(_INSERT_VARIANT, PUBLIC_ROW)  # a new account has `public` only
         conn.execute(_KEYS_TABLE)
         conn.execute(_DEFAULT_KEY_FROM_SETTINGS)
+        for statement in _DRAFT_COLUMNS:
+            conn.execute(statement)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -263,6 +272,8 @@ def _migrate_from_1(conn: sqlite3.Connection) -> None:
     conn.executemany(_INSERT_VARIANT, [PUBLIC_ROW, THUMBNAIL_ROW])
     conn.execute(_KEYS_TABLE)
     conn.execute(_DEFAULT_KEY_FROM_SETTINGS)
+    for statement in _DRAFT_COLUMNS:
+        conn.execute(statement)
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (FLEXIBLE_VARIANTS_KEY,))
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 

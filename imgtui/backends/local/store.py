@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.backend import DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError, signed_urls_with_custom_id
 from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import Blob, FileInfo, ImageMetadata
@@ -25,7 +25,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_SEQ = (1 << 63) - 1  # "before the first" for a descending scan
 
 # Everything ImageMetadata needs, and nothing from the blobs table.
-_META_COLUMNS = "seq, id, filename, uploaded_ms, require_signed_urls, meta, creator"
+_META_COLUMNS = "seq, id, filename, uploaded_ms, require_signed_urls, meta, creator, draft_key IS NOT NULL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class Delivery:
 
 def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
     _seq, image_id, filename, uploaded_ms, signed, meta, creator = row[:7]
+    draft = bool(row[7]) if len(row) > 7 else False
     return ImageMetadata(
         id=image_id,
         filename=filename,
@@ -58,6 +59,7 @@ def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
         meta=None if meta is None else json.loads(meta),
         variants=delivery.variants(image_id),
         creator=creator,
+        draft=draft,
     )
 
 
@@ -115,7 +117,7 @@ def insert_image(
             row,
         ).lastrowid
         conn.execute("INSERT INTO blobs (seq, data) VALUES (?, ?)", (seq, request.data))
-    return _metadata((seq, *row), delivery.bound(conn))
+    return _metadata((seq, *row[:6]), delivery.bound(conn))
 
 
 def bulk_insert_unchecked(
@@ -150,7 +152,7 @@ def get_file_info(
     ).fetchone()
     if row is None:
         return None
-    content_type, size, width, height = row[7:]
+    content_type, size, width, height = row[8:]
     return _metadata(row, delivery.bound(conn)), FileInfo(content_type, size, width, height)
 
 
@@ -163,7 +165,7 @@ def update_image(
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
         if request.require_signed_urls and is_custom_id(image_id):
             raise signed_urls_with_custom_id()
-        seq, _id, filename, uploaded_ms, signed, meta, creator = row
+        seq, _id, filename, uploaded_ms, signed, meta, creator, draft = row
         if request.require_signed_urls is not None:
             signed = int(request.require_signed_urls)
         if request.metadata is not None:
@@ -174,7 +176,9 @@ def update_image(
             "UPDATE images SET require_signed_urls = ?, meta = ?, creator = ? WHERE seq = ?",
             (signed, meta, creator, seq),
         )
-    return _metadata((seq, image_id, filename, uploaded_ms, signed, meta, creator), delivery.bound(conn))
+    return _metadata(
+        (seq, image_id, filename, uploaded_ms, signed, meta, creator, draft), delivery.bound(conn)
+    )
 
 
 def delete_image(conn: sqlite3.Connection, image_id: str) -> bool:
@@ -279,3 +283,58 @@ def read_blob(conn: sqlite3.Connection, image_id: str) -> Blob | None:
         (image_id,),
     ).fetchone()
     return None if row is None else Blob(data=row[0], content_type=row[1])
+
+
+def insert_draft(
+    conn: sqlite3.Connection,
+    request: DirectUploadRequest,
+    upload_key: str,
+    delivery: Delivery,
+    clock: Clock = now_ms,
+    new_id: IdFactory = new_uuid,
+) -> ImageMetadata:
+    """A direct creator upload's draft: a record without bytes until its file arrives."""
+    image_id = request.id if request.id is not None else new_id()
+    with write_transaction(conn):
+        if conn.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone():
+            raise ImagesError(ErrorCode.ALREADY_EXISTS, "Resource already exists")
+        newest = conn.execute("SELECT uploaded_ms FROM images ORDER BY seq DESC LIMIT 1").fetchone()
+        uploaded_ms = max(clock(), newest[0] if newest else 0)
+        expires_ms = int(request.expiry.timestamp() * 1000)
+        row = (
+            image_id,
+            None,
+            uploaded_ms,
+            int(request.require_signed_urls),
+            _meta_text(request.metadata),
+            request.creator,
+        )
+        seq = conn.execute(
+            "INSERT INTO images (id, filename, uploaded_ms, require_signed_urls, meta, creator, content_type, size,"
+            " draft_key, draft_expires_ms) VALUES (?, ?, ?, ?, ?, ?, '', 0, ?, ?)",
+            (*row, upload_key, expires_ms),
+        ).lastrowid
+    return _metadata((seq, *row, True), delivery.bound(conn))
+
+
+def complete_draft(
+    conn: sqlite3.Connection, upload_key: str, request: UploadRequest, delivery: Delivery, now: int
+) -> ImageMetadata:
+    """The draft's bytes, once: the upload key is cleared with the same commit."""
+    with write_transaction(conn):
+        found = conn.execute(
+            "SELECT seq, draft_expires_ms FROM images WHERE draft_key = ?", (upload_key,)
+        ).fetchone()
+        if found is None:
+            raise ImagesError(ErrorCode.NOT_FOUND, "Upload URL not found, or already used")
+        seq, expires_ms = found
+        if now > expires_ms:
+            raise ImagesError(ErrorCode.TIMEOUT, "The upload URL has expired")
+        conn.execute(
+            "UPDATE images SET filename = ?, content_type = ?, size = ?, width = ?, height = ?,"
+            " draft_key = NULL, draft_expires_ms = NULL WHERE seq = ?",
+            (request.filename, request.content_type, len(request.data), request.width, request.height, seq),
+        )
+        conn.execute("INSERT INTO blobs (seq, data) VALUES (?, ?)", (seq, request.data))
+        row = conn.execute(f"SELECT {_META_COLUMNS} FROM images WHERE seq = ?", (seq,)).fetchone()
+    return _metadata(row, delivery.bound(conn))
