@@ -22,7 +22,15 @@ from imgtui.service.signing import CDN_PREFIX, check_signature_any
 
 from .responses import raw_path
 from .state import EmulatorState
-from .variants import RenderCache, TooLargeToTransform, is_flexible, named_spec, parse_flexible, render
+from .variants import (
+    RenderCache,
+    TooLargeToTransform,
+    is_flexible,
+    named_spec,
+    parse_flexible,
+    render,
+    with_accept,
+)
 
 _SVG = "image/svg+xml"
 # Browsers must take the type we send, never guess one (a stored "image" could sniff as HTML).
@@ -69,7 +77,7 @@ async def deliver(request: Request) -> Response:
         return _text(403, "Flexible variants are not enabled for this account (PATCH /images/v1/config)")
     else:
         try:
-            spec = parse_flexible(variant)
+            spec = with_accept(parse_flexible(variant), request.headers.get("accept", ""))
         except ImagesError as error:
             return _text(400, error.message)
 
@@ -100,6 +108,8 @@ async def deliver(request: Request) -> Response:
         # Revalidate every time: an id can be deleted and uploaded again with new bytes.
         "Cache-Control": ("private" if image.require_signed_urls else "public") + ", no-cache",
     }
+    if "f=auto" in variant or "format=auto" in variant:
+        headers["Vary"] = "Accept"  # the same URL answers AVIF, WebP or the source's format
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
 

@@ -245,3 +245,36 @@ async def test_v2_list_honours_meta_filters_and_refuses_what_it_cannot(fresh: Ba
             "meta.s[in]=" + "|".join("abcdefghijk"),
         ):
             assert_error(await api.get(f"/v2?{bad}"), 400, 5400)
+
+
+async def test_delivery_options_cloudflare_documents(fresh: BackgroundEmulator) -> None:
+    async with _client(fresh) as api, httpx.AsyncClient() as web:
+        assert_ok(await api.patch("/v1/config", json={"flexible_variants": True}))
+        image = await _upload(api, make_jpeg(640, 480))
+        base = image["variants"][0].rsplit("/", 1)[0]
+        assert _size(await web.get(f"{base}/w=100,h=100,fit=squeeze")) == (100, 100)
+        assert _size(await web.get(f"{base}/w=100,dpr=2")) == (200, 150)
+        avif = await web.get(f"{base}/w=50,format=avif")
+        assert avif.headers["content-type"] == "image/avif" and _size(avif) in ((50, 37), (50, 38))
+        baseline = await web.get(f"{base}/w=50,format=baseline-jpeg")
+        with Image.open(io.BytesIO(baseline.content)) as served:
+            assert served.format == "JPEG" and not served.info.get("progressive")
+        info = (await web.get(f"{base}/w=64,format=json")).json()
+        assert info["width"] == 64 and info["original"]["width"] == 640
+        assert info["original"]["format"] == "image/jpeg"
+        low = await web.get(f"{base}/w=300,q=low")
+        high = await web.get(f"{base}/w=300,q=high")
+        assert len(low.content) < len(high.content)
+        webp = await web.get(f"{base}/w=40,f=auto", headers={"Accept": "image/webp,*/*"})
+        assert webp.headers["content-type"] == "image/webp" and webp.headers["vary"] == "Accept"
+        avif_auto = await web.get(f"{base}/w=40,f=auto", headers={"Accept": "image/avif,image/webp"})
+        assert avif_auto.headers["content-type"] == "image/avif"
+        plain = await web.get(f"{base}/w=40,f=auto", headers={"Accept": "*/*"})
+        assert plain.headers["content-type"] == "image/jpeg"
+        for unsupported, named in (
+            ("w=10,sharpen=3", "sharpen"),
+            ("w=10,q=ultra", "quality"),
+            ("w=10,dpr=0", "dpr"),
+        ):
+            refused = await web.get(f"{base}/{unsupported}")
+            assert refused.status_code == 400 and named in refused.text, refused.text
