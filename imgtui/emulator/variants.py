@@ -245,6 +245,7 @@ def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
     try:
         with Image.open(io.BytesIO(data)) as source:
             check_pixel_ceiling(source)
+            original = source.size  # before draft() decodes a JPEG at a reduced scale
             fmt = spec.format or (source.format if source.format in _MIME else "PNG")
             side = max(spec.width or 0, spec.height or 0)
             if source.format == "JPEG" and side > 0:
@@ -252,7 +253,6 @@ def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
                 # EXIF rotation and any fit. No size wanted (a format change): full size.
                 source.draft("RGB", (side, side))
             image = ImageOps.exif_transpose(source)
-            original = (image.width, image.height)
             image = _resize(image, spec)
             if fmt == "JSON":
                 return _json_info(data, source.format, original, image.size), "application/json"
