@@ -18,6 +18,7 @@ import contextlib
 import io
 import os
 import random
+import sqlite3
 import statistics
 import struct
 import tempfile
@@ -104,6 +105,66 @@ async def list_latency(root: Path, count: int, pages: int) -> list[list[str]]:
                 ]
             )
         return rows
+
+
+# -- filtered list pages ------------------------------------------------------------------
+
+
+def tag_metadata(root: Path) -> None:
+    """Benchmark fill only: metadata on every record, by direct SQL: `tier` is "rare" on 1% of
+    the images, `half` is "yes" on 50%, `rating` a number 0-9."""
+    conn = sqlite3.connect(root / "library.sqlite3", timeout=30)
+    with conn:
+        conn.execute(
+            "UPDATE images SET meta = json_object('tier', CASE WHEN seq % 100 = 0 THEN 'rare' ELSE 'common' END,"
+            " 'half', CASE WHEN seq % 2 = 0 THEN 'yes' ELSE 'no' END, 'rating', seq % 10)"
+        )
+    conn.close()
+
+
+FILTERS: list[tuple[str, dict[str, dict[str, object]]]] = [
+    ("1% tier=rare", {"tier": {"eq": "rare"}}),
+    ("50% half=yes", {"half": {"eq": "yes"}}),
+    ("50% rating>=5", {"rating": {"gte": 5}}),
+]
+
+
+async def filtered_latency(root: Path, count: int, pages: int) -> list[list[str]]:
+    backend = LocalBackend(root)
+    images = Images(backend)
+    async with images:
+        await fill(backend, count)
+    tag_metadata(root)
+    rows = []
+    async with Images(LocalBackend(root)) as images:
+        for label, metadata_filter in FILTERS:
+            timings: list[float] = []
+            cursor = None
+            for _ in range(pages):  # walk the listing page by page, as a client does
+                started = time.perf_counter()
+                page = await images.hosted.list(limit=50, cursor=cursor, metadata_filter=metadata_filter)
+                timings.append(time.perf_counter() - started)
+                cursor = page.cursor
+                if cursor is None:
+                    break
+            rows.append(
+                [
+                    f"{count:,}",
+                    label,
+                    f"{statistics.median(timings) * 1000:.2f}",
+                    f"{percentile(timings, 0.95) * 1000:.2f}",
+                ]
+            )
+    return rows
+
+
+async def bench_filter(base: Path, count: int, pages: int) -> None:
+    rows = await filtered_latency(base / f"filter-{count}", count, pages)
+    table(
+        f"list(metadata_filter=...): 50-image pages walked from the top ({pages} pages or to the end)",
+        ["images", "filter", "median ms", "p95 ms"],
+        rows,
+    )
 
 
 # -- uploads through the public API ----------------------------------------------------
@@ -246,7 +307,9 @@ def storage_comparison(base: Path, sizes: list[int], count_for: Callable[[int], 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=["list", "upload", "storage", "sniff"], help="run one part")
+    parser.add_argument(
+        "--only", choices=["list", "filter", "upload", "storage", "sniff"], help="run one part"
+    )
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     pages = 100 if args.quick else 400
@@ -254,6 +317,8 @@ async def main() -> None:
         base = Path(tmp)
         if args.only in (None, "list"):
             await bench_list(base, sizes, pages)
+        if args.only in (None, "filter"):
+            await bench_filter(base, sizes[-1], 20 if args.quick else 40)
         if args.only in (None, "upload"):
             await bench_upload(base, 300 if args.quick else 1000)
         if args.only in (None, "storage"):

@@ -112,21 +112,35 @@ def _photo() -> bytes:
 
 
 async def _delivery(api_url: str, base_url: str, rounds: int) -> dict[str, float]:
-    """Delivery of a 2400x1600 JPEG: the original, cold resizes, and cached thumbnails."""
+    """Delivery of a 2400x1600 JPEG: the original, a named variant cold (first request for
+    each image) and cached, and cold flexible resizes."""
+    cold = max(10, rounds // 10)
     async with Images.cloudflare(ACCOUNT, TOKEN, base_url=api_url) as images:
-        photo = await images.hosted.upload(_photo(), id="photo")
+        # A new library has `public` only and flexible variants off, as a new account.
+        await images.account.variants.create(
+            "thumb", {"fit": "scale-down", "width": 320, "height": 320, "metadata": "none"}
+        )
+        await images.account.settings.update(flexible_variants=True)
+        data = _photo()
+        photo = await images.hosted.upload(data, id="photo")
+        for n in range(cold):
+            await images.hosted.upload(data, id=f"cold{n}")
     prefix = photo.variants[0].rsplit("/", 1)[0]
+    cold_prefix = prefix.rsplit("/", 1)[0]
     async with httpx.AsyncClient() as client:
 
         async def get(url: str) -> None:
             response = await client.get(url)
             response.raise_for_status()
 
-        cold = max(10, rounds // 10)
         return {
             "public (original)": await _rate(rounds, lambda i: get(f"{prefix}/public")),
+            # The warm-up round (i = -1) asks for `public`, so every cold image stays cold.
+            "named variant cold": await _rate(
+                cold, lambda i: get(f"{cold_prefix}/cold{i}/thumb" if i >= 0 else f"{prefix}/public")
+            ),
+            "named variant cached": await _rate(rounds, lambda i: get(f"{prefix}/thumb")),
             "w=N cold resize": await _rate(cold, lambda i: get(f"{prefix}/w={200 + i + 1}")),
-            "thumbnail (cached)": await _rate(rounds, lambda i: get(f"{prefix}/thumbnail")),
         }
 
 

@@ -9,10 +9,11 @@ of the local library (validation, sniffing, limits).
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,46 +22,58 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from imgtui.service.backend import UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError
-from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_sort_order
+from imgtui.service.filters import parse_query_filter
+from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_filename, check_sort_order
+from imgtui.service.signing import UPLOAD_PREFIX
+from imgtui.service.sniff import sniff_image
+from imgtui.service.sources import load_image_bytes
 
+from . import account_api
 from .delivery import safety_headers
 from .ingest import fetch_image, filename_from_url
 from .jsonbody import MAX_JSON_DEPTH, parse_json, too_deep
 from .limits import body_deadline_expired
 from .responses import METHOD_NOT_ALLOWED, NO_ROUTE, fail, from_error, image_record, ok, raw_path
 from .state import EmulatorState
+from .tokens import bearer, matches
 
 API_PREFIX = "/client/v4"
 # Room for the form fields and multipart framing around a maximal file.
 MAX_FORM_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
 MAX_PATCH_BYTES = 64 * 1024  # an update carries at most 1 KiB of metadata and two small fields
-IMAGES_ALLOWED = 100_000  # what /stats reports as the plan's allowance
+# The schema's list bounds (https://developers.cloudflare.com/api/resources/images/subresources/v1/methods/list/).
+MIN_PER_PAGE = 10
+V1_DEFAULT_PER_PAGE = 1000
 NOT_MULTIPART_MESSAGE = (
     "Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format"
 )
 
 Handler = Callable[[Request, EmulatorState, list[str]], Awaitable[Response]]
+# Paths under /v1 that are endpoints: a request there is never read as an image id.
+RESERVED_V1_NAMES = frozenset({"stats", "keys", "batch_token", "config", "variants", "direct_upload"})
 
 
-def _authorized(request: Request, state: EmulatorState) -> bool:
+def _authorized(request: Request, state: EmulatorState, handler: Handler) -> bool:
     expected = state.settings.api_token
     if not expected:
         return True
-    scheme, _, provided = request.headers.get("authorization", "").partition(" ")
-    # compare_digest: the time taken does not reveal how much of the token matched.
-    return scheme.lower() == "bearer" and hmac.compare_digest(provided.strip().encode(), expected.encode())
+    provided = bearer(request)
+    if matches(provided, expected):
+        return True
+    return handler in BATCH_HANDLERS and state.batch_tokens.valid(provided)
 
 
 async def api_endpoint(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
-    if not _authorized(request, state):
-        return fail(ErrorCode.AUTHENTICATION, "Authentication error")
     # /client/v4/accounts/<account>/images/<version>/<...>
     segments = [unquote(part) for part in raw_path(request).split("/")[6:]]
     while segments and segments[-1] == "":
         segments.pop()
     route = _route(request.method, segments)
+    if not _authorized(request, state, route if not isinstance(route, Response) else _no_handler):
+        return fail(ErrorCode.AUTHENTICATION, "Authentication error")
     if isinstance(route, Response):
         return route
     try:
@@ -76,26 +89,48 @@ async def api_endpoint(request: Request) -> Response:
 
 
 def _route(method: str, segments: list[str]) -> Handler | Response:
-    """The handler for this path and method, or the error answer."""
-    methods: dict[str, Handler]
-    if segments == ["v1"]:
-        methods = {"GET": list_v1, "POST": upload}
-    elif segments == ["v2"]:
-        methods = {"GET": list_v2}
-    elif segments == ["v1", "stats"] and method == "GET":
-        methods = {"GET": stats}
-    elif segments == ["v1", "keys"] and method == "GET":
-        methods = {"GET": signing_keys}
-    elif len(segments) == 2 and segments[0] == "v1" and segments[1]:
-        methods = {"GET": details, "PATCH": update, "DELETE": delete}
-    elif len(segments) == 3 and segments[0] == "v1" and segments[2] == "blob":
-        methods = {"GET": blob}
-    else:
+    """The handler for this path and method, or the error answer. Endpoint names come first:
+    `/v1/variants` is the variants list, never the image with id `variants`."""
+    methods = _methods(segments)
+    if methods is None:
         return fail(NO_ROUTE, "No route for that URI", status=404)
     handler = methods.get(method)
     if handler is None:
         return fail(METHOD_NOT_ALLOWED, f"Method {method} not allowed here", status=405)
     return handler
+
+
+def _methods(segments: list[str]) -> dict[str, Handler] | None:
+    match segments:
+        case ["v1"]:
+            return {"GET": list_v1, "POST": upload}
+        case ["v2"]:
+            return {"GET": list_v2}
+        case ["v2", "direct_upload"]:
+            return {"POST": direct_upload}
+        case ["v1", "stats"]:
+            return {"GET": account_api.stats}
+        case ["v1", "keys"]:
+            return {"GET": account_api.signing_keys}
+        case ["v1", "keys", name] if name:
+            return {"PUT": account_api.create_signing_key, "DELETE": account_api.delete_signing_key}
+        case ["v1", "batch_token"]:
+            return {"GET": account_api.batch_token}
+        case ["v1", "config"]:
+            return {"GET": account_api.get_config, "PATCH": account_api.update_config}
+        case ["v1", "variants"]:
+            return {"GET": account_api.list_variants, "POST": account_api.create_variant}
+        case ["v1", "variants", variant] if variant:
+            return {
+                "GET": account_api.get_variant,
+                "PATCH": account_api.edit_variant,
+                "DELETE": account_api.delete_variant,
+            }
+        case ["v1", name] if name and name not in RESERVED_V1_NAMES:
+            return {"GET": details, "PATCH": update, "DELETE": delete}
+        case ["v1", image_id, "blob"] if image_id:
+            return {"GET": blob}
+    return None
 
 
 # -- upload -------------------------------------------------------------------------------
@@ -218,6 +253,70 @@ async def upload(request: Request, state: EmulatorState, segments: list[str]) ->
     return ok(image_record(image))
 
 
+def _expiry_field(form: FormData) -> datetime | None:
+    text = _text_field(form, "expiry")
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "expiry must be an RFC 3339 date-time") from None
+
+
+async def direct_upload(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    """`POST /v2/direct_upload`: a draft and its one-time upload URL."""
+    form = await _read_form(request)
+    try:
+        created = await state.images.hosted.create_direct_upload(
+            id=_text_field(form, "id") or None,
+            metadata=await _metadata_field(form),
+            require_signed_urls=_bool_field(form, "requireSignedURLs"),
+            creator=_text_field(form, "creator"),
+            expiry=_expiry_field(form),
+        )
+    finally:
+        await form.close()
+    return ok({"id": created.id, "uploadURL": created.upload_url})
+
+
+async def direct_upload_file(request: Request) -> Response:
+    """`POST <uploadURL>`: the draft's file (multipart `file`), without the API token; once."""
+    state: EmulatorState = request.app.state.emulator
+    parts = raw_path(request)[len(UPLOAD_PREFIX) + 1 :].split("/")
+    if len(parts) != 2 or parts[0] != state.account_hash:
+        return fail(ErrorCode.NOT_FOUND, "Upload URL not found, or already used")
+    try:
+        form = await _read_form(request)
+        try:
+            file = form.get("file")
+            if not isinstance(file, UploadFile):
+                raise ImagesError(ErrorCode.BAD_REQUEST, "Send the image as a multipart `file` part")
+            data, filename = await file.read(), file.filename or None
+        finally:
+            await form.close()
+        if filename is not None:
+            check_filename(filename)
+        data = await load_image_bytes(data, None)  # the size limit
+        info = await asyncio.to_thread(sniff_image, data)  # the type, as an upload's
+        image = await state.library.complete_direct_upload(
+            parts[1],
+            UploadRequest(
+                data=data,
+                content_type=info.mime,
+                id=None,
+                filename=filename or f"image.{info.extension}",
+                require_signed_urls=False,
+                metadata=None,
+                creator=None,
+                width=info.width,
+                height=info.height,
+            ),
+        )
+    except ImagesError as error:
+        return from_error(error)
+    return ok(image_record(image))
+
+
 # -- one image ----------------------------------------------------------------------------
 
 
@@ -277,7 +376,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 
 async def list_v1(request: Request, state: EmulatorState, segments: list[str]) -> Response:
     page = _int_param(request, "page", 1, 1, 1 << 31)
-    per_page = _int_param(request, "per_page", 50, 1, MAX_LIST_LIMIT)
+    per_page = _int_param(request, "per_page", V1_DEFAULT_PER_PAGE, MIN_PER_PAGE, MAX_LIST_LIMIT)
     images = await state.library.list_offset(
         offset=(page - 1) * per_page,
         limit=per_page,
@@ -291,20 +390,21 @@ async def list_v1(request: Request, state: EmulatorState, segments: list[str]) -
 
 
 async def list_v2(request: Request, state: EmulatorState, segments: list[str]) -> Response:
-    per_page = _int_param(request, "per_page", 1000, 1, MAX_LIST_LIMIT)
-    sort_order = check_sort_order(request.query_params.get("sort_order") or "asc")
+    per_page = _int_param(request, "per_page", 1000, MIN_PER_PAGE, MAX_LIST_LIMIT)
+    sort_order = check_sort_order(request.query_params.get("sort_order") or "desc")
     page = await state.images.hosted.list(
         limit=per_page,
         cursor=request.query_params.get("continuation_token") or None,
         sort_order=sort_order,
         creator=request.query_params.get("creator"),
+        metadata_filter=parse_query_filter(request.query_params.multi_items()),
     )
     return ok({"images": [image_record(image) for image in page.images], "continuation_token": page.cursor})
 
 
-async def stats(request: Request, state: EmulatorState, segments: list[str]) -> Response:
-    return ok({"count": {"current": await state.library.count(), "allowed": IMAGES_ALLOWED}})
+async def _no_handler(request: Request, state: EmulatorState, segments: list[str]) -> Response:
+    raise AssertionError("never called: stands for a path with no handler")
 
 
-async def signing_keys(request: Request, state: EmulatorState, segments: list[str]) -> Response:
-    return ok({"keys": [{"name": "default", "value": state.signing_key}]})
+# The calls a batch token authorizes (images-batch docs).
+BATCH_HANDLERS: frozenset[Handler] = frozenset({upload, details, update, delete, list_v2, direct_upload})

@@ -12,15 +12,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
-from imgtui.service.signing import CDN_PREFIX
+from imgtui.service.signing import CDN_PREFIX, UPLOAD_PREFIX
 
-from .api import API_PREFIX, api_endpoint
+from .api import API_PREFIX, api_endpoint, direct_upload_file
 from .delivery import deliver
 from .faults import FaultInjector
 from .guard import HostPolicy, RequestGuard
 from .limits import BodyDeadline
 from .responses import INTERNAL_ERROR, NO_ROUTE, fail
 from .state import EmulatorState, ServeSettings
+from .tokens import verify_token
 from .variants import RenderCache
 
 logger = logging.getLogger("imgtui.serve")
@@ -62,8 +63,12 @@ def create_app(
     app = Starlette(
         routes=[
             Route(API_PREFIX + "/accounts/{account}/images/{rest:path}", api_endpoint, methods=_API_METHODS),
+            Route(API_PREFIX + "/user/tokens/verify", verify_token, methods=["GET"]),
             Route(API_PREFIX + "/{rest:path}", _no_route, methods=_API_METHODS),
             Route(CDN_PREFIX + "/{rest:path}", deliver, methods=["GET", "HEAD"]),
+            Route(UPLOAD_PREFIX + "/{rest:path}", direct_upload_file, methods=["POST"]),
+            # imagedelivery.net's path form, /<account hash>/<id>/<variant> (others: 404)
+            Route("/{rest:path}", deliver, methods=["GET", "HEAD"]),
         ],
         exception_handlers={Exception: _internal_error},
         lifespan=lifespan,

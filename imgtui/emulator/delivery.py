@@ -1,8 +1,10 @@
 """Image delivery: `GET /cdn-cgi/imagedelivery/<account hash>/<id>/<variant>`.
 
-Named variants (`public`, `thumbnail`) and flexible ones (`w=400,fit=cover`) are served
-from the library; resizing runs on a worker thread. Images that require signed URLs are
-served only with a valid `sig` (and unexpired `exp`), and never as flexible variants.
+The account's named variants and, once enabled in `/images/v1/config`, flexible ones
+(`w=400,fit=cover`) are served from the library; resizing runs on a worker thread. Images
+that require signed URLs are served only with a valid `sig` (and unexpired `exp`), or through
+a variant marked `neverRequireSignedURLs`, and never as flexible variants
+(https://developers.cloudflare.com/images/manage-images/serve-images/serve-private-images/).
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from imgtui.service.errors import ImagesError
-from imgtui.service.signing import CDN_PREFIX, check_signature
+from imgtui.service.signing import CDN_PREFIX, check_signature_any
 
 from .responses import raw_path
 from .state import EmulatorState
-from .variants import RenderCache, TooLargeToTransform, parse_variant, render
+from .variants import (
+    RenderCache,
+    TooLargeToTransform,
+    is_flexible,
+    named_spec,
+    parse_flexible,
+    render,
+    with_accept,
+)
 
 _SVG = "image/svg+xml"
 # Browsers must take the type we send, never guess one (a stored "image" could sniff as HTML).
@@ -45,32 +55,41 @@ def _text(status: int, message: str) -> Response:
 async def deliver(request: Request) -> Response:
     state: EmulatorState = request.app.state.emulator
     cache: RenderCache = request.app.state.render_cache
-    # /cdn-cgi/imagedelivery/<hash>/<id, maybe with '/'>/<variant>
+    # /cdn-cgi/imagedelivery/<hash>/<id, maybe with '/'>/<variant>, or imagedelivery.net's
+    # own form without the prefix: /<hash>/<id>/<variant>
     path = raw_path(request)
-    parts = path[len(CDN_PREFIX) + 1 :].split("/")
+    on_prefix = path.startswith(CDN_PREFIX + "/")
+    parts = path[len(CDN_PREFIX) + 1 if on_prefix else 1 :].split("/")
+    if not on_prefix and parts[0] != state.account_hash:
+        return _text(404, "Not Found")
     if len(parts) < 3 or not all(parts):
         return _text(400, "Missing image ID or variant")
     account_hash, image_id, variant = parts[0], unquote("/".join(parts[1:-1])), unquote(parts[-1])
     if account_hash != state.account_hash:
         return _text(404, "Image not found")
-    try:
-        spec = parse_variant(variant)
-    except ImagesError as error:
-        return _text(400, error.message)
-    if spec is None:
+    account = state.images.account
+    named = None if is_flexible(variant) else await account.variants.get(variant)
+    if named is not None:
+        spec = named_spec(named)
+    elif not is_flexible(variant):
         return _text(404, f"Variant {variant!r} not found")
+    elif not (await account.settings.get()).flexible_variants:
+        return _text(403, "Flexible variants are not enabled for this account (PATCH /images/v1/config)")
+    else:
+        try:
+            spec = with_accept(parse_flexible(variant), request.headers.get("accept", ""))
+        except ImagesError as error:
+            return _text(400, error.message)
 
     image = await state.images.hosted.image(image_id).details()
     if image is None:
         return _text(404, "Image not found")
-    if image.require_signed_urls:
+    if image.require_signed_urls and not (named is not None and named.never_require_signed_urls):
         if spec.flexible:
             return _text(403, "Flexible variants cannot be used with images that require signed URLs")
-        reason = check_signature(
-            path,
-            request.scope.get("query_string", b"").decode("latin-1"),
-            state.signing_key,
-            now=time.time(),
+        keys = [key.value for key in await state.signing_keys()]
+        reason = check_signature_any(
+            path, request.scope.get("query_string", b"").decode("latin-1"), keys, now=time.time()
         )
         if reason is not None:
             return _text(403, reason)
@@ -78,7 +97,10 @@ async def deliver(request: Request) -> Response:
     uploaded_ms = int(image.uploaded.timestamp() * 1000)
     etag = (
         '"'
-        + hashlib.blake2b(f"{image_id}\0{uploaded_ms}\0{variant}".encode(), digest_size=12).hexdigest()
+        # The variant's definition too: an edited variant must not revalidate the old picture.
+        + hashlib.blake2b(
+            f"{image_id}\0{uploaded_ms}\0{variant}\0{spec!r}".encode(), digest_size=12
+        ).hexdigest()
         + '"'
     )
     headers = {
@@ -86,10 +108,12 @@ async def deliver(request: Request) -> Response:
         # Revalidate every time: an id can be deleted and uploaded again with new bytes.
         "Cache-Control": ("private" if image.require_signed_urls else "public") + ", no-cache",
     }
+    if "f=auto" in variant or "format=auto" in variant:
+        headers["Vary"] = "Accept"  # the same URL answers AVIF, WebP or the source's format
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
 
-    key = (image_id, uploaded_ms, variant)
+    key = (image_id, uploaded_ms, variant, spec)
     rendered = None if spec.original else cache.get(key)
     if rendered is None:
         found = await state.library.blob(image_id)

@@ -9,6 +9,7 @@ import httpx
 
 from imgtui.backends.local import LocalBackend
 from imgtui.service import Images
+from imgtui.service.account import SigningKey
 from imgtui.service.backend import ServedLibrary
 from imgtui.service.config import default_library_path
 from imgtui.service.signing import CDN_PREFIX
@@ -17,6 +18,7 @@ from imgtui.service.urls import Resolver, resolve_host
 from .faults import FaultSpec
 from .guard import is_loopback
 from .limits import ServeLimits
+from .tokens import BatchTokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class EmulatorState:
     base_url: str  # e.g. http://127.0.0.1:8787
     account_hash: str
     signing_key: str
+    batch_tokens: BatchTokens = field(default_factory=BatchTokens)
     _ingest_client: httpx.AsyncClient | None = None
 
     @classmethod
@@ -66,6 +69,15 @@ class EmulatorState:
             await images.aclose()
             raise
         return cls(settings, images, library, base_url, account_hash, signing_key)
+
+    async def signing_keys(self) -> list[SigningKey]:
+        """The keys signed URLs verify with: the library's, `default` replaced by the key
+        given on the command line (when one was)."""
+        keys = await self.images.account.keys.list()
+        override = self.settings.signing_key
+        if override is None:
+            return keys
+        return [SigningKey(key.name, override) if key.name == "default" else key for key in keys]
 
     @property
     def api_url(self) -> str:

@@ -1,22 +1,45 @@
-"""Delivery variants: what `public`, `thumbnail` and flexible options like `w=400,fit=cover`
-mean, and the Pillow work that produces them (always called on a worker thread)."""
+"""Delivery variants: what the account's named variants and flexible options like
+`w=400,fit=cover` mean, and the Pillow work that produces them (always on a worker thread)."""
 
 from __future__ import annotations
 
 import io
+import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypedDict
 
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageOps, features
 
 from imgtui.common.lru import ByteBudgetLRU
+from imgtui.service.account import Variant
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.rules import MAX_AREA_PX, MAX_SIDE_PX
 
-FITS = ("scale-down", "contain", "cover", "crop", "pad")
-_FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "gif": "GIF"}
-_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
+# Cloudflare's transform options (https://developers.cloudflare.com/images/transform-images/transform-via-url/).
+FITS = ("scale-down", "contain", "cover", "crop", "pad", "squeeze")
+_FORMATS = {
+    "png": "PNG",
+    "jpeg": "JPEG",
+    "jpg": "JPEG",
+    "baseline-jpeg": "BASELINE-JPEG",
+    "webp": "WEBP",
+    "gif": "GIF",
+    "json": "JSON",
+}
+if features.check("avif"):  # Pillow built with libavif
+    _FORMATS["avif"] = "AVIF"
+_MIME = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "BASELINE-JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "AVIF": "image/avif",
+}
+# The perceptual quality levels, as JPEG/WebP/AVIF quality numbers (imgtui's reading of them).
+QUALITY_LEVELS = {"high": 90, "medium-high": 80, "medium-low": 65, "low": 50}
+MAX_DPR = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +52,12 @@ class VariantSpec:
     format: str | None = None  # a Pillow format name, or None for the source's own
     quality: int = 85
     flexible: bool = False
+    metadata: str = "none"  # EXIF kept: keep | copyright | none (a named variant's option)
+    auto_format: bool = False  # format=auto: chosen per request from Accept (with_accept)
 
     @property
     def original(self) -> bool:
-        return self.width is None and self.height is None and self.format is None
+        return self.width is None and self.height is None and self.format is None and not self.auto_format
 
 
 class _VariantOptions(TypedDict, total=False):
@@ -43,12 +68,20 @@ class _VariantOptions(TypedDict, total=False):
     fit: str
     format: str
     quality: int
+    auto_format: bool
 
 
-NAMED_VARIANTS = {
-    "public": VariantSpec(),
-    "thumbnail": VariantSpec(width=320, height=320, fit="scale-down"),
-}
+def named_spec(variant: Variant) -> VariantSpec:
+    """A named variant's spec. One that fits into a box no image exceeds, keeping EXIF (the
+    library's `public`), serves the stored file untouched."""
+    options = variant.options
+    if (
+        options.fit == "scale-down"
+        and min(options.width, options.height) >= MAX_SIDE_PX
+        and options.metadata == "keep"
+    ):
+        return VariantSpec()
+    return VariantSpec(width=options.width, height=options.height, fit=options.fit, metadata=options.metadata)
 
 
 def _invalid(reason: str) -> ImagesError:
@@ -65,13 +98,15 @@ def _dimension(name: str, value: str) -> int:
     return number
 
 
-def parse_variant(name: str) -> VariantSpec | None:
-    """The spec for a variant segment; None when it names no variant we know."""
-    if name in NAMED_VARIANTS:
-        return NAMED_VARIANTS[name]
-    if "=" not in name:
-        return None
+def is_flexible(name: str) -> bool:
+    return "=" in name
+
+
+def parse_flexible(name: str) -> VariantSpec:
+    """The spec for a flexible variant segment (`w=400,fit=cover`). An option imgtui cannot
+    honour is refused with its name, never silently ignored."""
     options: _VariantOptions = {}
+    dpr = 1.0
     for item in name.split(","):
         key, _, value = item.partition("=")
         key, value = key.strip().lower(), value.strip()
@@ -84,17 +119,48 @@ def parse_variant(name: str) -> VariantSpec | None:
                 raise _invalid(f"fit must be one of {', '.join(FITS)}")
             options["fit"] = value
         elif key in ("f", "format"):
-            if value.lower() != "auto":
-                if value.lower() not in _FORMATS:
-                    raise _invalid("format must be auto, png, jpeg, webp or gif")
-                options["format"] = _FORMATS[value.lower()]
+            wanted = value.lower()
+            if wanted == "auto":
+                options["auto_format"] = True
+            elif wanted == "avif" and "avif" not in _FORMATS:
+                raise _invalid("format=avif is not supported here (this Pillow cannot encode AVIF)")
+            elif wanted not in _FORMATS:
+                raise _invalid(f"format must be auto or one of {', '.join(_FORMATS)}")
+            else:
+                options["format"] = _FORMATS[wanted]
         elif key in ("q", "quality"):
+            if value.lower() in QUALITY_LEVELS:
+                options["quality"] = QUALITY_LEVELS[value.lower()]
+                continue
             quality = _dimension("quality", value)
             if quality > 100:
-                raise _invalid("quality must be between 1 and 100")
+                raise _invalid(f"quality must be between 1 and 100 or one of {', '.join(QUALITY_LEVELS)}")
             options["quality"] = quality
-        # Other Cloudflare options (sharpen, blur, gravity, ...) are accepted and ignored.
+        elif key == "dpr":
+            try:
+                dpr = float(value)
+            except ValueError:
+                raise _invalid("dpr must be a number") from None
+            if not 0 < dpr <= MAX_DPR:
+                raise _invalid(f"dpr must be above 0 and at most {MAX_DPR:g}")
+        else:
+            raise _invalid(f"option {key!r} is not supported by imgtui serve")
+    for side in ("width", "height"):  # the device pixel ratio multiplies the requested size
+        if side in options and dpr != 1.0:
+            options[side] = min(MAX_SIDE_PX, max(1, round(options[side] * dpr)))
     return VariantSpec(**options, flexible=True)
+
+
+def with_accept(spec: VariantSpec, accept: str) -> VariantSpec:
+    """`format=auto`: AVIF, else WebP, when the client accepts it; else the source's format."""
+    if not spec.auto_format:
+        return spec
+    accepted = accept.lower()
+    if "image/avif" in accepted and "avif" in _FORMATS:
+        return replace(spec, format="AVIF", auto_format=False)
+    if "image/webp" in accepted:
+        return replace(spec, format="WEBP", auto_format=False)
+    return replace(spec, auto_format=False)
 
 
 def _target(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
@@ -124,6 +190,8 @@ def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:
         return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
     if fit == "contain":
         return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+    if fit == "squeeze":  # exactly the box, the aspect ratio not kept
+        return image.resize(box, Image.Resampling.LANCZOS)
     if fit == "cover":
         return ImageOps.fit(image, box, Image.Resampling.LANCZOS)
     # pad: contain, then centre on a canvas of exactly the box (transparent where possible)
@@ -177,6 +245,7 @@ def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
     try:
         with Image.open(io.BytesIO(data)) as source:
             check_pixel_ceiling(source)
+            original = source.size  # before draft() decodes a JPEG at a reduced scale
             fmt = spec.format or (source.format if source.format in _MIME else "PNG")
             side = max(spec.width or 0, spec.height or 0)
             if source.format == "JPEG" and side > 0:
@@ -185,15 +254,63 @@ def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
                 source.draft("RGB", (side, side))
             image = ImageOps.exif_transpose(source)
             image = _resize(image, spec)
-            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+            if fmt == "JSON":
+                return _json_info(data, source.format, original, image.size), "application/json"
+            if fmt in ("JPEG", "BASELINE-JPEG") and image.mode not in ("RGB", "L"):
                 image = _flatten(image)
-            elif fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
+            elif fmt in ("WEBP", "AVIF") and image.mode not in ("RGB", "RGBA"):
                 image = image.convert("RGBA")
             out = io.BytesIO()
-            image.save(out, fmt, quality=spec.quality) if fmt in ("JPEG", "WEBP") else image.save(out, fmt)
+            options: dict[str, object] = {"quality": spec.quality} if fmt in _LOSSY else {}
+            if fmt == "BASELINE-JPEG":
+                options["progressive"] = False
+            exif = _kept_exif(source, spec.metadata)
+            if exif is not None and fmt in ("JPEG", "BASELINE-JPEG", "WEBP", "PNG", "AVIF"):
+                options["exif"] = exif
+            image.save(out, "JPEG" if fmt == "BASELINE-JPEG" else fmt, **options)
             return out.getvalue(), _MIME[fmt]
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return None
+
+
+_LOSSY = ("JPEG", "BASELINE-JPEG", "WEBP", "AVIF")
+
+
+def _json_info(
+    data: bytes, source_format: str | None, original: tuple[int, int], size: tuple[int, int]
+) -> bytes:
+    """`format=json`: what the image is and would become, instead of the image."""
+    fmt = (source_format or "").upper()
+    info = {
+        "width": size[0],
+        "height": size[1],
+        "original": {
+            "file_size": len(data),
+            "width": original[0],
+            "height": original[1],
+            "format": _MIME.get(fmt, f"image/{fmt.lower()}" if fmt else "application/octet-stream"),
+        },
+    }
+    return json.dumps(info).encode()
+
+
+_COPYRIGHT_TAGS = (0x8298, 0x013B)  # Copyright, Artist
+
+
+def _kept_exif(source: Image.Image, handling: str) -> bytes | None:
+    """The EXIF a variant keeps: all (`keep`), the copyright and artist (`copyright`), or
+    none. The orientation is dropped either way: the pixels are already turned upright."""
+    if handling == "none":
+        return None
+    exif = source.getexif()
+    if handling == "copyright":
+        kept = Image.Exif()
+        for tag in _COPYRIGHT_TAGS:
+            if tag in exif:
+                kept[tag] = exif[tag]
+        exif = kept
+    exif.pop(0x0112, None)
+    return exif.tobytes() if len(exif) else None
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -203,7 +320,7 @@ def _flatten(image: Image.Image) -> Image.Image:
     return background
 
 
-RenderKey = tuple[str, int, str]  # (image id, uploaded ms, variant)
+RenderKey = tuple[str, int, str, VariantSpec]  # (image id, uploaded ms, variant, its definition)
 Rendered = tuple[bytes, str]  # (body, content type)
 
 

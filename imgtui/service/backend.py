@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from .account import AccountBackend
+from .filters import MetadataFilter
 from .models import Blob, FileInfo, ImageList, ImageMetadata
 from .rules import SortOrder
 
@@ -35,6 +38,25 @@ class UpdateRequest:
     creator: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DirectUploadRequest:
+    """A validated direct creator upload: the draft's options and when its URL expires."""
+
+    id: str | None
+    metadata: dict[str, Any] | None
+    require_signed_urls: bool
+    creator: str | None
+    expiry: datetime  # aware, UTC
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUpload:
+    """The draft's id and the one-time URL that accepts its file (multipart `file`, no token)."""
+
+    id: str
+    upload_url: str
+
+
 class Backend(Protocol):
     """One place images live: a local library, or a Cloudflare account over REST."""
 
@@ -43,13 +65,32 @@ class Backend(Protocol):
         """Where this backend points, for headers and logs (never a credential)."""
         ...
 
+    @property
+    def account(self) -> AccountBackend:
+        """The account's variants, keys, settings and usage (`images.account`); a backend
+        without them returns `service.account.UnsupportedAccount`."""
+        ...
+
     async def upload(self, request: UploadRequest) -> ImageMetadata: ...
 
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
-    ) -> ImageList: ...
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
+    ) -> ImageList:
+        """A page; `metadata_filter` conditions all hold (a backend that cannot honour one
+        raises 5400, never answers unfiltered)."""
+        ...
 
     async def details(self, image_id: str) -> ImageMetadata | None: ...
+
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
+        """A draft record (`draft: true`) and its upload URL."""
+        ...
 
     async def bytes(self, image_id: str) -> AsyncIterator[bytes] | None: ...
 
@@ -72,6 +113,10 @@ class ServedLibrary(Protocol):
     bytes, the v1 offset list, the count, and the library's own keys."""
 
     async def account_hash(self) -> str: ...
+
+    async def complete_direct_upload(self, upload_key: str, request: UploadRequest) -> ImageMetadata:
+        """The file for the draft whose upload URL ends in `upload_key` (once, before expiry)."""
+        ...
 
     async def signing_key(self) -> str: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from .errors import ErrorCode, ImagesError
@@ -184,3 +185,19 @@ def check_sort_order(sort_order: object) -> SortOrder:
     if sort_order not in ("asc", "desc"):
         raise ImagesError(ErrorCode.BAD_REQUEST, "sortOrder must be 'asc' or 'desc'")
     return sort_order
+
+
+# https://developers.cloudflare.com/images/upload-images/direct-creator-upload/: the upload URL
+# expires between 2 minutes and 6 hours from now, 30 minutes by default.
+DIRECT_UPLOAD_MIN_S, DIRECT_UPLOAD_MAX_S, DIRECT_UPLOAD_DEFAULT_S = 120, 6 * 3600, 1800
+
+
+def check_direct_upload_expiry(expiry: object, *, now: datetime) -> datetime:
+    if expiry is None:
+        return now + timedelta(seconds=DIRECT_UPLOAD_DEFAULT_S)
+    if not isinstance(expiry, datetime) or expiry.tzinfo is None:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "expiry must be a time with a time zone")
+    ahead = (expiry - now).total_seconds()
+    if not DIRECT_UPLOAD_MIN_S <= ahead <= DIRECT_UPLOAD_MAX_S:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "expiry must be between 2 minutes and 6 hours from now")
+    return expiry.astimezone(UTC)

@@ -15,6 +15,7 @@ import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 CDN_PREFIX = "/cdn-cgi/imagedelivery"
+UPLOAD_PREFIX = "/cdn-cgi/imageupload"  # imgtui serve's direct creator upload URLs
 
 
 def signing_path(pathname: str) -> str:
@@ -24,8 +25,8 @@ def signing_path(pathname: str) -> str:
     return pathname
 
 
-def _signature(key: str, path: str, query: str) -> str:
-    message = f"{signing_path(path)}?{query}".encode()
+def _signature(key: str, path: str, query: str, *, strip_prefix: bool = True) -> str:
+    message = f"{signing_path(path) if strip_prefix else path}?{query}".encode()
     return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
@@ -41,6 +42,22 @@ def sign_url(url: str, key: str, *, expires_at: int | None = None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, signed_query, ""))
 
 
+def signed_expiry(url: str) -> int | None:
+    """The `exp` a signed URL carries, if any."""
+    exps = [value for name, value in parse_qsl(urlsplit(url).query) if name == "exp"]
+    return int(exps[-1]) if exps and exps[-1].isdigit() else None
+
+
+def check_signature_any(pathname: str, raw_query: str, keys: list[str], *, now: float) -> str | None:
+    """None when signed with any of `keys` (deleting a key invalidates its URLs); else the
+    reason for the first key. On a custom domain the signed path may also keep its
+    `/cdn-cgi/imagedelivery` prefix (Cloudflare's Worker example signs `url.pathname`)."""
+    reasons = [check_signature(pathname, raw_query, key, now=now) for key in keys]
+    if None in reasons:
+        return None
+    return reasons[0] if reasons else "Invalid signature"
+
+
 def check_signature(pathname: str, raw_query: str, key: str, *, now: float) -> str | None:
     """None when the request is validly signed, else the reason Cloudflare's check gives."""
     params = parse_qsl(raw_query, keep_blank_values=True)
@@ -48,8 +65,12 @@ def check_signature(pathname: str, raw_query: str, key: str, *, now: float) -> s
     if not sigs:
         return "Missing signature"
     rest = [(k, v) for k, v in params if k != "sig"]
-    expected = _signature(key, pathname, urlencode(rest))
-    if not hmac.compare_digest(sigs[-1].lower(), expected):
+    query = urlencode(rest)
+    given = sigs[-1].lower()
+    over_prefix = pathname.startswith(CDN_PREFIX + "/") and hmac.compare_digest(
+        given, _signature(key, pathname, query, strip_prefix=False)
+    )
+    if not over_prefix and not hmac.compare_digest(given, _signature(key, pathname, query)):
         return "Invalid signature"
     exps = [v for k, v in rest if k == "exp"]
     if exps:

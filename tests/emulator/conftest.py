@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import io
+import pathlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -11,6 +14,7 @@ import pytest
 from PIL import Image
 
 from imgtui.emulator import BackgroundEmulator
+from imgtui.service import Images
 from tests.rest_harness import ACCOUNT_ID, start_emulator
 
 TOKEN = "test-token"
@@ -35,9 +39,27 @@ SVG = (
 )
 
 
+def add_classic_variants(library: pathlib.Path) -> None:
+    """Give a library what every library served before variants were the account's: a
+    `thumbnail` (320x320 scale-down) and flexible variants enabled."""
+
+    async def prepare() -> None:
+        async with Images.local(library) as images:
+            await images.account.variants.create(
+                "thumbnail", {"fit": "scale-down", "width": 320, "height": 320, "metadata": "none"}
+            )
+            await images.account.settings.update(flexible_variants=True)
+
+    # On its own thread: a sync fixture may run while the test's event loop exists.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, prepare()).result()
+
+
 @pytest.fixture
 def server(tmp_path) -> Iterator[BackgroundEmulator]:
-    """The emulator with API token TOKEN and a fault injector that stays quiet unless scripted."""
+    """The emulator with API token TOKEN and a fault injector that stays quiet unless scripted,
+    serving a library with `thumbnail` and flexible variants (add_classic_variants)."""
+    add_classic_variants(tmp_path / "lib")
     emulator = start_emulator(tmp_path / "lib", api_token=TOKEN, faults="rate=0,retry_after=0")
     try:
         yield emulator

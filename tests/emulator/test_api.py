@@ -174,34 +174,41 @@ async def test_unknown_routes_and_methods_answer_an_envelope(api: httpx.AsyncCli
 
 
 async def test_v1_list_pages_and_creator(api: httpx.AsyncClient) -> None:
-    for i in range(5):
-        assert_ok(await _upload(api, id=f"i{i}", **({"creator": "ann"} if i % 2 else {})))
-    first = await api.get("/v1", params={"page": 1, "per_page": 2})
-    assert [image["id"] for image in assert_ok(first)["images"]] == ["i0", "i1"]
-    assert first.json()["result_info"]["page"] == 1
-    third = assert_ok(await api.get("/v1", params={"page": 3, "per_page": 2}))
-    assert [image["id"] for image in third["images"]] == ["i4"]
+    for i in range(25):
+        assert_ok(await _upload(api, id=f"i{i:02}", **({"creator": "ann"} if i in (1, 3) else {})))
+    first = await api.get("/v1", params={"page": 1, "per_page": 10})
+    assert [image["id"] for image in assert_ok(first)["images"]] == [f"i{i:02}" for i in range(10)]
+    assert first.json()["result_info"] == {"page": 1, "per_page": 10, "count": 10}
+    third = assert_ok(await api.get("/v1", params={"page": 3, "per_page": 10}))
+    assert [image["id"] for image in third["images"]] == [f"i{i:02}" for i in range(20, 25)]
+    # The schema's default page is 1000 images, its minimum 10.
+    assert (await api.get("/v1")).json()["result_info"]["per_page"] == 1000
+    assert_error(await api.get("/v1", params={"per_page": 9}), 400, 5400)
     ann = assert_ok(await api.get("/v1", params={"creator": "ann"}))
-    assert [image["id"] for image in ann["images"]] == ["i1", "i3"]
+    assert [image["id"] for image in ann["images"]] == ["i01", "i03"]
     nobody = assert_ok(await api.get("/v1", params={"creator": ""}))
-    assert [image["id"] for image in nobody["images"]] == ["i0", "i2", "i4"]
+    assert len(nobody["images"]) == 23 and nobody["images"][0]["id"] == "i00"
     assert_error(await api.get("/v1", params={"page": 0}), 400, 5400)
     assert_error(await api.get("/v1", params={"per_page": "lots"}), 400, 5400)
 
 
 async def test_v2_list_pages_with_a_continuation_token(api: httpx.AsyncClient) -> None:
-    for i in range(3):
-        assert_ok(await _upload(api, id=f"i{i}"))
-    first = assert_ok(await api.get("/v2", params={"per_page": 2, "sort_order": "desc"}))
-    assert [image["id"] for image in first["images"]] == ["i2", "i1"]
+    for i in range(12):
+        assert_ok(await _upload(api, id=f"i{i:02}"))
+    first = assert_ok(await api.get("/v2", params={"per_page": 10, "sort_order": "desc"}))
+    assert [image["id"] for image in first["images"]] == [f"i{i:02}" for i in range(11, 1, -1)]
     assert isinstance(first["continuation_token"], str)
     rest = assert_ok(
         await api.get(
             "/v2",
-            params={"per_page": 2, "sort_order": "desc", "continuation_token": first["continuation_token"]},
+            params={"per_page": 10, "sort_order": "desc", "continuation_token": first["continuation_token"]},
         )
     )
-    assert [image["id"] for image in rest["images"]] == ["i0"] and rest["continuation_token"] is None
+    assert [image["id"] for image in rest["images"]] == ["i01", "i00"] and rest["continuation_token"] is None
+    # The schema's default order is descending; its smallest page 10 images.
+    default = assert_ok(await api.get("/v2"))
+    assert [image["id"] for image in default["images"]][:2] == ["i11", "i10"]
+    assert_error(await api.get("/v2", params={"per_page": 9}), 400, 5400)
     assert_error(await api.get("/v2", params={"continuation_token": "forged"}), 400, 5400)
     assert_error(await api.get("/v2", params={"sort_order": "sideways"}), 400, 5400)
     assert_error(await api.get("/v2", params={"per_page": 0}), 400, 5400)

@@ -36,7 +36,7 @@ async def test_upload_returns_the_record_and_stores_the_bytes(images: Images) ->
     assert meta.uploaded.tzinfo is not None and meta.uploaded.utcoffset().total_seconds() == 0
     assert meta.uploaded.microsecond % 1000 == 0  # millisecond precision
     assert before <= meta.uploaded <= datetime.now(UTC)
-    assert [url.rsplit("/", 2)[1:] for url in meta.variants] == [[meta.id, "public"], [meta.id, "thumbnail"]]
+    assert [url.rsplit("/", 2)[1:] for url in meta.variants] == [[meta.id, "public"]]
     assert await images.hosted.image(meta.id).details() == meta
     assert await images.hosted.image(meta.id).read() == png()
 

@@ -11,6 +11,7 @@ deadline (deadline.py), and every body is read with a cap on its decompressed si
 from __future__ import annotations
 
 import asyncio
+import builtins
 import enum
 import functools
 import os
@@ -24,17 +25,20 @@ from urllib.parse import quote
 
 import httpx
 
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.backend import DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import FileInfo, ImageList, ImageMetadata
-from imgtui.service.rules import SortOrder, metadata_json
+from imgtui.service.rules import MAX_LIST_LIMIT, SortOrder, metadata_json
 from imgtui.service.signing import sign_url
 
+from .account import CloudflareAccount
 from .auth import BearerToken
 from .body import ACCEPT_ENCODING, MAX_BLOB_BYTES, decoded_chunks, json_cap, read_capped
 from .deadline import DEADLINE_ENV, Deadline, resolve_deadline
 from .envelope import error_code, host_and_port, parse_image, result_of, unexpected
+from .paging import MIN_PAGE_SIZE, SmallPages
 from .retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 CLOUDFLARE_HOST = "api.cloudflare.com"
@@ -127,6 +131,7 @@ class CloudflareBackend:
         self._rng = random.Random(random_seed)
         self._client: httpx.AsyncClient | None = None
         self._signing_key: str | None = None
+        self._small_pages = SmallPages()
         self._images_path = f"/accounts/{quote(self._account_id, safe='')}/images"
 
     @classmethod
@@ -159,6 +164,22 @@ class CloudflareBackend:
 
     def __repr__(self) -> str:
         return f"CloudflareBackend({self.label!r})"
+
+    @property
+    def account(self) -> CloudflareAccount:
+        return CloudflareAccount(self)
+
+    @property
+    def images_path(self) -> str:
+        """`/accounts/<id>/images`, relative to the base URL."""
+        return self._images_path
+
+    def new_deadline(self) -> Deadline:
+        return Deadline.start(self._deadline)
+
+    async def request(self, method: str, path: str, *, deadline: Deadline, **kwargs: Any) -> _Outcome:
+        """One idempotent call with this backend's retries, deadline and caps (for account.py)."""
+        return await self._request(method, path, deadline=deadline, **kwargs)
 
     __str__ = __repr__
 
@@ -360,13 +381,39 @@ class CloudflareBackend:
         return b"".join([chunk async for chunk in stream]) == request.data
 
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
     ) -> ImageList:
-        params: dict[str, str | int] = {"per_page": limit, "sort_order": sort_order}
+        filter_params = [] if metadata_filter is None else metadata_filter.query_params()
+        if limit >= MIN_PAGE_SIZE and not self._small_pages.owns(cursor):
+            return await self._list_page(limit, cursor, sort_order, creator, filter_params)
+        # Below Cloudflare's minimum page size: read a full page and hand out part of it; the
+        # cursor stands for where in that page to go on (see paging.py).
+        scope = creator if metadata_filter is None else f"{creator!r}\x1f{metadata_filter.canonical}"
+        start = self._small_pages.start(cursor, sort_order, scope)
+        size = min(max(MIN_PAGE_SIZE, len(start.handed_out) + limit), MAX_LIST_LIMIT)
+        page = await self._list_page(size, start.token, sort_order, creator, filter_params)
+        return self._small_pages.cut(page, start, limit)
+
+    async def _list_page(
+        self,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        filter_params: builtins.list[tuple[str, str]],
+    ) -> ImageList:
+        params: builtins.list[tuple[str, str | int]] = [("per_page", limit), ("sort_order", sort_order)]
         if cursor is not None:
-            params["continuation_token"] = cursor
+            params.append(("continuation_token", cursor))
         if creator is not None:
-            params["creator"] = creator
+            params.append(("creator", creator))
+        params += filter_params
         outcome = await self._request(
             "GET",
             f"{self._images_path}/v2",
@@ -383,6 +430,35 @@ class CloudflareBackend:
         if token is not None and not isinstance(token, str):
             raise unexpected(response, "the continuation token is not a string")
         return ImageList(images=images, cursor=token, list_complete=token is None)
+
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
+        form: dict[str, str] = {
+            "requireSignedURLs": "true" if request.require_signed_urls else "false",
+            "expiry": request.expiry.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        if request.id is not None:
+            form["id"] = request.id
+        if request.metadata is not None:
+            form["metadata"] = metadata_json(request.metadata)
+        if request.creator is not None:
+            form["creator"] = request.creator
+        # Multipart, as Cloudflare's reference sends it; a repeat can only make another draft.
+        repeat = _Repeat.IDEMPOTENT if request.id is not None else _Repeat.UNPROCESSED_ONLY
+        outcome = await self._request(
+            "POST",
+            f"{self._images_path}/v2/direct_upload",
+            deadline=Deadline.start(self._deadline),
+            files={name: (None, value) for name, value in form.items()},
+            repeat=repeat,
+        )
+        result = result_of(outcome.response)
+        if (
+            not isinstance(result, dict)
+            or not isinstance(result.get("id"), str)
+            or not isinstance(result.get("uploadURL"), str)
+        ):
+            raise unexpected(outcome.response, "the direct upload answer has no id and uploadURL")
+        return DirectUpload(result["id"], result["uploadURL"])
 
     async def details(self, image_id: str) -> ImageMetadata | None:
         return await self._details(image_id, Deadline.start(self._deadline))

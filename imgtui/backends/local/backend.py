@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import builtins
+import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import imgtui.backends.local.schema as schema
 import imgtui.backends.local.store as store
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.backend import DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.config import DEFAULT_DELIVERY_BASE
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
-from imgtui.service.signing import sign_url
+from imgtui.service.signing import CDN_PREFIX, UPLOAD_PREFIX, sign_url
 
-from .cursor import decode_cursor, encode_cursor
+from . import account
+from .account import LocalAccount
+from .cursor import decode_cursor, encode_cursor, listing_scope
 from .reserve import SpaceReserve, keeping_reserve, using_reserve_on_full_disk
 from .worker import ConnectionWorker
 
@@ -29,6 +34,7 @@ CHUNK_BYTES = 256 * 1024  # what `bytes()` yields
 # chain from its start, so fewer, larger reads keep streaming linear in practice (10 MiB:
 # ~10 ms instead of ~40 ms with one open per 256 KiB), at 1 MiB of memory per stream.
 READ_BYTES = 1024 * 1024
+T = TypeVar("T")
 
 
 class LocalBackend:
@@ -78,6 +84,24 @@ class LocalBackend:
     def label(self) -> str:
         return f"local library {self.root}"
 
+    @property
+    def account(self) -> LocalAccount:
+        return LocalAccount(self)
+
+    def new_key_value(self) -> str:
+        """A new signing key's value (the `new_secret` seam, like the library's first key)."""
+        return (self._new_secret or secrets.token_urlsafe)(32)
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """`query(conn, *args)` on the reader thread, once the library exists."""
+        await self._library_keys()
+        return await self._reader.run(query, *args)
+
+    async def write(self, change: Callable[..., T], *args: Any) -> T:
+        """`change(conn, *args)` on the writer thread (which keeps the disk-space reserve)."""
+        await self._library_keys()
+        return await self._writer.run(keeping_reserve(self._reserve, change), *args)
+
     async def _library_keys(self) -> schema.LibraryKeys:
         # The writer opens first, so the schema exists before any reader connects.
         if self._keys is None:
@@ -100,10 +124,17 @@ class LocalBackend:
         )
 
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
     ) -> ImageList:
         keys = await self._library_keys()
-        after = None if cursor is None else decode_cursor(keys.cursor_secret, cursor, sort_order, creator)
+        scope = listing_scope(creator, metadata_filter)  # a cursor is good for this listing only
+        after = None if cursor is None else decode_cursor(keys.cursor_secret, cursor, sort_order, scope)
         images, next_seq = await self._reader.run(
             partial(
                 store.list_page,
@@ -112,12 +143,37 @@ class LocalBackend:
                 sort_order=sort_order,
                 creator=creator,
                 delivery=await self._delivery(),
+                metadata_filter=metadata_filter,
             )
         )
         if next_seq is None:
             return ImageList(images=images, cursor=None, list_complete=True)
-        token = encode_cursor(keys.cursor_secret, next_seq, sort_order, creator)
+        token = encode_cursor(keys.cursor_secret, next_seq, sort_order, scope)
         return ImageList(images=images, cursor=token, list_complete=False)
+
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
+        upload_key = secrets.token_urlsafe(24)
+        draft = await self._writer.run(
+            keeping_reserve(self._reserve, store.insert_draft),
+            request,
+            upload_key,
+            await self._delivery(),
+            self._clock,
+            self._new_id,
+        )
+        # Served by `imgtui serve` next to delivery: <origin>/cdn-cgi/imageupload/<hash>/<key>.
+        origin = self.delivery_base.rstrip("/").removesuffix(CDN_PREFIX)
+        keys = await self._library_keys()
+        return DirectUpload(draft.id, f"{origin}{UPLOAD_PREFIX}/{keys.account_hash}/{upload_key}")
+
+    async def complete_direct_upload(self, upload_key: str, request: UploadRequest) -> ImageMetadata:
+        return await self._writer.run(
+            keeping_reserve(self._reserve, store.complete_draft),
+            upload_key,
+            request,
+            await self._delivery(),
+            int(time.time() * 1000),  # expiry keeps the real time, like signed URLs
+        )
 
     async def details(self, image_id: str) -> ImageMetadata | None:
         return await self._reader.run(store.get_metadata, image_id, await self._delivery())
@@ -150,7 +206,8 @@ class LocalBackend:
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
         url = store.Delivery(self.delivery_base, keys.account_hash).variant_url(image_id, variant)
         expires_at = None if expires_in is None else int(time.time()) + expires_in
-        return sign_url(url, keys.signing_key, expires_at=expires_at)
+        key = await self._reader.run(account.current_key)
+        return sign_url(url, key.value, expires_at=expires_at)
 
     async def file_info(self, image_id: str) -> tuple[ImageMetadata, FileInfo | None] | None:
         return await self._reader.run(store.get_file_info, image_id, await self._delivery())

@@ -15,6 +15,7 @@ import hmac
 import re
 
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.rules import SortOrder
 
 _VERSION = b"\x01"
@@ -28,6 +29,14 @@ def _mac(secret: bytes, body: bytes, sort_order: SortOrder, creator: str | None)
     creator_part = b"\x00" if creator is None else b"\x01" + creator.encode("utf-8")
     message = body + sort_order.encode() + creator_part
     return hmac.new(secret, message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def listing_scope(creator: str | None, metadata_filter: MetadataFilter | None) -> str | None:
+    """What a cursor is bound to besides the order: the creator filter, and the metadata
+    filter when there is one (creators hold no control characters, so \x1f cannot collide)."""
+    if metadata_filter is None:
+        return creator
+    return ("N" if creator is None else "C" + creator) + "\x1f" + metadata_filter.canonical
 
 
 def _b64(raw: bytes) -> str:

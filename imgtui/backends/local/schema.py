@@ -29,7 +29,7 @@ from pathlib import Path
 from imgtui.service.errors import ErrorCode, ImagesError
 
 LIBRARY_FILE = "library.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the account's named variants and signing keys
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another process's write to finish
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
@@ -54,6 +54,35 @@ _SCHEMA = (
     "CREATE INDEX images_by_creator ON images (creator, seq)",
     "CREATE TABLE blobs (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+)
+
+# Version 2: the account's named variants (https://developers.cloudflare.com/images/manage-images/create-variants/).
+_VARIANTS_TABLE = """CREATE TABLE variants (
+    id TEXT PRIMARY KEY,
+    fit TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    metadata TEXT NOT NULL,
+    never_require_signed_urls INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID"""
+_INSERT_VARIANT = "INSERT INTO variants (id, fit, width, height, metadata, never_require_signed_urls) VALUES (?, ?, ?, ?, ?, ?)"
+# `public` as imgtui serves it: the stored file, untouched (a box no image exceeds, EXIF kept).
+PUBLIC_ROW = ("public", "scale-down", 12_000, 12_000, "keep", 0)
+# What version 1 served as `thumbnail` (Pillow drops EXIF when it re-encodes).
+THUMBNAIL_ROW = ("thumbnail", "scale-down", 320, 320, "none", 0)
+FLEXIBLE_VARIANTS_KEY = "flexible_variants"
+# Version 2 too: direct creator uploads. A draft is an image row without bytes whose
+# `draft_key` is the secret end of its one-time upload URL.
+_DRAFT_COLUMNS = (
+    "ALTER TABLE images ADD COLUMN draft_key TEXT",
+    "ALTER TABLE images ADD COLUMN draft_expires_ms INTEGER",
+    "CREATE UNIQUE INDEX images_by_draft_key ON images (draft_key) WHERE draft_key IS NOT NULL",
+)
+# Version 2 too: several signing keys (https://developers.cloudflare.com/images/manage-images/serve-images/serve-private-images/);
+# `default` starts with the value version 1 kept as the `signing_key` setting.
+_KEYS_TABLE = "CREATE TABLE signing_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+_DEFAULT_KEY_FROM_SETTINGS = (
+    "INSERT INTO signing_keys (name, value) SELECT 'default', value FROM settings WHERE key = 'signing_key'"
 )
 
 
@@ -203,6 +232,9 @@ def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
         if version == SCHEMA_VERSION:
             return
+        if version == 1:
+            _migrate_from_1(conn)
+            return
         if version != 0:
             raise ImagesError(
                 ErrorCode.STORAGE,
@@ -221,9 +253,29 @@ def _ensure_schema(conn: sqlite3.Connection, new_secret: SecretFactory) -> None:
                 ("account_hash", new_secret(16)),
                 ("signing_key", new_secret(32)),
                 ("cursor_secret", secrets.token_hex(32)),
+                (FLEXIBLE_VARIANTS_KEY, "0"),  # off on a new account, as on Cloudflare
             ],
         )
+        conn.execute(_VARIANTS_TABLE)
+        conn.execute(_INSERT_VARIANT, PUBLIC_ROW)  # a new account has `public` only
+        conn.execute(_KEYS_TABLE)
+        conn.execute(_DEFAULT_KEY_FROM_SETTINGS)
+        for statement in _DRAFT_COLUMNS:
+            conn.execute(statement)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _migrate_from_1(conn: sqlite3.Connection) -> None:
+    """Inside the writer's transaction. A version-1 library served `public`, `thumbnail` and
+    every flexible variant: it keeps all three, so no URL it handed out stops working."""
+    conn.execute(_VARIANTS_TABLE)
+    conn.executemany(_INSERT_VARIANT, [PUBLIC_ROW, THUMBNAIL_ROW])
+    conn.execute(_KEYS_TABLE)
+    conn.execute(_DEFAULT_KEY_FROM_SETTINGS)
+    for statement in _DRAFT_COLUMNS:
+        conn.execute(statement)
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, '1')", (FLEXIBLE_VARIANTS_KEY,))
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def load_keys(conn: sqlite3.Connection) -> LibraryKeys:

@@ -8,41 +8,49 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.backend import DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError, signed_urls_with_custom_id
+from imgtui.service.filters import MetadataFilter
 from imgtui.service.models import Blob, FileInfo, ImageMetadata
 from imgtui.service.rules import SortOrder, is_custom_id, metadata_json
 
+from .filter_sql import filter_sql
 from .schema import write_transaction
 
-VARIANTS = ("public", "thumbnail")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_SEQ = (1 << 63) - 1  # "before the first" for a descending scan
 
 # Everything ImageMetadata needs, and nothing from the blobs table.
-_META_COLUMNS = "seq, id, filename, uploaded_ms, require_signed_urls, meta, creator"
+_META_COLUMNS = "seq, id, filename, uploaded_ms, require_signed_urls, meta, creator, draft_key IS NOT NULL"
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """How to build variant URLs: `<base>/<account hash>/<quoted id>/<variant>`."""
+    """How to build variant URLs: `<base>/<account hash>/<quoted id>/<variant>`, one per
+    named variant of the library (`bound` reads them, in the same connection as the records)."""
 
     base: str
     account_hash: str
+    names: tuple[str, ...] = ("public",)
+
+    def bound(self, conn: sqlite3.Connection) -> Delivery:
+        names = tuple(row[0] for row in conn.execute("SELECT id FROM variants ORDER BY id"))
+        return replace(self, names=names)
 
     def variant_url(self, image_id: str, variant: str) -> str:
         return f"{self.base.rstrip('/')}/{self.account_hash}/{quote(image_id, safe='/')}/{variant}"
 
     def variants(self, image_id: str) -> list[str]:
-        return [self.variant_url(image_id, name) for name in VARIANTS]
+        return [self.variant_url(image_id, name) for name in self.names]
 
 
 def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
     _seq, image_id, filename, uploaded_ms, signed, meta, creator = row[:7]
+    draft = bool(row[7]) if len(row) > 7 else False
     return ImageMetadata(
         id=image_id,
         filename=filename,
@@ -51,6 +59,7 @@ def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
         meta=None if meta is None else json.loads(meta),
         variants=delivery.variants(image_id),
         creator=creator,
+        draft=draft,
     )
 
 
@@ -108,7 +117,7 @@ def insert_image(
             row,
         ).lastrowid
         conn.execute("INSERT INTO blobs (seq, data) VALUES (?, ?)", (seq, request.data))
-    return _metadata((seq, *row), delivery)
+    return _metadata((seq, *row[:6]), delivery.bound(conn))
 
 
 def bulk_insert_unchecked(
@@ -132,7 +141,7 @@ def bulk_insert_unchecked(
 
 def get_metadata(conn: sqlite3.Connection, image_id: str, delivery: Delivery) -> ImageMetadata | None:
     row = conn.execute(f"SELECT {_META_COLUMNS} FROM images WHERE id = ?", (image_id,)).fetchone()
-    return None if row is None else _metadata(row, delivery)
+    return None if row is None else _metadata(row, delivery.bound(conn))
 
 
 def get_file_info(
@@ -143,8 +152,8 @@ def get_file_info(
     ).fetchone()
     if row is None:
         return None
-    content_type, size, width, height = row[7:]
-    return _metadata(row, delivery), FileInfo(content_type, size, width, height)
+    content_type, size, width, height = row[8:]
+    return _metadata(row, delivery.bound(conn)), FileInfo(content_type, size, width, height)
 
 
 def update_image(
@@ -156,7 +165,7 @@ def update_image(
             raise ImagesError(ErrorCode.NOT_FOUND, "Image not found")
         if request.require_signed_urls and is_custom_id(image_id):
             raise signed_urls_with_custom_id()
-        seq, _id, filename, uploaded_ms, signed, meta, creator = row
+        seq, _id, filename, uploaded_ms, signed, meta, creator, draft = row
         if request.require_signed_urls is not None:
             signed = int(request.require_signed_urls)
         if request.metadata is not None:
@@ -167,7 +176,9 @@ def update_image(
             "UPDATE images SET require_signed_urls = ?, meta = ?, creator = ? WHERE seq = ?",
             (signed, meta, creator, seq),
         )
-    return _metadata((seq, image_id, filename, uploaded_ms, signed, meta, creator), delivery)
+    return _metadata(
+        (seq, image_id, filename, uploaded_ms, signed, meta, creator, draft), delivery.bound(conn)
+    )
 
 
 def delete_image(conn: sqlite3.Connection, image_id: str) -> bool:
@@ -188,6 +199,7 @@ def list_page(
     sort_order: SortOrder,
     creator: str | None,
     delivery: Delivery,
+    metadata_filter: MetadataFilter | None = None,
 ) -> tuple[list[ImageMetadata], int | None]:
     """Up to `limit` images after `after_seq` (keyset: cost is independent of library size),
     and the sequence to resume after when there are more (one extra row tells us cheaply)."""
@@ -199,13 +211,18 @@ def list_page(
     if creator is not None:
         condition += " AND creator = ?"  # served by the (creator, seq) index
         params.append(creator)
+    if metadata_filter is not None:
+        extra, extra_params = filter_sql(metadata_filter)
+        condition += extra
+        params += extra_params
     params.append(limit + 1)
     rows = conn.execute(
         f"SELECT {_META_COLUMNS} FROM images WHERE {condition} ORDER BY seq {direction} LIMIT ?", params
     ).fetchall()
     has_more = len(rows) > limit
     rows = rows[:limit]
-    images = [_metadata(row, delivery) for row in rows]
+    bound = delivery.bound(conn)
+    images = [_metadata(row, bound) for row in rows]
     return images, (rows[-1][0] if has_more else None)
 
 
@@ -232,7 +249,8 @@ def list_by_offset(
         f"SELECT {_META_COLUMNS} FROM images {where} ORDER BY seq {direction} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    return [_metadata(row, delivery) for row in rows]
+    bound = delivery.bound(conn)
+    return [_metadata(row, bound) for row in rows]
 
 
 def count_images(conn: sqlite3.Connection) -> int:
@@ -265,3 +283,58 @@ def read_blob(conn: sqlite3.Connection, image_id: str) -> Blob | None:
         (image_id,),
     ).fetchone()
     return None if row is None else Blob(data=row[0], content_type=row[1])
+
+
+def insert_draft(
+    conn: sqlite3.Connection,
+    request: DirectUploadRequest,
+    upload_key: str,
+    delivery: Delivery,
+    clock: Clock = now_ms,
+    new_id: IdFactory = new_uuid,
+) -> ImageMetadata:
+    """A direct creator upload's draft: a record without bytes until its file arrives."""
+    image_id = request.id if request.id is not None else new_id()
+    with write_transaction(conn):
+        if conn.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone():
+            raise ImagesError(ErrorCode.ALREADY_EXISTS, "Resource already exists")
+        newest = conn.execute("SELECT uploaded_ms FROM images ORDER BY seq DESC LIMIT 1").fetchone()
+        uploaded_ms = max(clock(), newest[0] if newest else 0)
+        expires_ms = int(request.expiry.timestamp() * 1000)
+        row = (
+            image_id,
+            None,
+            uploaded_ms,
+            int(request.require_signed_urls),
+            _meta_text(request.metadata),
+            request.creator,
+        )
+        seq = conn.execute(
+            "INSERT INTO images (id, filename, uploaded_ms, require_signed_urls, meta, creator, content_type, size,"
+            " draft_key, draft_expires_ms) VALUES (?, ?, ?, ?, ?, ?, '', 0, ?, ?)",
+            (*row, upload_key, expires_ms),
+        ).lastrowid
+    return _metadata((seq, *row, True), delivery.bound(conn))
+
+
+def complete_draft(
+    conn: sqlite3.Connection, upload_key: str, request: UploadRequest, delivery: Delivery, now: int
+) -> ImageMetadata:
+    """The draft's bytes, once: the upload key is cleared with the same commit."""
+    with write_transaction(conn):
+        found = conn.execute(
+            "SELECT seq, draft_expires_ms FROM images WHERE draft_key = ?", (upload_key,)
+        ).fetchone()
+        if found is None:
+            raise ImagesError(ErrorCode.NOT_FOUND, "Upload URL not found, or already used")
+        seq, expires_ms = found
+        if now > expires_ms:
+            raise ImagesError(ErrorCode.TIMEOUT, "The upload URL has expired")
+        conn.execute(
+            "UPDATE images SET filename = ?, content_type = ?, size = ?, width = ?, height = ?,"
+            " draft_key = NULL, draft_expires_ms = NULL WHERE seq = ?",
+            (request.filename, request.content_type, len(request.data), request.width, request.height, seq),
+        )
+        conn.execute("INSERT INTO blobs (seq, data) VALUES (?, ?)", (seq, request.data))
+        row = conn.execute(f"SELECT {_META_COLUMNS} FROM images WHERE seq = ?", (seq,)).fetchone()
+    return _metadata(row, delivery.bound(conn))
