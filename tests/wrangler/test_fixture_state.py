@@ -180,3 +180,15 @@ async def test_a_bytes_stream_outlives_a_delete(project: Path) -> None:
             blob.unlink()  # wrangler dev deleting the image meanwhile
         data = b"".join([chunk async for chunk in stream])
     assert data.startswith(b"\x89PNG")
+
+
+async def test_a_metadata_filter_applies_and_the_account_is_refused(project, expected) -> None:
+    from imgtui.service import Images, ImagesError
+
+    async with Images.wrangler(project) as images:
+        found = await images.hosted.list(limit=50, metadata_filter={"album": {"eq": "pets"}})
+        wanted = {i["id"] for i in expected["list"]["images"] if (i.get("meta") or {}).get("album") == "pets"}
+        assert wanted and {image.id for image in found.images} == wanted
+        with pytest.raises(ImagesError) as refused:
+            await images.account.variants.list()
+        assert refused.value.code == 5400 and "wrangler" in refused.value.message

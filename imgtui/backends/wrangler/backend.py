@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import BinaryIO, NoReturn, TypeVar
 
-from imgtui.service.backend import UpdateRequest, UploadRequest
+from imgtui.service.account import AccountBackend, UnsupportedAccount
+from imgtui.service.backend import DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError
+from imgtui.service.filters import MetadataFilter, matches
 from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 
@@ -65,10 +67,22 @@ class WranglerBackend:
 
     # -- reads ---------------------------------------------------------------------------
 
+    @property
+    def account(self) -> AccountBackend:
+        return UnsupportedAccount(self.label)  # wrangler's mock keeps no variants or keys
+
     async def list(
-        self, *, limit: int, cursor: str | None, sort_order: SortOrder, creator: str | None
+        self,
+        *,
+        limit: int,
+        cursor: str | None,
+        sort_order: SortOrder,
+        creator: str | None,
+        metadata_filter: MetadataFilter | None = None,
     ) -> ImageList:
         entries = await self._run(store.read_entries)
+        if metadata_filter is not None:  # the service's reference semantics, over every entry
+            entries = [entry for entry in entries if matches(entry.image.meta, metadata_filter)]
         return page(entries, limit=limit, cursor=cursor, sort_order=sort_order, creator=creator)
 
     async def details(self, image_id: str) -> ImageMetadata | None:
@@ -104,6 +118,9 @@ class WranglerBackend:
         self._refuse_write()
 
     async def update(self, image_id: str, request: UpdateRequest) -> ImageMetadata:
+        self._refuse_write()
+
+    async def create_direct_upload(self, request: DirectUploadRequest) -> DirectUpload:
         self._refuse_write()
 
     async def delete(self, image_id: str) -> bool:
