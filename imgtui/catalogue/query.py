@@ -24,6 +24,7 @@ TRIGRAM = 3
 
 CompareOp = Literal["=", "!=", ">", ">=", "<", "<="]
 _OPS: tuple[CompareOp, ...] = (">=", "<=", "!=", "=", ">", "<")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _KEY = re.compile(r"[A-Za-z0-9_\-]+")
 _FORMATS = {"png", "jpeg", "gif", "webp", "svg", "avif", "bmp", "tiff", "heic"}
 _FORMAT_ALIASES = {"jpg": "jpeg", "svg+xml": "svg", "tif": "tiff"}
@@ -258,6 +259,9 @@ def parse_query(text: str) -> Query:
     """The typed query for the search box's text; QueryError for any malformed clause."""
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"a query is at most {MAX_QUERY_CHARS} characters", MAX_QUERY_CHARS)
+    control = _CONTROL.search(text)
+    if control is not None:
+        raise QueryError("a query cannot hold control characters", control.start())
     clauses: list[Clause] = []
     for token, position in _tokens(text):
         negated = token.startswith("-") and len(token) > 1
@@ -301,13 +305,13 @@ def _term_sql(term: Term, fts: bool) -> tuple[str, list[object]]:
         if term.op == "!=":
             return "(uploaded < ? OR uploaded >= ?)", [term.start_ms, term.end_ms]
         # A date is a day [start, end): after it is >= end, up to and including it is < end.
-        sql, value = {
+        sql, bound = {
             ">": ("uploaded >= ?", term.end_ms),
             ">=": ("uploaded >= ?", term.start_ms),
             "<": ("uploaded < ?", term.start_ms),
             "<=": ("uploaded < ?", term.end_ms),
         }[term.op]
-        return sql, [value]
+        return sql, [bound]
     path = _json_path(term.path)
     if isinstance(term, MetaIn):
         numbers = [n for n in (_number(item) for item in term.items) if n is not None]

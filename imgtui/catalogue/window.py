@@ -42,7 +42,13 @@ def _count(conn: sqlite3.Connection, where: str, params: list[object]) -> int:
 
 
 def _rows(
-    conn: sqlite3.Connection, where: str, params: list[object], sort: Sort, offset: int, limit: int, total: int
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[object],
+    sort: Sort,
+    offset: int,
+    limit: int,
+    total: int,
 ) -> list[CatalogueRow]:
     # OFFSET walks the index from its start; past the middle, walk it from the other end so
     # `G` (the last screen) costs as little as the first.
