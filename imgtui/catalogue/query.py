@@ -318,7 +318,7 @@ def _term_sql(term: Term, fts: bool) -> tuple[str, list[object]]:
         values = [*term.items, *numbers]
         marks = ", ".join("?" * len(values))
         return (
-            f"EXISTS (SELECT 1 FROM json_each(meta_json, ?) WHERE type NOT IN ('object', 'array')"
+            f"EXISTS (SELECT 1 FROM json_each(meta_json, ?) WHERE type IN ('text', 'integer', 'real')"
             f" AND value IN ({marks}))",
             [path, *values],
         )
