@@ -12,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imgtui.catalogue import CatalogueStore, CatalogueWindow, Sort, parse_query
-from imgtui.catalogue.query import Clause, Creator, Flag, Format, MetaCompare, MetaIn, Query, Uploaded, Word
-from imgtui.catalogue.store import search_text, upsert
+from imgtui.catalogue.query import Creator, Flag, Format, MetaCompare, MetaIn, Query, Uploaded, Word
+from imgtui.catalogue.store import record, search_text, upsert
 from imgtui.service.models import FileInfo, ImageMetadata
-from imgtui.catalogue.store import record
 
 TEXT = st.text(alphabet="abcAB-_.xé", min_size=0, max_size=6)
 META_VALUE = st.one_of(TEXT, st.integers(-3, 5), st.booleans(), st.lists(TEXT, max_size=3))
@@ -32,7 +31,12 @@ def images(draw: st.DrawFn) -> list[Fake]:
     count = draw(st.integers(0, 25))
     fakes = []
     for n in range(count):
-        meta = draw(st.one_of(st.none(), st.dictionaries(st.sampled_from(["status", "rating", "tags"]), META_VALUE, max_size=3)))
+        meta = draw(
+            st.one_of(
+                st.none(),
+                st.dictionaries(st.sampled_from(["status", "rating", "tags"]), META_VALUE, max_size=3),
+            )
+        )
         image = ImageMetadata(
             id=f"id{n}{draw(TEXT)}",
             filename=draw(st.one_of(st.none(), TEXT.map(lambda t: t + ".png"))),
@@ -42,17 +46,52 @@ def images(draw: st.DrawFn) -> list[Fake]:
             draft=draw(st.booleans()),
             creator=draw(st.one_of(st.none(), st.sampled_from(["alice", "bob"]))),
         )
-        info = draw(st.one_of(st.none(), st.builds(lambda s, w: FileInfo("image/png" if w % 2 else "image/jpeg", s, w, w + 1), st.integers(0, 99), st.integers(1, 9))))
+        info = draw(
+            st.one_of(
+                st.none(),
+                st.builds(
+                    lambda s, w: FileInfo("image/png" if w % 2 else "image/jpeg", s, w, w + 1),
+                    st.integers(0, 99),
+                    st.integers(1, 9),
+                ),
+            )
+        )
         fakes.append(Fake(image, info))
     return fakes
 
 
 QUERY_PARTS = st.sampled_from(
-    ["a", "ab", "abc", "b-", "x.p", ".png", "id1", "é", "status=", "creator:alice", "creator:bob", "private",
-     "public", "draft", "format:png", "format:jpeg", "meta.status=a", "meta.rating>=2", "meta.rating<1",
-     "meta.rating=3", "meta.rating!=3", "meta.tags:in(a,b)", "meta.tags:in(1,ab)", "meta.status!=true",
-     "meta.status=true", "uploaded>2026-01-01", "uploaded<=2026-01-01", "uploaded=2026-01-02",
-     "uploaded!=2026-01-01"]
+    [
+        "a",
+        "ab",
+        "abc",
+        "b-",
+        "x.p",
+        ".png",
+        "id1",
+        "é",
+        "status=",
+        "creator:alice",
+        "creator:bob",
+        "private",
+        "public",
+        "draft",
+        "format:png",
+        "format:jpeg",
+        "meta.status=a",
+        "meta.rating>=2",
+        "meta.rating<1",
+        "meta.rating=3",
+        "meta.rating!=3",
+        "meta.tags:in(a,b)",
+        "meta.tags:in(1,ab)",
+        "meta.status!=true",
+        "meta.status=true",
+        "uploaded>2026-01-01",
+        "uploaded<=2026-01-01",
+        "uploaded=2026-01-02",
+        "uploaded!=2026-01-01",
+    ]
 )
 QUERIES = st.lists(st.tuples(st.booleans(), QUERY_PARTS), max_size=3).map(
     lambda parts: " ".join(("-" if neg else "") + part for neg, part in parts)
@@ -79,14 +118,27 @@ def matches_term(fake: Fake, term: object) -> bool:
     if isinstance(term, Creator):
         return image.creator == term.name
     if isinstance(term, Flag):
-        return {"private": image.require_signed_urls, "public": not image.require_signed_urls, "draft": image.draft}[term.name]
+        return {
+            "private": image.require_signed_urls,
+            "public": not image.require_signed_urls,
+            "draft": image.draft,
+        }[term.name]
     if isinstance(term, Format):
-        return fake.info is not None and {"image/png": "png", "image/jpeg": "jpeg"}[fake.info.content_type] == term.name
+        return (
+            fake.info is not None
+            and {"image/png": "png", "image/jpeg": "jpeg"}[fake.info.content_type] == term.name
+        )
     if isinstance(term, Uploaded):
         ms = int(image.uploaded.timestamp() * 1000)
         inside = term.start_ms <= ms < term.end_ms
-        return {"=": inside, "!=": not inside, ">": ms >= term.end_ms, ">=": ms >= term.start_ms,
-                "<": ms < term.start_ms, "<=": ms < term.end_ms}[term.op]
+        return {
+            "=": inside,
+            "!=": not inside,
+            ">": ms >= term.end_ms,
+            ">=": ms >= term.start_ms,
+            "<": ms < term.start_ms,
+            "<=": ms < term.end_ms,
+        }[term.op]
     found, value = _lookup(image.meta, term.path)  # type: ignore[attr-defined]
     if isinstance(term, MetaIn):
         values = value if isinstance(value, list) else [value]
@@ -99,8 +151,17 @@ def matches_term(fake: Fake, term: object) -> bool:
         hit = found and isinstance(value, str) and value == term.value
     else:
         op = "=" if term.op == "!=" else term.op
-        hit = found and _number(value) and {"=": value == term.value, ">=": value >= term.value, "<=": value <= term.value,
-                                             ">": value > term.value, "<": value < term.value}[op]
+        hit = (
+            found
+            and _number(value)
+            and {
+                "=": value == term.value,
+                ">=": value >= term.value,
+                "<=": value <= term.value,
+                ">": value > term.value,
+                "<": value < term.value,
+            }[op]
+        )
     return not hit if term.op == "!=" else bool(hit)
 
 
@@ -145,7 +206,11 @@ async def check(fakes: list[Fake], text: str, sort: Sort, tmp: str, fts: bool) -
         query = parse_query(text)
         window = CatalogueWindow(store)
         total = await window.set_view(query, sort)
-        expected = sorted((f for f in fakes if matches(f, query)), key=lambda f: sort_key(f, sort.column), reverse=sort.descending)
+        expected = sorted(
+            (f for f in fakes if matches(f, query)),
+            key=lambda f: sort_key(f, sort.column),
+            reverse=sort.descending,
+        )
         expected_ids = [f.image.id for f in expected]
         assert total == len(expected_ids), text
         got = [row.id for row in await window.rows(0, total + 5)]
@@ -178,7 +243,9 @@ async def check(fakes: list[Fake], text: str, sort: Sort, tmp: str, fts: bool) -
     st.booleans(),
     st.booleans(),
 )
-def test_window_equals_brute_force(fakes: list[Fake], text: str, column: str, descending: bool, fts: bool) -> None:
+def test_window_equals_brute_force(
+    fakes: list[Fake], text: str, column: str, descending: bool, fts: bool
+) -> None:
     asyncio.run(check(fakes, text, Sort(column, descending), "", fts))  # type: ignore[arg-type]
 
 
