@@ -104,7 +104,6 @@ CREATE INDEX IF NOT EXISTS by_filename ON images (filename, id);
 CREATE INDEX IF NOT EXISTS by_creator ON images (creator, id);
 CREATE INDEX IF NOT EXISTS by_size ON images (size, id);
 CREATE INDEX IF NOT EXISTS by_pixels ON images (pixels, id);
-CREATE INDEX IF NOT EXISTS by_generation ON images (generation);
 """
         + search
     )

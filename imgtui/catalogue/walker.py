@@ -9,6 +9,7 @@ pages, until it meets ids it already knows.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imgtui.service.images import Images
-from imgtui.service.models import FileInfo, ImageMetadata
+from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import MAX_LIST_LIMIT
 
 from . import store
@@ -126,17 +127,31 @@ class CatalogueWalker:
         generation, cursor, done = await self._store.transaction(_begin)
         total = await self._total()
         yield WalkProgress(done, total, False)
-        while True:
-            page = await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
-            records = await self._records(page.images)
-            done += len(records)
-            cursor = None if page.list_complete else page.cursor
-            await self._store.transaction(_save_page, records, generation, cursor, done)
-            if cursor is None:
-                self.dropped = await self._store.transaction(_finish, generation, self._clock())
-                yield WalkProgress(done, total, True)
-                return
-            yield WalkProgress(done, total, False)
+        # The next page is fetched while this one is written: the backend's thread (or the
+        # network) and the catalogue's thread overlap. Only written pages move the cursor.
+        fetching = asyncio.ensure_future(self._page(cursor))
+        try:
+            while True:
+                page = await fetching
+                records = await self._records(page.images)
+                cursor = None if page.list_complete else page.cursor
+                if cursor is not None:
+                    fetching = asyncio.ensure_future(self._page(cursor))
+                done += len(records)
+                await self._store.transaction(_save_page, records, generation, cursor, done)
+                if cursor is None:
+                    self.dropped = await self._store.transaction(_finish, generation, self._clock())
+                    yield WalkProgress(done, total, True)
+                    return
+                yield WalkProgress(done, total, False)
+        finally:
+            if not fetching.done():
+                fetching.cancel()
+            elif not fetching.cancelled():
+                fetching.exception()  # a prefetched page's failure, retrieved: the next walk redoes it
+
+    async def _page(self, cursor: str | None) -> ImageList:
+        return await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
 
     async def refresh(self) -> AsyncIterator[WalkProgress]:
         """New images since the last walk, newest first until a known id; a full walk when the
