@@ -4,11 +4,15 @@ asked for are read (compact tuples), so memory follows the screen, not the libra
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from .query import Query, compile_query
+from .query import Query, Word, compile_query
 from .store import ROW_COLUMNS, CatalogueRow, CatalogueStore
+
+T = TypeVar("T")
 
 SortColumn = Literal["uploaded", "filename", "creator", "size", "dimensions", "id"]
 _SORT_SQL: dict[str, str] = {
@@ -19,6 +23,41 @@ _SORT_SQL: dict[str, str] = {
     "dimensions": "pixels",
     "id": "id",
 }
+
+
+_SORT_INDEX = {
+    "uploaded": "by_uploaded",
+    "filename": "by_filename",
+    "creator": "by_creator",
+    "size": "by_size",
+    "dimensions": "by_pixels",
+}
+# A query with words first walks the sort index testing each row's text (instant when matches
+# are dense: "alice" over a million); past this budget it switches to the FTS5 index, which
+# wins when matches are sparse. Either way a keystroke costs at most the budget extra.
+SCAN_BUDGET_S = 0.008
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """One filter compiled twice: with the trigram index, and as a plain scan."""
+
+    fts: tuple[str, list[object]]
+    scan: tuple[str, list[object]]
+    has_words: bool
+
+
+def _budgeted(conn: sqlite3.Connection, attempt: Callable[[], T], fallback: Callable[[], T]) -> T:
+    deadline = time.perf_counter() + SCAN_BUDGET_S
+    conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 2_000)
+    try:
+        return attempt()
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    return fallback()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,30 +76,44 @@ def _order(sort: Sort, reverse: bool = False) -> tuple[str, str]:
     return f"{column} {direction}, id {direction}", f"{column}, id"
 
 
-def _count(conn: sqlite3.Connection, where: str, params: list[object]) -> int:
-    return int(conn.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0])
+def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> int:
+    def run(form: tuple[str, list[object]]) -> int:
+        sql, params = form
+        if cap is None:
+            return int(conn.execute(f"SELECT count(*) FROM images WHERE {sql}", params).fetchone()[0])
+        inner = f"SELECT 1 FROM images WHERE {sql} LIMIT ?"
+        return int(conn.execute(f"SELECT count(*) FROM ({inner})", [*params, cap]).fetchone()[0])
+
+    if cap is None or not where.has_words:
+        return run(where.fts)
+    return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts))
 
 
 def _rows(
-    conn: sqlite3.Connection,
-    where: str,
-    params: list[object],
-    sort: Sort,
-    offset: int,
-    limit: int,
-    total: int,
+    conn: sqlite3.Connection, where: Where, sort: Sort, offset: int, limit: int, total: int | None
 ) -> list[CatalogueRow]:
     # OFFSET walks the index from its start; past the middle, walk it from the other end so
     # `G` (the last screen) costs as little as the first.
-    reverse = offset > total // 2
+    reverse = total is not None and offset > total // 2
     if reverse:
+        assert total is not None
         offset = max(total - offset - limit, 0)  # the caller keeps offset + limit <= total
     order, _ = _order(sort, reverse)
-    rows = conn.execute(
-        f"SELECT {ROW_COLUMNS} FROM images WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).fetchall()
-    result = [CatalogueRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), *r[6:]) for r in rows]
+
+    def run(form: tuple[str, list[object]], indexed: bool) -> list[tuple[object, ...]]:
+        sql, params = form
+        index = _SORT_INDEX.get(sort.column) if indexed else None
+        source = f"images INDEXED BY {index}" if index else "images"
+        return conn.execute(
+            f"SELECT {ROW_COLUMNS} FROM {source} WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+
+    if where.has_words:
+        rows = _budgeted(conn, lambda: run(where.scan, True), lambda: run(where.fts, False))
+    else:
+        rows = run(where.fts, False)
+    result = [CatalogueRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), *r[6:]) for r in rows]  # type: ignore[arg-type]
     return result[::-1] if reverse else result
 
 
@@ -70,9 +123,11 @@ def _key_of(conn: sqlite3.Connection, sort: Sort, image_id: str) -> tuple[object
     return None if row is None else tuple(row)
 
 
-def _position(
-    conn: sqlite3.Connection, where: str, params: list[object], sort: Sort, image_id: str
-) -> int | None:
+def _position(conn: sqlite3.Connection, where: Where, sort: Sort, image_id: str) -> int | None:
+    sql, params = where.fts
+    inside = conn.execute(f"SELECT 1 FROM images WHERE ({sql}) AND id = ?", [*params, image_id]).fetchone()
+    if inside is None:
+        return None
     key = _key_of(conn, sort, image_id)
     if key is None:
         return None
@@ -80,33 +135,33 @@ def _position(
     before = "<" if not sort.descending else ">"
     marks = ", ".join("?" * len(key))
     found = conn.execute(
-        f"SELECT count(*) FROM images WHERE ({where}) AND ({columns}) {before} ({marks})", [*params, *key]
+        f"SELECT count(*) FROM images WHERE ({sql}) AND ({columns}) {before} ({marks})", [*params, *key]
     ).fetchone()[0]
     return int(found)
 
 
 def _neighbour(
     conn: sqlite3.Connection,
-    where: str,
-    params: list[object],
+    where: Where,
     sort: Sort,
     image_id: str | None,
     forward: bool,
 ) -> str | None:
     """The id of the next (or previous) row matching `where` after `image_id` in sort order,
     wrapping around the ends; None when nothing matches."""
+    sql, params = where.fts
     order, columns = _order(sort, reverse=not forward)
     key = None if image_id is None else _key_of(conn, sort, image_id)
     if key is not None:
         after = ">" if forward != sort.descending else "<"
         marks = ", ".join("?" * len(key))
         row = conn.execute(
-            f"SELECT id FROM images WHERE ({where}) AND ({columns}) {after} ({marks}) ORDER BY {order} LIMIT 1",
+            f"SELECT id FROM images WHERE ({sql}) AND ({columns}) {after} ({marks}) ORDER BY {order} LIMIT 1",
             [*params, *key],
         ).fetchone()
         if row is not None:
             return str(row[0])
-    row = conn.execute(f"SELECT id FROM images WHERE {where} ORDER BY {order} LIMIT 1", params).fetchone()
+    row = conn.execute(f"SELECT id FROM images WHERE {sql} ORDER BY {order} LIMIT 1", params).fetchone()
     return None if row is None else str(row[0])
 
 
@@ -123,59 +178,64 @@ class CatalogueWindow:
         self._store = store
         self._filter = Query()
         self._sort = Sort()
-        self._total = 0
+        self._total: int | None = 0
 
     @property
     def sort(self) -> Sort:
         return self._sort
 
     @property
-    def total(self) -> int:
-        """Rows in the view as of the last `count` / `set_view`."""
+    def total(self) -> int | None:
+        """Rows in the view as of the last exact count; None after `set_view(exact=False)`
+        until `count()` runs (rows from the top can be read meanwhile)."""
         return self._total
 
-    def _where(self, extra: Query | None = None) -> tuple[str, list[object]]:
-        clauses = self._filter.clauses + (extra.clauses if extra is not None else ())
-        return compile_query(Query(clauses), fts=self._store.fts)
+    def _where(self, extra: Query | None = None) -> Where:
+        query = Query(self._filter.clauses + (extra.clauses if extra is not None else ()))
+        return Where(
+            compile_query(query, fts=self._store.fts),
+            compile_query(query, fts=False),
+            any(isinstance(clause.term, Word) for clause in query.clauses),
+        )
 
-    async def set_view(self, query: Query | None = None, sort: Sort | None = None) -> int:
-        """Filter and sort the list; returns its length."""
+    async def set_view(
+        self, query: Query | None = None, sort: Sort | None = None, *, exact: bool = True
+    ) -> int | None:
+        """Filter and sort the list; returns its length (None with `exact=False`: a keystroke
+        shows `rows(0, screen)` at once, then asks `count()`)."""
         if query is not None:
             self._filter = query
         if sort is not None:
             self._sort = sort
+        if not exact:
+            self._total = None
+            return None
         return await self.count()
 
-    async def count(self, search: Query | None = None) -> int:
-        """Rows in the view (also matching `search` when given: the live match count)."""
-        where, params = self._where(search)
-        found = await self._store.run(_count, where, params)
-        if search is None:
+    async def count(self, search: Query | None = None, *, cap: int | None = None) -> int:
+        """Rows in the view (also matching `search` when given: the live match count). With
+        `cap`, counting stops there ("10,000+"): a broad word answers in milliseconds."""
+        found = await self._store.run(_count, self._where(search), cap)
+        if search is None and cap is None:
             self._total = found
         return found
 
     async def rows(self, offset: int, limit: int) -> list[CatalogueRow]:
-        if limit <= 0 or offset < 0:
-            return []
-        where, params = self._where()
         total = self._total
-        if offset >= total:
+        if limit <= 0 or offset < 0 or (total is not None and offset >= total):
             return []
-        limit = min(limit, total - offset)
-        return await self._store.run(_rows, where, params, self._sort, offset, limit, total)
+        if total is not None:
+            limit = min(limit, total - offset)
+        return await self._store.run(_rows, self._where(), self._sort, offset, limit, total)
 
     async def position_of(self, image_id: str) -> int | None:
         """The row's offset in the view, or None when it is not in it."""
-        where, params = self._where()
-        inside = await self._store.run(_count, f"({where}) AND id = ?", [*params, image_id])
-        if not inside:
-            return None
-        return await self._store.run(_position, where, params, self._sort, image_id)
+        return await self._store.run(_position, self._where(), self._sort, image_id)
 
     async def next_match(self, search: Query, after_id: str | None) -> str | None:
-        where, params = self._where(search)
-        return await self._store.run(_neighbour, where, params, self._sort, after_id, True)
+        """`n`: the next row of the view after `after_id` also matching `search`, wrapping."""
+        return await self._store.run(_neighbour, self._where(search), self._sort, after_id, True)
 
     async def prev_match(self, search: Query, before_id: str | None) -> str | None:
-        where, params = self._where(search)
-        return await self._store.run(_neighbour, where, params, self._sort, before_id, False)
+        """`N`: the previous one, wrapping."""
+        return await self._store.run(_neighbour, self._where(search), self._sort, before_id, False)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imgtui.catalogue import CatalogueStore, CatalogueWindow, Sort, parse_query
+from imgtui.catalogue import window as window_module
 from imgtui.catalogue.query import Creator, Flag, Format, MetaCompare, MetaIn, Query, Uploaded, Word
 from imgtui.catalogue.store import record, search_text, upsert
 from imgtui.service.models import FileInfo, ImageMetadata
@@ -198,7 +201,7 @@ def sort_key(fake: Fake, column: str) -> tuple[Any, str]:
     return value, image.id
 
 
-async def check(fakes: list[Fake], text: str, sort: Sort, tmp: str, fts: bool) -> None:
+async def check(fakes: list[Fake], text: str, sort: Sort, fts: bool) -> None:
     store = CatalogueStore(":memory:")
     try:
         await store.transaction(upsert, [record(f.image, f.info) for f in fakes], 1)
@@ -213,6 +216,7 @@ async def check(fakes: list[Fake], text: str, sort: Sort, tmp: str, fts: bool) -
         )
         expected_ids = [f.image.id for f in expected]
         assert total == len(expected_ids), text
+        assert await window.count(cap=3) == min(3, total)
         got = [row.id for row in await window.rows(0, total + 5)]
         assert got == expected_ids, text
         # any window, from either end
@@ -242,11 +246,18 @@ async def check(fakes: list[Fake], text: str, sort: Sort, tmp: str, fts: bool) -
     st.sampled_from(["uploaded", "filename", "creator", "size", "dimensions", "id"]),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 def test_window_equals_brute_force(
-    fakes: list[Fake], text: str, column: str, descending: bool, fts: bool
+    fakes: list[Fake], text: str, column: str, descending: bool, fts: bool, scan_first: bool
 ) -> None:
-    asyncio.run(check(fakes, text, Sort(column, descending), "", fts))  # type: ignore[arg-type]
+    # Both plans of a query with words: the budgeted scan, and the FTS5 fallback it gives way to.
+    def fallback_only(_conn: object, _attempt: object, fallback: Callable[[], object]) -> object:
+        return fallback()
+
+    budgeted = window_module._budgeted if scan_first else fallback_only
+    with mock.patch.object(window_module, "_budgeted", budgeted):
+        asyncio.run(check(fakes, text, Sort(column, descending), fts))  # type: ignore[arg-type]
 
 
 def test_meta_json_kept() -> None:
@@ -254,3 +265,18 @@ def test_meta_json_kept() -> None:
     fields = record(image)
     assert json.loads(fields[10]) == {"a": {"b": [1, "c"]}}
     assert "a.b=1\na.b=c" in fields[11]
+
+
+async def test_keystroke_reads_the_top_before_counting() -> None:
+    store = CatalogueStore(":memory:")
+    try:
+        fakes = [ImageMetadata(id=f"img{n:03d}", uploaded=datetime.fromtimestamp(n, UTC)) for n in range(30)]
+        await store.transaction(upsert, [record(image) for image in fakes], 1)
+        window = CatalogueWindow(store)
+        assert await window.set_view(parse_query("img0"), exact=False) is None
+        assert [r.id for r in await window.rows(0, 3)] == ["img029", "img028", "img027"]
+        assert await window.count(cap=5) == 5
+        assert window.total is None
+        assert await window.count() == 30 and window.total == 30
+    finally:
+        await store.aclose()
