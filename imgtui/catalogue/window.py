@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from .query import Query, Word, compile_query
+from .query import Query, compile_query
 from .store import ROW_COLUMNS, CatalogueRow, CatalogueStore
 
 T = TypeVar("T")
@@ -32,10 +32,10 @@ _SORT_INDEX = {
     "size": "by_size",
     "dimensions": "by_pixels",
 }
-# A query with words first walks the sort index testing each row's text (instant when matches
-# are dense: "alice" over a million); past this budget it switches to the FTS5 index, which
-# wins when matches are sparse. Either way a keystroke costs at most the budget extra.
-SCAN_BUDGET_S = 0.008
+# A filtered read first walks the sort index testing each row (instant when matches are dense:
+# "alice" or creator:bob over a million); past this budget it gives way to SQLite's own plan
+# (the FTS5 index, the creator index, then a sort), which wins when matches are sparse.
+SCAN_BUDGET_S = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Where:
 
     fts: tuple[str, list[object]]
     scan: tuple[str, list[object]]
-    has_words: bool
+    filtered: bool
 
 
 def _budgeted(conn: sqlite3.Connection, attempt: Callable[[], T], fallback: Callable[[], T]) -> T:
@@ -84,7 +84,7 @@ def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> in
         inner = f"SELECT 1 FROM images WHERE {sql} LIMIT ?"
         return int(conn.execute(f"SELECT count(*) FROM ({inner})", [*params, cap]).fetchone()[0])
 
-    if cap is None or not where.has_words:
+    if cap is None or not where.filtered:
         return run(where.fts)
     return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts))
 
@@ -109,10 +109,10 @@ def _rows(
             [*params, limit, offset],
         ).fetchall()
 
-    if where.has_words:
+    if where.filtered:
         rows = _budgeted(conn, lambda: run(where.scan, True), lambda: run(where.fts, False))
     else:
-        rows = run(where.fts, False)
+        rows = run(where.fts, True)
     result = [CatalogueRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), *r[6:]) for r in rows]  # type: ignore[arg-type]
     return result[::-1] if reverse else result
 
@@ -168,8 +168,8 @@ def _neighbour(
 class CatalogueWindow:
     """A list over the catalogue: `set_view(filter, sort)` then `rows(offset, limit)`.
 
-    Offsets shift when rows arrive or go; the TUI keeps its cursor by id and asks
-    `position_of(id)` after a change (`version` tells it one happened). Searching for `n` / `N`
+    Offsets shift when rows arrive or go; after a change (a walk's page, an action) the TUI
+    calls `set_view()` again to recount, keeps its cursor by id and asks `position_of(id)`. Searching for `n` / `N`
     is separate from the filter: `next_match(after_id, search)` steps through the rows of the
     current view that also match `search`.
     """
@@ -195,7 +195,7 @@ class CatalogueWindow:
         return Where(
             compile_query(query, fts=self._store.fts),
             compile_query(query, fts=False),
-            any(isinstance(clause.term, Word) for clause in query.clauses),
+            not query.empty,
         )
 
     async def set_view(
@@ -207,14 +207,16 @@ class CatalogueWindow:
             self._filter = query
         if sort is not None:
             self._sort = sort
+        self._total = None  # recounted: rows may have come or gone since
         if not exact:
-            self._total = None
             return None
         return await self.count()
 
     async def count(self, search: Query | None = None, *, cap: int | None = None) -> int:
         """Rows in the view (also matching `search` when given: the live match count). With
         `cap`, counting stops there ("10,000+"): a broad word answers in milliseconds."""
+        if search is None and self._total is not None:
+            return self._total if cap is None else min(self._total, cap)
         found = await self._store.run(_count, self._where(search), cap)
         if search is None and cap is None:
             self._total = found
@@ -226,7 +228,10 @@ class CatalogueWindow:
             return []
         if total is not None:
             limit = min(limit, total - offset)
-        return await self._store.run(_rows, self._where(), self._sort, offset, limit, total)
+        rows = await self._store.run(_rows, self._where(), self._sort, offset, limit, total)
+        if total is None and offset == 0 and len(rows) < limit:
+            self._total = len(rows)  # a short first screen is the whole view: no count needed
+        return rows
 
     async def position_of(self, image_id: str) -> int | None:
         """The row's offset in the view, or None when it is not in it."""
