@@ -19,7 +19,7 @@ from typing import Literal
 MAX_QUERY_CHARS = 2_000
 MAX_CLAUSES = 64
 MAX_IN_ITEMS = 64
-# Words of at least this many characters use the FTS5 trigram index; shorter ones LIKE.
+# Words of at least this many characters can use the FTS5 trigram index; shorter ones scan.
 TRIGRAM = 3
 
 CompareOp = Literal["=", "!=", ">", ">=", "<", "<="]
