@@ -1,0 +1,274 @@
+"""The catalogue's SQLite file: one compact row per image plus an FTS5 trigram index of its
+searchable text. A cache of what the backend listed, never the source of truth: deleting the
+file loses nothing. Every call runs on one worker thread (`CatalogueStore.run`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from imgtui.service.models import FileInfo, ImageMetadata
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+
+
+class CatalogueRow(NamedTuple):
+    """What the list shows of one image: a plain tuple, no pydantic model per row."""
+
+    id: str
+    filename: str
+    uploaded: int  # ms since the epoch, UTC
+    creator: str
+    signed: bool
+    draft: bool
+    format: str  # "" when unknown (Cloudflare's list does not say)
+    size: int  # bytes, -1 when unknown
+    width: int  # -1 when unknown (or SVG)
+    height: int
+
+
+ROW_COLUMNS = "id, filename, uploaded, creator, signed, draft, format, size, width, height"
+
+
+def catalogue_path(key: str, cache_dir: Path | None = None) -> Path:
+    """The file for what is open, named by a stable hash of `key` (a local library's resolved
+    path, or an account id with its API host), under the platform cache directory."""
+    if cache_dir is None:
+        import platformdirs
+
+        cache_dir = Path(platformdirs.user_cache_dir("imgtui"))
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return cache_dir / "catalogue" / f"{digest}.sqlite3"
+
+
+def has_trigram(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.probe")
+    return True
+
+
+def _schema(fts: bool) -> str:
+    search = (
+        """
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
+    search_text, content='images', content_rowid='rowid', tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS images_ai AFTER INSERT ON images BEGIN
+    INSERT INTO search(rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS images_ad AFTER DELETE ON images BEGIN
+    INSERT INTO search(search, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+END;
+CREATE TRIGGER IF NOT EXISTS images_au AFTER UPDATE OF search_text ON images BEGIN
+    INSERT INTO search(search, rowid, search_text) VALUES ('delete', old.rowid, old.search_text);
+    INSERT INTO search(rowid, search_text) VALUES (new.rowid, new.search_text);
+END;
+"""
+        if fts
+        else ""
+    )
+    # Sort columns are NOT NULL ("" / -1 for unknown) so (column, id) row values order every
+    # row and an index serves each sort, both directions.
+    return (
+        """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    filename TEXT NOT NULL,
+    uploaded INTEGER NOT NULL,
+    creator TEXT NOT NULL,
+    signed INTEGER NOT NULL,
+    draft INTEGER NOT NULL,
+    format TEXT NOT NULL DEFAULT '',
+    size INTEGER NOT NULL DEFAULT -1,
+    width INTEGER NOT NULL DEFAULT -1,
+    height INTEGER NOT NULL DEFAULT -1,
+    pixels INTEGER GENERATED ALWAYS AS (CASE WHEN width < 0 THEN -1 ELSE width * height END) VIRTUAL,
+    meta_json TEXT,
+    search_text TEXT NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS by_uploaded ON images (uploaded, id);
+CREATE INDEX IF NOT EXISTS by_filename ON images (filename, id);
+CREATE INDEX IF NOT EXISTS by_creator ON images (creator, id);
+CREATE INDEX IF NOT EXISTS by_size ON images (size, id);
+CREATE INDEX IF NOT EXISTS by_pixels ON images (pixels, id);
+"""
+        + search
+    )
+
+
+def connect(path: Path | str) -> tuple[sqlite3.Connection, bool]:
+    """Open (creating) the catalogue; the flag says whether FTS5 trigram is available."""
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA cache_size=-32768")  # 32 MB of page cache
+    conn.execute("PRAGMA temp_store=MEMORY")
+    fts = has_trigram(conn)
+    conn.executescript(_schema(fts))
+    if get_state(conn, "schema") is None:
+        set_state(conn, "schema", str(SCHEMA_VERSION))
+    return conn, fts
+
+
+def get_state(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_state(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM state WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)", (key, value))
+
+
+def _flatten(value: Any, prefix: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _flatten(item, prefix)
+    else:
+        text = value if isinstance(value, str) else json.dumps(value)
+        yield f"{prefix}={text}"
+
+
+def search_text(image_id: str, filename: str, creator: str, meta: dict[str, Any] | None) -> str:
+    """The text words search: fields on their own lines (no query word holds a newline, so
+    none matches across two fields), lower-cased here so SQL needs no case folding."""
+    parts = [image_id, filename, creator, *(_flatten(meta, "") if meta else ())]
+    return "\n".join(parts).lower()
+
+
+_FORMAT_OF = {"image/svg+xml": "svg", "image/jpeg": "jpeg"}
+
+
+def format_name(content_type: str) -> str:
+    return _FORMAT_OF.get(content_type, content_type.removeprefix("image/"))
+
+
+def record(image: ImageMetadata, info: FileInfo | None = None) -> tuple[Any, ...]:
+    filename = image.filename or ""
+    creator = image.creator or ""
+    return (
+        image.id,
+        filename,
+        int(image.uploaded.timestamp() * 1000),
+        creator,
+        int(image.require_signed_urls),
+        int(image.draft),
+        "" if info is None else format_name(info.content_type),
+        -1 if info is None else info.size,
+        -1 if info is None or info.width is None else info.width,
+        -1 if info is None or info.height is None else info.height,
+        None if image.meta is None else json.dumps(image.meta, separators=(",", ":")),
+        search_text(image.id, filename, creator, image.meta),
+    )
+
+
+_UPSERT = """
+INSERT INTO images (id, filename, uploaded, creator, signed, draft, format, size, width, height,
+                    meta_json, search_text, generation)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET
+    filename = excluded.filename, uploaded = excluded.uploaded, creator = excluded.creator,
+    signed = excluded.signed, draft = excluded.draft,
+    format = CASE WHEN excluded.size >= 0 THEN excluded.format ELSE images.format END,
+    size = CASE WHEN excluded.size >= 0 THEN excluded.size ELSE images.size END,
+    width = CASE WHEN excluded.size >= 0 THEN excluded.width ELSE images.width END,
+    height = CASE WHEN excluded.size >= 0 THEN excluded.height ELSE images.height END,
+    meta_json = excluded.meta_json,
+    search_text = excluded.search_text,
+    generation = max(images.generation, excluded.generation)
+"""
+
+
+def upsert(conn: sqlite3.Connection, records: Iterable[tuple[Any, ...]], generation: int) -> None:
+    """Insert or refresh rows (a known file format is kept when the new record lacks one)."""
+    conn.executemany(_UPSERT, [(*fields, generation) for fields in records])
+
+
+def known_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        found.update(row[0] for row in conn.execute(f"SELECT id FROM images WHERE id IN ({marks})", chunk))
+    return found
+
+
+def delete_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> int:
+    return conn.executemany("DELETE FROM images WHERE id = ?", [(image_id,) for image_id in ids]).rowcount
+
+
+def count_all(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM images").fetchone()[0])
+
+
+class CatalogueStore:
+    """The catalogue file and the one thread that owns its connection."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self.fts = True  # known once opened
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn, self.fts = connect(self.path)
+        return self._conn
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(connection, *args)` on the catalogue's thread, never on the event loop."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._connection(), *args))
+
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like `run`, inside one write transaction (all or nothing)."""
+
+        def atomic(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn, *args)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self.run(atomic)
+
+    async def aclose(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+
+        def close() -> None:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                conn.close()
+
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(executor, close)
+        finally:
+            executor.shutdown(wait=False)

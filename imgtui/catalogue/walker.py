@@ -1,0 +1,190 @@
+"""Fill the catalogue from any `Images` by listing it, newest first, page by page.
+
+Each page and the cursor after it are saved in one transaction, so a walk stopped anywhere
+(quit, network, a failed page) resumes at the next page: no page twice, none skipped. A full
+walk stamps every row with a new generation; when it completes, rows an older generation left
+behind were deleted behind our back. `refresh()` on a complete catalogue reads only the newest
+pages, until it meets ids it already knows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from imgtui.service.images import Images
+from imgtui.service.models import FileInfo, ImageList, ImageMetadata
+from imgtui.service.rules import MAX_LIST_LIMIT
+
+from . import store
+from .store import CatalogueStore
+
+# Cloudflare's list v2 allows up to 10,000 a page; a smaller page shows progress sooner.
+DEFAULT_PAGE = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class WalkProgress:
+    done: int  # rows catalogued in this walk so far
+    total: int | None  # the backend's count, when known
+    complete: bool  # the walk reached the end of the list
+
+
+def _begin(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
+    """The walk in progress (its generation and cursor) or a new one; rows it has done."""
+    generation = int(store.get_state(conn, "generation") or "0")
+    if store.get_state(conn, "walking") == "1":
+        cursor = store.get_state(conn, "cursor")
+        done = int(store.get_state(conn, "walk_done") or "0")
+        return generation, cursor, done
+    generation += 1
+    store.set_state(conn, "generation", str(generation))
+    store.set_state(conn, "walking", "1")
+    store.set_state(conn, "cursor", None)
+    store.set_state(conn, "walk_done", "0")
+    return generation, None, 0
+
+
+def _save_page(
+    conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, cursor: str | None, done: int
+) -> None:
+    store.upsert(conn, records, generation)
+    store.set_state(conn, "cursor", cursor)
+    store.set_state(conn, "walk_done", str(done))
+
+
+def _finish(conn: sqlite3.Connection, generation: int, now: float) -> int:
+    """End a full walk: drop what it did not see; returns how many were dropped."""
+    dropped = conn.execute("DELETE FROM images WHERE generation < ?", (generation,)).rowcount
+    store.set_state(conn, "walking", None)
+    store.set_state(conn, "cursor", None)
+    store.set_state(conn, "complete", "1")
+    store.set_state(conn, "complete_at", f"{now:.3f}")
+    return int(dropped)
+
+
+def _refresh_page(conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int) -> bool:
+    """Save a page of the newest images; True when it reached ids already known."""
+    known = store.known_ids(conn, [fields[0] for fields in records])
+    store.upsert(conn, records, generation)
+    return bool(known)
+
+
+class CatalogueWalker:
+    """Catalogues one `Images` into one `CatalogueStore`.
+
+    `count` gives the total for progress when the backend can say (a local library's count,
+    Cloudflare's stats); `file_info=True` also records format, size and dimensions, one call per
+    image: for a local library only (over REST the API has no such field).
+    """
+
+    def __init__(
+        self,
+        images: Images,
+        catalogue: CatalogueStore,
+        *,
+        page_size: int = DEFAULT_PAGE,
+        count: Callable[[], Awaitable[int]] | None = None,
+        file_info: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._images = images
+        self._store = catalogue
+        self._page_size = max(1, min(page_size, MAX_LIST_LIMIT))
+        self._count = count
+        self._file_info = file_info
+        self._clock = clock
+        self.dropped = 0  # rows the last full walk found deleted
+
+    async def _records(self, page: list[ImageMetadata]) -> list[tuple[Any, ...]]:
+        if not self._file_info:
+            return [store.record(image) for image in page]
+        records = []
+        for image in page:
+            found = await self._images.hosted.image(image.id).file_info()
+            info: FileInfo | None = None if found is None else found[1]
+            records.append(store.record(image, info))
+        return records
+
+    async def _total(self) -> int | None:
+        return None if self._count is None else await self._count()
+
+    async def is_complete(self) -> bool:
+        return await self._store.run(lambda conn: store.get_state(conn, "complete") == "1")
+
+    async def complete_at(self) -> float | None:
+        """When the catalogue last matched the whole backend (epoch seconds), for "as of"."""
+        value = await self._store.run(lambda conn: store.get_state(conn, "complete_at"))
+        return None if value is None else float(value)
+
+    async def walk(self) -> AsyncIterator[WalkProgress]:
+        """A full walk (or the rest of an interrupted one), yielding progress after each page.
+        A failed page raises the backend's ImagesError; calling `walk()` again resumes."""
+        generation, cursor, done = await self._store.transaction(_begin)
+        total = await self._total()
+        yield WalkProgress(done, total, False)
+        # The next page is fetched while this one is written: the backend's thread (or the
+        # network) and the catalogue's thread overlap. Only written pages move the cursor.
+        fetching = asyncio.ensure_future(self._page(cursor))
+        try:
+            while True:
+                page = await fetching
+                records = await self._records(page.images)
+                cursor = None if page.list_complete else page.cursor
+                if cursor is not None:
+                    fetching = asyncio.ensure_future(self._page(cursor))
+                done += len(records)
+                await self._store.transaction(_save_page, records, generation, cursor, done)
+                if cursor is None:
+                    self.dropped = await self._store.transaction(_finish, generation, self._clock())
+                    yield WalkProgress(done, total, True)
+                    return
+                yield WalkProgress(done, total, False)
+        finally:
+            if not fetching.done():
+                fetching.cancel()
+            elif not fetching.cancelled():
+                fetching.exception()  # a prefetched page's failure, retrieved: the next walk redoes it
+
+    async def _page(self, cursor: str | None) -> ImageList:
+        return await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
+
+    async def refresh(self) -> AsyncIterator[WalkProgress]:
+        """New images since the last walk, newest first until a known id; a full walk when the
+        catalogue was never completed (edits and deletes of old images need a full walk)."""
+        if not await self.is_complete() or await self._store.run(
+            lambda conn: store.get_state(conn, "walking") == "1"
+        ):
+            async for progress in self.walk():
+                yield progress
+            return
+        generation = int(await self._store.run(lambda conn: store.get_state(conn, "generation") or "0"))
+        cursor: str | None = None
+        done = 0
+        while True:
+            page = await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
+            records = await self._records(page.images)
+            done += len(records)
+            reached_known = await self._store.transaction(_refresh_page, records, generation)
+            if reached_known or page.list_complete or page.cursor is None:
+                yield WalkProgress(done, None, True)
+                return
+            cursor = page.cursor
+            yield WalkProgress(done, None, False)
+
+    async def note_changed(self, image: ImageMetadata, info: FileInfo | None = None) -> None:
+        """An image the UI uploaded or edited: the row now, without a walk."""
+        fields = store.record(image, info)
+
+        def save(conn: sqlite3.Connection) -> None:
+            store.upsert(conn, [fields], int(store.get_state(conn, "generation") or "0"))
+
+        await self._store.transaction(save)
+
+    async def note_deleted(self, image_id: str) -> None:
+        """An image the UI deleted (or an action found gone)."""
+        await self._store.transaction(store.delete_ids, [image_id])

@@ -1,0 +1,198 @@
+"""Cataloguing a local library and `imgtui serve` (with faults): resumed walks repeat and skip
+nothing; edits and deletes made behind the catalogue's back are noticed on a full walk."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from imgtui.catalogue import (
+    CatalogueStore,
+    CatalogueWalker,
+    CatalogueWindow,
+    Sort,
+    catalogue_path,
+    parse_query,
+)
+from imgtui.catalogue.walker import WalkProgress
+from imgtui.service import Images
+from imgtui.service.errors import ImagesError
+from tests.rest_harness import rest_images
+
+
+def png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def ticking_clock() -> object:
+    now = [1_767_225_600_000]
+
+    def clock() -> int:
+        now[0] += 1000
+        return now[0]
+
+    return clock
+
+
+async def make_library(path: Path, count: int) -> list[str]:
+    images = Images.local(path, clock=ticking_clock())  # type: ignore[arg-type]
+    ids = []
+    try:
+        for n in range(count):
+            meta = {"n": n, "tags": ["even" if n % 2 == 0 else "odd"]}
+            uploaded = await images.hosted.upload(
+                png(1 + n % 4, 2),
+                filename=f"pic-{n:03d}.png",
+                metadata=meta,
+                creator="alice" if n % 3 else None,
+            )
+            ids.append(uploaded.id)
+    finally:
+        await images.aclose()
+    return ids
+
+
+async def walk_all(walker: CatalogueWalker) -> list[WalkProgress]:
+    return [progress async for progress in walker.walk()]
+
+
+async def test_local_walk_window_and_notes(tmp_path: Path) -> None:
+    ids = await make_library(tmp_path / "lib", 23)
+    images = Images.local(tmp_path / "lib")
+    catalogue = CatalogueStore(catalogue_path(str(tmp_path / "lib"), tmp_path / "cache"))
+    try:
+        walker = CatalogueWalker(
+            images,
+            catalogue,
+            page_size=5,
+            count=images.backend.count,
+            file_info=True,  # type: ignore[attr-defined]
+        )
+        progress = await walk_all(walker)
+        assert progress[0] == WalkProgress(0, 23, False)
+        assert progress[-1] == WalkProgress(23, 23, True)
+        assert [p.done for p in progress] == [0, 5, 10, 15, 20, 23]
+        assert await walker.is_complete()
+
+        window = CatalogueWindow(catalogue)
+        assert await window.set_view() == 23
+        rows = await window.rows(0, 100)
+        assert [r.id for r in rows] == ids[::-1]  # newest first
+        assert rows[-1].format == "png" and rows[-1].width == 1 and rows[-1].size > 0
+        assert (await window.rows(22, 10))[0].id == ids[0]  # G: the last row
+
+        await window.set_view(parse_query("meta.tags:in(even) -creator:alice"), Sort("filename", False))
+        expected = [i for n, i in enumerate(ids) if n % 2 == 0 and n % 3 == 0]
+        assert [r.id for r in await window.rows(0, 50)] == expected
+        assert await window.count(parse_query("pic-00")) == len(
+            [i for n, i in enumerate(ids[:10]) if i in expected]
+        )
+
+        # actions the UI takes land without a walk
+        deleted = ids[0]
+        await walker.note_deleted(deleted)
+        assert await window.position_of(deleted) is None
+        edited = await images.hosted.image(ids[6]).update(metadata={"tags": ["odd"]})
+        await walker.note_changed(edited)
+        assert ids[6] not in [r.id for r in await window.rows(0, 50)]
+    finally:
+        await catalogue.aclose()
+        await images.aclose()
+
+
+async def test_refresh_reads_only_new_images(tmp_path: Path) -> None:
+    ids = await make_library(tmp_path / "lib", 12)
+    images = Images.local(tmp_path / "lib", clock=lambda: 1_900_000_000_000)
+    catalogue = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        walker = CatalogueWalker(images, catalogue, page_size=4)
+        await walk_all(walker)
+        newest = await images.hosted.upload(png(2, 2), filename="new.png")
+        refreshed = [p async for p in walker.refresh()]
+        assert refreshed[-1].complete and refreshed[-1].done == 4  # one page, then known ids
+        window = CatalogueWindow(catalogue)
+        assert await window.set_view() == 13
+        assert (await window.rows(0, 1))[0].id == newest.id
+        assert ids
+    finally:
+        await catalogue.aclose()
+        await images.aclose()
+
+
+async def test_rest_walk_resumes_without_repeats_or_gaps_and_notices_edits(tmp_path: Path) -> None:
+    ids = await make_library(tmp_path / "lib", 40)
+    catalogue = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        async with rest_images(
+            tmp_path / "lib", faults="rate=0.3,seed=7,kinds=429+500+drop-before", max_retries=1
+        ) as images:
+            walker = CatalogueWalker(images, catalogue, page_size=6)
+            # a quit after two pages
+            seen = 0
+            while seen < 3:
+                try:
+                    async for _progress in walker.walk():
+                        seen += 1
+                        if seen == 3:
+                            break
+                except ImagesError:
+                    pass
+            # then resumed, through failed pages (the client's retries run out sometimes)
+            failures = 0
+            final: WalkProgress | None = None
+            while final is None or not final.complete:
+                try:
+                    async for progress in walker.walk():
+                        final = progress
+                except ImagesError:
+                    failures += 1
+                    assert failures < 50
+            assert failures >= 1  # the faults did interrupt it
+            assert final.done == 40  # each image counted once: no page repeated
+        window = CatalogueWindow(catalogue)
+        assert await window.set_view() == 40
+        assert [r.id for r in await window.rows(0, 40)] == ids[::-1]  # no gap
+
+        # behind its back: one deleted, one edited, one added
+        local = Images.local(tmp_path / "lib")
+        try:
+            await local.hosted.image(ids[5]).delete()
+            await local.hosted.image(ids[9]).update(creator="zed", metadata={"status": "gone"})
+        finally:
+            await local.aclose()
+        async with rest_images(tmp_path / "lib") as images:
+            walker = CatalogueWalker(images, catalogue, page_size=7)
+            await walk_all(walker)
+            assert walker.dropped == 1
+        assert await window.set_view() == 39
+        assert await window.position_of(ids[5]) is None
+        assert await window.set_view(parse_query("creator:zed meta.status=gone")) == 1
+        assert (await window.rows(0, 1))[0].id == ids[9]
+    finally:
+        await catalogue.aclose()
+
+
+def test_catalogue_path_is_stable_and_distinct(tmp_path: Path) -> None:
+    a = catalogue_path("cf:0123|api.cloudflare.com", tmp_path)
+    assert a == catalogue_path("cf:0123|api.cloudflare.com", tmp_path)
+    assert a != catalogue_path("cf:0124|api.cloudflare.com", tmp_path)
+    assert a.parent == tmp_path / "catalogue"
+
+
+@pytest.mark.parametrize("page_size", [0, 20_000])
+def test_page_size_clamped(tmp_path: Path, page_size: int) -> None:
+    walker = CatalogueWalker(Images.local(tmp_path / "lib"), CatalogueStore(":memory:"), page_size=page_size)
+    assert 1 <= walker._page_size <= 10_000
