@@ -14,6 +14,7 @@ from imgtui import __version__
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
+from imgtui.workflows.libraries import LibraryChoice, open_library
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,8 +158,10 @@ def open_images(args: argparse.Namespace) -> Images:
     if args.wrangler is not None:
         return Images.wrangler(args.wrangler)
     if wants_cloudflare(args):
-        options = {"base_url": args.endpoint} if args.endpoint else {}
-        return Images.cloudflare(args.account_id, api_token(args), **options)
+        # The commands' rule (imgtui.workflows.libraries): a loopback --endpoint, as
+        # `imgtui serve` prints it, needs no account id or token.
+        choice = LibraryChoice("cloudflare", args.account_id or os.environ.get(ACCOUNT_ENV) or "", args.endpoint)
+        return open_library(choice, api_token=api_token(args))
     return Images.local(args.library or default_library_path())
 
 

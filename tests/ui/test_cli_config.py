@@ -125,3 +125,14 @@ async def test_demo_fills_only_an_empty_library(tmp_path: Path, png: bytes):
     async with Images.local(tmp_path / "other") as images:
         await images.hosted.upload(png)
         assert await fill_demo_library(images) == 0
+
+
+def test_a_loopback_endpoint_needs_no_invented_credentials(no_cloudflare_env):
+    # Issue 14, trip 1: the command `imgtui serve` prints works as printed.
+    images = cli.open_images(parse("--endpoint", "http://127.0.0.1:8788/client/v4"))
+    assert "127.0.0.1:8788" in images.label
+
+
+def test_a_remote_endpoint_still_needs_credentials(no_cloudflare_env, capsys):
+    assert cli.main(["--endpoint", "https://api.example.com/client/v4"]) == 2
+    assert "ERROR 10000" in capsys.readouterr().err
