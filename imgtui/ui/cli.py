@@ -160,7 +160,9 @@ def open_images(args: argparse.Namespace) -> Images:
     if wants_cloudflare(args):
         # The commands' rule (imgtui.workflows.libraries): a loopback --endpoint, as
         # `imgtui serve` prints it, needs no account id or token.
-        choice = LibraryChoice("cloudflare", args.account_id or os.environ.get(ACCOUNT_ENV) or "", args.endpoint)
+        choice = LibraryChoice(
+            "cloudflare", args.account_id or os.environ.get(ACCOUNT_ENV) or "", args.endpoint
+        )
         return open_library(choice, api_token=api_token(args))
     return Images.local(args.library or default_library_path())
 

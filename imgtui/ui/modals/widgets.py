@@ -122,7 +122,7 @@ class PathInput(TakesDrops, Input):
         matches = await asyncio.to_thread(path_completions, self.value, cwd=self.cwd)
         self.post_message(self.Completed(self, matches))
         if not matches:
-            self.screen.focus_next()
+            # Stay: moving focus would send the next keys typed to a button (the form says "No match").
             return
         common = os.path.commonprefix(matches)  # noqa: RUF071 - a text prefix is what tab extends to
         if len(matches) == 1 or len(common) > len(self.value):
