@@ -12,9 +12,10 @@ import tomllib
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imgtui.ui.preview.terminal import PreviewMode
+from imgtui.ui.widgets.table_layout import DEFAULT_COLUMNS
 
 CONFIG_DIR_ENV = "IMGTUI_CONFIG_DIR"
 CONFIG_FILENAME = "config.toml"
@@ -28,6 +29,9 @@ class UiConfig(BaseModel):
 
     theme: str = DEFAULT_THEME
     preview: PreviewMode = "auto"
+    # The list's columns, in order: id filename uploaded creator size dimensions format
+    # (size, dimensions and format where the library knows them: a local one).
+    columns: list[str] = Field(default_factory=lambda: [str(name) for name in DEFAULT_COLUMNS])
 
 
 def config_dir() -> Path:
@@ -51,8 +55,8 @@ def load_config(path: Path | None = None) -> UiConfig:
 
 
 def dump_toml(config: UiConfig) -> str:
-    """The settings as TOML. The model is flat strings, and a JSON string literal is a valid
-    TOML basic string, so no TOML writer dependency is needed."""
+    """The settings as TOML. The model is flat: strings, booleans and lists of strings, whose
+    JSON forms are valid TOML values, so no TOML writer dependency is needed."""
     lines = ["# imgtui settings (written by the app; edits are kept)"]
     for key, value in config.model_dump().items():
         lines.append(f"{key} = {json.dumps(value)}")

@@ -503,3 +503,25 @@ async def test_moving_away_stops_loading_to_the_end(library_path, filled, wait_u
         await pilot.press("k")
         assert not main_of(app)._follow_end
         assert "loading to the end" not in plain_text(app.screen.query_one("#status"))
+
+
+async def test_a_wide_list_shows_size_pixels_and_type_of_a_local_library(library_path, filled, wait_until):
+    # Issue 14, trip 6: the backend knows the stored files, and there is room.
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await wait_until(pilot, lambda: table.file_facts_known)
+        await wait_until(pilot, lambda: "\u00d7" in table.render_line(1).text)
+        header = table.render_line(0).text
+        assert "SIZE" in header and "PIXELS" in header  # TYPE too, from a ~230-column terminal
+        assert filled[-1].id in table.render_line(1).text  # the whole id
+
+
+async def test_a_50_column_terminal_keeps_the_list_inside_its_border(library_path, filled, wait_until):
+    # Issue 14, trip 6: at 50 columns the list used to overflow (list 40 + details 34 cells).
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=(50, 20)) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        pane = app.screen.query_one("#list-pane")
+        assert pane.region.right <= 50 and not app.screen.query_one("#details").display
+        assert "img-0199" in table.render_line(1).text

@@ -21,11 +21,13 @@ from textual.worker import Worker
 
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
+from imgtui.ui.config import UiConfig
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
+from imgtui.ui.widgets.table_layout import parse_columns
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
 
@@ -36,6 +38,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     """Browse (list, quick filter, details) and edit (the forms in screens/editing.py)."""
 
     BINDING_GROUP_TITLE = "Browse"
+    # Below 76 columns the list and the details panel (min widths 40 and 34) cannot share
+    # the width: the details panel goes, rather than the list overflowing its border.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (76, "-normal")]
     AUTO_FOCUS = "#images"
     FIRST_PAGE_SIZE = FIRST_PAGE
     PAGE_SIZE = NEXT_PAGES
@@ -84,6 +89,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self._follow_end = False
         self._previous_pager: ImagePager | None = None
         self._pager_worker: Worker | None = None
+        self._file_facts_probed = False  # does the backend know sizes and pixels? asked once
 
     # ----------------------------------------------------------------- layout
 
@@ -111,6 +117,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = safe_text(self.images.label)  # the header shows it as plain text
+        config = getattr(self.app, "config", None)
+        if isinstance(config, UiConfig):
+            self.table.set_columns(parse_columns(config.columns))
         self.query_one("#list-pane").border_title = "Images"
         self.quick_filter.display = False
         self._update_status()
@@ -198,6 +207,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         if self._reset_due:
             self._apply_pending_reset()
         self.table.append_page(page.images, complete=pager.complete)
+        if not self._file_facts_probed and page.images:
+            self._file_facts_probed = True
+            self._probe_file_facts(page.images[0].id)
         if self._follow_end:
             self._follow_end = not pager.complete
             self.table.move_cursor(self.table.row_count - 1)  # near the end: asks for the next page
@@ -209,6 +221,30 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     @on(ImageTable.NeedMore)
     def _on_need_more(self) -> None:
         self.load_more()
+
+    @work(group="file-facts", exit_on_error=False)
+    async def _probe_file_facts(self, image_id: str) -> None:
+        """One row's file facts: where the backend keeps none (Cloudflare), the size, pixels
+        and type columns never show and no row asks again."""
+        answer = await self.images.hosted.image(image_id).file_info()
+        if answer is not None and answer[1] is not None:
+            self.table.add_file_facts({image_id: answer[1]})
+            self.table.enable_file_facts()
+
+    @on(ImageTable.NeedFileFacts)
+    def _on_need_file_facts(self, event: ImageTable.NeedFileFacts) -> None:
+        self._fetch_file_facts(event.ids)
+
+    @work(group="file-facts", exit_on_error=False)
+    async def _fetch_file_facts(self, ids: list[str]) -> None:
+        facts = {}
+        for image_id in ids:  # only the rows on screen: a few dozen short reads
+            try:
+                answer = await self.images.hosted.image(image_id).file_info()
+            except ImagesError:
+                continue  # the cell stays blank; the details panel reports errors
+            facts[image_id] = answer[1] if answer is not None else None
+        self.table.add_file_facts(facts)
 
     @work(group="demo", exit_on_error=False)
     async def _fill_demo(self) -> None:
