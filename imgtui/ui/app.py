@@ -23,6 +23,7 @@ from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
+from imgtui.workflows.demo_clock import DemoClock
 
 
 def css_paths() -> list[Path]:
@@ -49,12 +50,14 @@ class ImgTuiApp(App[None]):
         *,
         preview_mode: PreviewMode = "off",
         demo: bool = False,
+        demo_clock: DemoClock | None = None,
         config: UiConfig | None = None,
     ) -> None:
         super().__init__()
         self.images = images
         self.preview_mode = preview_mode
         self.demo = demo
+        self.demo_clock = demo_clock  # the library's clock while --demo fills it
         self.config = config if config is not None else load_config()
 
     def on_mount(self) -> None:
@@ -71,8 +74,14 @@ class ImgTuiApp(App[None]):
     def _remember_theme(self, theme: Theme) -> None:
         if theme.name == self.config.theme:
             return
-        self.config = self.config.model_copy(update={"theme": theme.name})
-        self.run_worker(lambda: save_config(self.config), thread=True, group="config", exit_on_error=False)
+        self.remember(theme=theme.name)
+
+    def remember(self, **changes: object) -> None:
+        """Keep a preference in the settings file (written in a thread, last one wins)."""
+        if all(getattr(self.config, key) == value for key, value in changes.items()):
+            return
+        self.config = config = self.config.model_copy(update=changes)
+        self.run_worker(lambda: save_config(config), thread=True, group="config", exit_on_error=False)
 
     # ----------------------------------------------------------------- actions
 

@@ -14,6 +14,7 @@ from imgtui import __version__
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
+from imgtui.workflows.demo_clock import DemoClock
 from imgtui.workflows.libraries import LibraryChoice, open_library
 
 
@@ -153,7 +154,7 @@ def api_token(args: argparse.Namespace) -> str | None:
     return args.api_token or None
 
 
-def open_images(args: argparse.Namespace) -> Images:
+def open_images(args: argparse.Namespace, *, demo_clock: DemoClock | None = None) -> Images:
     """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
     if args.wrangler is not None:
         return Images.wrangler(args.wrangler)
@@ -164,7 +165,7 @@ def open_images(args: argparse.Namespace) -> Images:
             "cloudflare", args.account_id or os.environ.get(ACCOUNT_ENV) or "", args.endpoint
         )
         return open_library(choice, api_token=api_token(args))
-    return Images.local(args.library or default_library_path())
+    return Images.local(args.library or default_library_path(), clock=demo_clock)
 
 
 def main(argv: list[str]) -> int:
@@ -182,8 +183,10 @@ def main(argv: list[str]) -> int:
             f" can read it (ps); use ${TOKEN_ENV}, --token-file PATH or --token-prompt instead",
             file=sys.stderr,
         )
+    # --demo: its upload times are spread over the past, so sorting shows a change.
+    demo_clock = DemoClock() if args.demo else None
     try:
-        images = open_images(args)
+        images = open_images(args, demo_clock=demo_clock)
     except ImagesError as error:
         print(f"imgtui: {error}", file=sys.stderr)
         if error.code == ErrorCode.AUTHENTICATION:
@@ -212,7 +215,7 @@ def main(argv: list[str]) -> int:
 
         prefetch_first_page(images)
 
-    app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, config=config)
+    app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
     # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).
     gc.freeze()
     gc.enable()

@@ -31,6 +31,8 @@ class UiConfig(BaseModel):
     preview: PreviewMode = "auto"
     # The list's columns, in order: id filename uploaded creator size dimensions format
     # (size, dimensions and format where the library knows them: a local one).
+    preview_shown: bool = True  # `v` hides the preview; the choice is kept
+    download_dir: str | None = None  # the folder the last download went to
     columns: list[str] = Field(default_factory=lambda: [str(name) for name in DEFAULT_COLUMNS])
 
 
@@ -59,7 +61,8 @@ def dump_toml(config: UiConfig) -> str:
     JSON forms are valid TOML values, so no TOML writer dependency is needed."""
     lines = ["# imgtui settings (written by the app; edits are kept)"]
     for key, value in config.model_dump().items():
-        lines.append(f"{key} = {json.dumps(value)}")
+        if value is not None:  # TOML has no null: an unset value is an absent key
+            lines.append(f"{key} = {json.dumps(value)}")
     return "\n".join(lines) + "\n"
 
 

@@ -136,3 +136,31 @@ def test_a_loopback_endpoint_needs_no_invented_credentials(no_cloudflare_env):
 def test_a_remote_endpoint_still_needs_credentials(no_cloudflare_env, capsys):
     assert cli.main(["--endpoint", "https://api.example.com/client/v4"]) == 2
     assert "ERROR 10000" in capsys.readouterr().err
+
+
+def test_help_lists_serve(capsys):
+    with pytest.raises(SystemExit):
+        from imgtui.cli import main as entry
+
+        entry(["--help"])
+    assert "\n  serve " in capsys.readouterr().out
+
+
+async def test_demo_images_have_distinct_upload_minutes(tmp_path: Path):
+    from imgtui.workflows.demo_clock import DemoClock
+
+    clock = DemoClock()
+    async with Images.local(tmp_path / "lib", clock=clock) as images:
+        assert await fill_demo_library(images, clock=clock) == DEMO_COUNT
+        listed = (await images.hosted.list(limit=100)).images
+    minutes = {image.uploaded.replace(second=0, microsecond=0) for image in listed}
+    assert len(minutes) == DEMO_COUNT
+
+
+def test_settings_keep_preview_columns_and_download_folder(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    config = UiConfig(preview_shown=False, download_dir=str(tmp_path), columns=["filename", "id"])
+    save_config(config, path)
+    assert load_config(path) == config
+    save_config(UiConfig(), path)  # no download folder: no key (TOML has no null)
+    assert load_config(path) == UiConfig()

@@ -30,6 +30,7 @@ from imgtui.workflows.downloads import (
 )
 
 from .common import ErrorLine, FormModal, describe_error, image_caption
+from .widgets import TickBox
 
 
 class DownloadModal(FormModal[list[Path]]):
@@ -76,7 +77,7 @@ class DownloadModal(FormModal[list[Path]]):
                 yield Label(f"{len(self.targets)} images, saved under their filenames", classes="modal-intro")
                 yield Label("Save into folder (created if missing)", classes="field-label")
             yield Input(default, id="target", classes="busy-off")
-            yield Checkbox("Overwrite existing files", id="overwrite", classes="busy-off")
+            yield TickBox("Overwrite existing files", id="overwrite", classes="busy-off")
             yield ProgressBar(total=len(self.targets), show_eta=False, id="download-progress")
             yield Static("", id="download-summary", classes="modal-text")
             yield ErrorLine(id="form-error", classes="form-error")

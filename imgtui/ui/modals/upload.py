@@ -31,7 +31,7 @@ from imgtui.workflows.upload_queue import (
 from imgtui.workflows.upload_run import UploadRun
 
 from .common import ErrorLine, FormModal, check_metadata_text, describe_error
-from .widgets import ImageFileTree, PathInput
+from .widgets import ImageFileTree, PathInput, TickBox
 
 TREE_HINT = "enter adds a file or opens a folder · backspace: up a folder · esc closes the tree"
 CUSTOM_ID_CONFLICT = f"A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR {ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID:d})."
@@ -204,7 +204,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                     placeholder='{"alt": "…"}',
                 )
                 yield Label("", id="metadata-status", classes="field-hint")
-                yield Checkbox("Require signed URLs (private)", id="signed", classes="busy-off", compact=True)
+                yield TickBox("Require signed URLs (private)", id="signed", classes="busy-off", compact=True)
                 yield Static("", id="signed-hint", classes="field-hint")
             yield ErrorLine(id="form-error", classes="form-error")
             yield Static("", id="summary", classes="upload-summary")

@@ -40,7 +40,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     BINDING_GROUP_TITLE = "Browse"
     # Below 76 columns the list and the details panel (min widths 40 and 34) cannot share
     # the width: the details panel goes, rather than the list overflowing its border.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (76, "-normal")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal")]
     AUTO_FOCUS = "#images"
     FIRST_PAGE_SIZE = FIRST_PAGE
     PAGE_SIZE = NEXT_PAGES
@@ -58,7 +58,12 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             "c", "creator_filter", "Creator", id="find.creator", tooltip="List only one creator's images"
         ),
         Binding(
-            "r", "refresh", "Refresh", show=False, id="view.refresh", tooltip="Reload the list from the top"
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            id="view.refresh",
+            tooltip="Reload the list and retry the current image",
         ),
         Binding("y", "copy", "Copy", id="copy.menu", tooltip="Copy the id or a delivery URL"),
         Binding(
@@ -99,7 +104,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             with Vertical(id="list-pane"):
                 yield ImageTable(id="images")
                 yield Input(placeholder="filter loaded images by id or filename", id="quick-filter")
-            yield DetailsPanel(self.images, preview_mode=self.preview_mode, id="details")
+            config = getattr(self.app, "config", None)
+            shown = config.preview_shown if isinstance(config, UiConfig) else True
+            yield DetailsPanel(self.images, preview_mode=self.preview_mode, preview_shown=shown, id="details")
         yield Static(id="status")
         yield Footer()
 
@@ -254,6 +261,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         try:
             added = await fill_demo_library(
                 self.images,
+                clock=getattr(self.app, "demo_clock", None),
                 on_start=lambda: self.notify(
                     f"Drawing {DEMO_COUNT} demo images…", title="Demo library", markup=False
                 ),
@@ -359,7 +367,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self.reload()
 
     def action_refresh(self) -> None:
+        """Reload the list, and retry the current row's details and preview now."""
         self.reload()
+        self.details.reload()
 
     def action_creator_filter(self) -> None:
         known = sorted({image.creator for image in self.table.loaded_images if image.creator})
@@ -402,6 +412,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             )
         else:
             self.notify("Preview on" if shown else "Preview off", timeout=2, markup=False)
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(preview_shown=shown)
 
     def action_copy(self) -> None:
         self._offer_copies()
