@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PREVIEW_MODES,
         help="image preview: auto-detect, force a renderer, or off (default: the config file's, else auto)",
     )
+    parser.add_argument(
+        "--debug",
+        metavar="LOG",
+        nargs="?",
+        const="imgtui-debug.log",
+        type=Path,
+        help="write a log for a bug report to LOG (default: ./imgtui-debug.log); it never holds a token",
+    )
     parser.add_argument("--version", action="version", version=f"imgtui {__version__}")
     return parser
 
@@ -154,6 +162,29 @@ def api_token(args: argparse.Namespace) -> str | None:
     return args.api_token or None
 
 
+def terminal_problem(
+    environ: os._Environ[str] | dict[str, str], stdin_tty: bool, stdout_tty: bool
+) -> str | None:
+    """Why the TUI cannot run here (one line), or None: it needs a terminal on both ends and
+    one that understands escape codes."""
+    if not (stdin_tty and stdout_tty):
+        return (
+            "the browser needs a terminal (stdin and stdout are not one); for scripts use "
+            "the commands: imgtui ls, info, get, put … (imgtui --help)"
+        )
+    if environ.get("TERM", "") == "dumb":
+        return (
+            "TERM=dumb cannot show the browser (it draws with escape codes); run it in a full "
+            "terminal (e.g. TERM=xterm-256color), or use the commands: imgtui ls … (imgtui --help)"
+        )
+    return None
+
+
+def api_token_value(args: argparse.Namespace) -> str | None:
+    """The token given on the command line or in the environment (for redaction only)."""
+    return args.api_token or os.environ.get(TOKEN_ENV) or None
+
+
 def open_images(args: argparse.Namespace, *, demo_clock: DemoClock | None = None) -> Images:
     """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
     if args.wrangler is not None:
@@ -197,6 +228,15 @@ def main(argv: list[str]) -> int:
             )
         return 2
 
+    problem = terminal_problem(os.environ, sys.stdin.isatty(), sys.stdout.isatty())
+    if problem is not None:
+        print(f"imgtui: {problem}", file=sys.stderr)
+        return 2
+    if args.debug is not None:
+        from imgtui.ui.debug_log import start_debug_log
+
+        start_debug_log(args.debug, images.label, secrets=[api_token_value(args)])
+
     from imgtui.ui.config import load_config
     from imgtui.ui.widgets.preview import prepare_terminal
 
@@ -213,7 +253,13 @@ def main(argv: list[str]) -> int:
         # the app's event loop: both let the screen load as usual.)
         from imgtui.workflows.pager import prefetch_first_page
 
-        prefetch_first_page(images)
+        try:
+            prefetch_first_page(images, raise_errors=True)
+        except (ImagesError, OSError) as error:
+            # A library that cannot be opened (a file in the way, no permission, a broken
+            # database): one line and a non-zero exit, not a TUI stuck on an error.
+            print(f"imgtui: cannot open {images.label}: {error}", file=sys.stderr)
+            return 1
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
     # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).

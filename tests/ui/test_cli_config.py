@@ -164,3 +164,42 @@ def test_settings_keep_preview_columns_and_download_folder(tmp_path: Path):
     assert load_config(path) == config
     save_config(UiConfig(), path)  # no download folder: no key (TOML has no null)
     assert load_config(path) == UiConfig()
+
+
+def test_no_terminal_or_a_dumb_one_is_one_line_and_non_zero(no_cloudflare_env, tmp_path: Path, capsys):
+    # Issue 14, failure to start: pytest's stdin is not a terminal.
+    assert cli.main(["--library", str(tmp_path / "lib")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs a terminal" in err
+    assert "TERM=dumb" in (cli.terminal_problem({"TERM": "dumb"}, True, True) or "")
+    assert cli.terminal_problem({"TERM": "xterm-256color"}, True, True) is None
+
+
+def test_a_library_that_cannot_be_opened_is_one_line_and_non_zero(
+    no_cloudflare_env, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(cli, "terminal_problem", lambda *args: None)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert cli.main(["--library", str(blocker / "lib")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("imgtui: cannot open") and err.count("\n") == 1
+
+
+def test_debug_log_never_holds_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import logging
+
+    from imgtui.ui.debug_log import start_debug_log
+
+    monkeypatch.setenv(cli.TOKEN_ENV, SECRET)
+    log = tmp_path / "debug.log"
+    start_debug_log(log, "Cloudflare account acc (api.cloudflare.com)")
+    try:
+        logging.getLogger("imgtui.test").info("header Authorization: Bearer %s", SECRET)
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if isinstance(handler, logging.FileHandler) and handler.baseFilename == str(log):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
+    text = log.read_text()
+    assert "Bearer ***" in text and SECRET not in text and "imgtui 0." in text
