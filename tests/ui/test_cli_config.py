@@ -203,3 +203,45 @@ def test_debug_log_never_holds_the_token(tmp_path: Path, monkeypatch: pytest.Mon
                 handler.close()
     text = log.read_text()
     assert "Bearer ***" in text and SECRET not in text and "imgtui 0." in text
+
+
+def test_clipboard_route_native_when_local_osc52_over_ssh():
+    from imgtui.ui.clipboard import choose_command
+
+    has = {"wl-copy", "xclip"}.__contains__
+
+    def which(name: str) -> str | None:
+        return f"/usr/bin/{name}" if has(name) else None
+
+    import imgtui.ui.clipboard as clipboard
+
+    local = {"WAYLAND_DISPLAY": "wayland-0"}
+    assert clipboard.native_command(local, which) == ["wl-copy"]
+    assert clipboard.native_command({"DISPLAY": ":0"}, which)[0] == "xclip"
+    assert clipboard.native_command({}, which) is None
+    assert choose_command("osc52", local) is None
+    assert choose_command("auto", {**local, "SSH_CONNECTION": "1 2 3 4"}) is None
+
+
+def test_keymap_and_clipboard_settings_round_trip(tmp_path: Path):
+    path = tmp_path / "config.toml"
+    config = UiConfig(keymap={"edit.delete": "x,delete", "app.quit": "ctrl+q"}, clipboard="osc52")
+    save_config(config, path)
+    assert load_config(path) == config
+
+
+async def test_the_users_keys_are_used_and_shown(tmp_path: Path):
+    from imgtui.ui.app import ImgTuiApp
+    from imgtui.ui.screens.help import collect_keys
+
+    config = UiConfig(keymap={"find.sort": "ctrl+t"}, preview="off")
+    app = ImgTuiApp(Images.local(tmp_path / "lib"), config=config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        keys = [keys for rows in collect_keys(screen).values() for keys, text in rows if "oldest" in text]
+        assert keys == ["ctrl+t"]
+        order = screen.list_order
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert screen.list_order != order

@@ -259,4 +259,5 @@ class SignedUrlCopyModal(FormModal[str]):
         cancel = self.query_one("#cancel", Button)
         cancel.label = "Close"
         cancel.display = False
-        self.notify("Signed URL copied to the clipboard", timeout=3, markup=False)
+        note = getattr(self.app, "clipboard_note", "Copied")
+        self.notify(f"Signed URL: {note}", timeout=3, markup=False)

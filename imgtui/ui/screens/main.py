@@ -430,7 +430,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             return
         self.app.copy_to_clipboard(text)
         shown = text if len(text) <= 60 else text[:59] + "…"
-        self.notify(shown, title="Copied", markup=False)
+        self.notify(shown, title=getattr(self.app, "clipboard_note", "Copied"), markup=False)
 
     async def _copy_choices(self) -> list[Choice]:
         table = self.table
