@@ -58,3 +58,15 @@ def test_demo_clock_spreads_the_demo_and_stamps_the_rest_now():
     assert times == sorted(times) and times[-1] < now
     assert len({t // 60_000 for t in times}) == 60  # no two in the same minute
     assert clock() == now
+
+
+def test_a_delivery_url_is_named_after_the_image_not_the_variant():
+    # Issue 14, trip 5 (the form's side): `…/<id>/public` used to be filed as "public".
+    from imgtui.workflows.upload_queue import filename_from_url
+
+    assert filename_from_url(
+        "https://imagedelivery.net/ZWd9g1K7eljCn_KDTu_MWA/products/shoe-1/public", "png"
+    ) == ("shoe-1.png")
+    served = "http://127.0.0.1:1/cdn-cgi/imagedelivery/CloGLh9pe3Lfq69oIQuAuw/brand/logo.svg/thumbnail"
+    assert filename_from_url(served, "svg") == "logo.svg"
+    assert filename_from_url("https://example.com/pics/cat.png", "png") == "cat.png"
