@@ -61,6 +61,7 @@ class ImgTuiApp(App[None]):
         self.demo = demo
         self.demo_clock = demo_clock  # the library's clock while --demo fills it
         self.clipboard_note = "Copied"  # how the last copy went, in honest words
+        self.credentials_note = ""  # "credentials from .env and wrangler.toml": the header says it
         self.config = config if config is not None else load_config()
 
     def on_mount(self) -> None:

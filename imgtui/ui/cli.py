@@ -14,6 +14,7 @@ from imgtui import __version__
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
+from imgtui.workflows.credentials import FoundCredentials, find_credentials
 from imgtui.workflows.demo_clock import DemoClock
 from imgtui.workflows.libraries import LibraryChoice, open_library
 
@@ -87,11 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def wants_cloudflare(args: argparse.Namespace) -> bool:
+def wants_cloudflare(args: argparse.Namespace, found: FoundCredentials | None = None) -> bool:
     if args.library is not None or args.demo or args.wrangler is not None:
         return False
     if args.account_id or _gives_token(args) or args.endpoint:
         return True
+    if found is not None and found.token_from == ".env":
+        return True  # inside a Workers project whose .env holds the token, as wrangler reads it
     # One of the two set means the user meant Cloudflare: say what is missing rather than
     # quietly opening (and creating) a local library.
     return bool(os.environ.get(ACCOUNT_ENV) or os.environ.get(TOKEN_ENV))
@@ -180,22 +183,39 @@ def terminal_problem(
     return None
 
 
+def credentials_note(args: argparse.Namespace, found: FoundCredentials) -> str:
+    """Where the account id and token came from, for the header; never the token."""
+    account = "command line" if args.account_id else found.account_from
+    token = (
+        "command line"
+        if args.api_token
+        else "token file"
+        if args.token_file
+        else "prompt"
+        if args.token_prompt
+        else found.token_from
+    )
+    places = sorted({place for place in (account, token) if place})
+    return "credentials from " + " and ".join(places) if places else ""
+
+
 def api_token_value(args: argparse.Namespace) -> str | None:
     """The token given on the command line or in the environment (for redaction only)."""
     return args.api_token or os.environ.get(TOKEN_ENV) or None
 
 
-def open_images(args: argparse.Namespace, *, demo_clock: DemoClock | None = None) -> Images:
+def open_images(
+    args: argparse.Namespace, *, demo_clock: DemoClock | None = None, found: FoundCredentials | None = None
+) -> Images:
     """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
     if args.wrangler is not None:
         return Images.wrangler(args.wrangler)
-    if wants_cloudflare(args):
+    if wants_cloudflare(args, found):
         # The commands' rule (imgtui.workflows.libraries): a loopback --endpoint, as
         # `imgtui serve` prints it, needs no account id or token.
-        choice = LibraryChoice(
-            "cloudflare", args.account_id or os.environ.get(ACCOUNT_ENV) or "", args.endpoint
-        )
-        return open_library(choice, api_token=api_token(args))
+        account = args.account_id or (found.account_id if found else os.environ.get(ACCOUNT_ENV)) or ""
+        token = api_token(args) or (found.api_token if found else None)
+        return open_library(LibraryChoice("cloudflare", account, args.endpoint), api_token=token)
     return Images.local(args.library or default_library_path(), clock=demo_clock)
 
 
@@ -216,8 +236,9 @@ def main(argv: list[str]) -> int:
         )
     # --demo: its upload times are spread over the past, so sorting shows a change.
     demo_clock = DemoClock() if args.demo else None
+    found = find_credentials(os.environ, Path.cwd())  # .env and wrangler.* here, as wrangler reads them
     try:
-        images = open_images(args, demo_clock=demo_clock)
+        images = open_images(args, demo_clock=demo_clock, found=found)
     except ImagesError as error:
         print(f"imgtui: {error}", file=sys.stderr)
         if error.code == ErrorCode.AUTHENTICATION:
@@ -262,6 +283,8 @@ def main(argv: list[str]) -> int:
             return 1
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
+    if wants_cloudflare(args, found):
+        app.credentials_note = credentials_note(args, found)
     # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).
     gc.freeze()
     gc.enable()

@@ -245,3 +245,27 @@ async def test_the_users_keys_are_used_and_shown(tmp_path: Path):
         await pilot.press("ctrl+t")
         await pilot.pause()
         assert screen.list_order != order
+
+
+def test_credentials_from_a_workers_project(
+    no_cloudflare_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # Issue 14, conventions: .env as wrangler reads it (the environment wins), the account id
+    # from wrangler.jsonc; the header says where they came from, never the token.
+    from imgtui.workflows.credentials import find_credentials
+
+    (tmp_path / ".env").write_text(f'# local\nexport CLOUDFLARE_API_TOKEN="{SECRET}"\n')
+    (tmp_path / "wrangler.jsonc").write_text('{\n  // the account\n  "account_id": "acc-from-wrangler",\n}\n')
+    found = find_credentials({}, tmp_path)
+    assert (found.account_id, found.api_token) == ("acc-from-wrangler", SECRET)
+    assert found.note == "credentials from .env and wrangler.jsonc"
+    assert find_credentials({cli.TOKEN_ENV: "env-wins"}, tmp_path).api_token == "env-wins"
+    args = parse()
+    assert cli.wants_cloudflare(args, found)
+    images = cli.open_images(args, found=found)
+    assert images.label.startswith("Cloudflare account acc-from") and SECRET not in images.label
+    note = cli.credentials_note(args, found)
+    assert note == "credentials from .env and wrangler.jsonc" and SECRET not in note
+    # A wrangler.toml alone (no token) does not turn a plain `imgtui` into a Cloudflare one.
+    (tmp_path / ".env").unlink()
+    assert not cli.wants_cloudflare(args, find_credentials({}, tmp_path))

@@ -123,7 +123,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         return self.query_one("#quick-filter", Input)
 
     def on_mount(self) -> None:
-        self.sub_title = safe_text(self.images.label)  # the header shows it as plain text
+        note = getattr(self.app, "credentials_note", "")
+        label = f"{self.images.label} · {note}" if note else self.images.label
+        self.sub_title = safe_text(label)  # the header shows it as plain text
         config = getattr(self.app, "config", None)
         if isinstance(config, UiConfig):
             self.table.set_columns(parse_columns(config.columns))
