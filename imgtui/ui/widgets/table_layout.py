@@ -125,6 +125,10 @@ def layout_columns(
     # readable flexible columns need.
     if "uploaded" in fixed and flex_left() < 2 * FILENAME_WANTED:
         fixed["uploaded"] = UPLOADED_SHORT_WIDTH
+    elif "uploaded" in fixed and flex_left() < ID_MAX + FILENAME_BESIDE_UUID <= flex_left() + (
+        UPLOADED_WIDTH - UPLOADED_SHORT_WIDTH
+    ):
+        fixed["uploaded"] = UPLOADED_SHORT_WIDTH  # the year, for a whole id
     for name in ("creator", "uploaded"):
         if name in fixed and flex_left() < 2 * MIN_FLEX:
             del fixed[name]
