@@ -6,6 +6,7 @@ screen, and closes it on exit. A worker that fails anywhere is reported here, on
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePath
 from typing import ClassVar
 
@@ -17,12 +18,14 @@ from textual.theme import Theme
 
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
+from imgtui.ui.clipboard import choose_command, copy_with
 from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
 from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
+from imgtui.workflows.demo_clock import DemoClock
 
 
 def css_paths() -> list[Path]:
@@ -49,15 +52,22 @@ class ImgTuiApp(App[None]):
         *,
         preview_mode: PreviewMode = "off",
         demo: bool = False,
+        demo_clock: DemoClock | None = None,
         config: UiConfig | None = None,
     ) -> None:
         super().__init__()
         self.images = images
         self.preview_mode = preview_mode
         self.demo = demo
+        self.demo_clock = demo_clock  # the library's clock while --demo fills it
+        self.clipboard_note = "Copied"  # how the last copy went, in honest words
+        self.credentials_note = ""  # "credentials from .env and wrangler.toml": the header says it
         self.config = config if config is not None else load_config()
 
     def on_mount(self) -> None:
+        if self.config.keymap:
+            # The user's keys (config `[keymap]`): the footer and the help show them.
+            self.set_keymap(dict(self.config.keymap))
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -71,8 +81,26 @@ class ImgTuiApp(App[None]):
     def _remember_theme(self, theme: Theme) -> None:
         if theme.name == self.config.theme:
             return
-        self.config = self.config.model_copy(update={"theme": theme.name})
-        self.run_worker(lambda: save_config(self.config), thread=True, group="config", exit_on_error=False)
+        self.remember(theme=theme.name)
+
+    def remember(self, **changes: object) -> None:
+        """Keep a preference in the settings file (written in a thread, last one wins)."""
+        if all(getattr(self.config, key) == value for key, value in changes.items()):
+            return
+        self.config = config = self.config.model_copy(update=changes)
+        self.run_worker(lambda: save_config(config), thread=True, group="config", exit_on_error=False)
+
+    # ----------------------------------------------------------------- clipboard
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy by the configured route (ui/clipboard.py); `clipboard_note` says which."""
+        command = choose_command(self.config.clipboard, os.environ)
+        if command is not None and copy_with(command, text):
+            self._clipboard = text  # Textual's own record of the last copy
+            self.clipboard_note = f"Copied to the clipboard ({command[0]})"
+            return
+        super().copy_to_clipboard(text)
+        self.clipboard_note = "Sent to the terminal's clipboard (OSC 52): some terminals ignore it"
 
     # ----------------------------------------------------------------- actions
 

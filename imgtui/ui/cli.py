@@ -14,6 +14,9 @@ from imgtui import __version__
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
+from imgtui.workflows.credentials import FoundCredentials, find_credentials
+from imgtui.workflows.demo_clock import DemoClock
+from imgtui.workflows.libraries import LibraryChoice, open_library
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,15 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
         choices=PREVIEW_MODES,
         help="image preview: auto-detect, force a renderer, or off (default: the config file's, else auto)",
     )
+    parser.add_argument(
+        "--debug",
+        metavar="LOG",
+        nargs="?",
+        const="imgtui-debug.log",
+        type=Path,
+        help="write a log for a bug report to LOG (default: ./imgtui-debug.log); it never holds a token",
+    )
     parser.add_argument("--version", action="version", version=f"imgtui {__version__}")
     return parser
 
 
-def wants_cloudflare(args: argparse.Namespace) -> bool:
+def wants_cloudflare(args: argparse.Namespace, found: FoundCredentials | None = None) -> bool:
     if args.library is not None or args.demo or args.wrangler is not None:
         return False
     if args.account_id or _gives_token(args) or args.endpoint:
         return True
+    if found is not None and found.token_from == ".env":
+        return True  # inside a Workers project whose .env holds the token, as wrangler reads it
     # One of the two set means the user meant Cloudflare: say what is missing rather than
     # quietly opening (and creating) a local library.
     return bool(os.environ.get(ACCOUNT_ENV) or os.environ.get(TOKEN_ENV))
@@ -152,14 +165,58 @@ def api_token(args: argparse.Namespace) -> str | None:
     return args.api_token or None
 
 
-def open_images(args: argparse.Namespace) -> Images:
+def terminal_problem(
+    environ: os._Environ[str] | dict[str, str], stdin_tty: bool, stdout_tty: bool
+) -> str | None:
+    """Why the TUI cannot run here (one line), or None: it needs a terminal on both ends and
+    one that understands escape codes."""
+    if not (stdin_tty and stdout_tty):
+        return (
+            "the browser needs a terminal (stdin and stdout are not one); for scripts use "
+            "the commands: imgtui ls, info, get, put … (imgtui --help)"
+        )
+    if environ.get("TERM", "") == "dumb":
+        return (
+            "TERM=dumb cannot show the browser (it draws with escape codes); run it in a full "
+            "terminal (e.g. TERM=xterm-256color), or use the commands: imgtui ls … (imgtui --help)"
+        )
+    return None
+
+
+def credentials_note(args: argparse.Namespace, found: FoundCredentials) -> str:
+    """Where the account id and token came from, for the header; never the token."""
+    account = "command line" if args.account_id else found.account_from
+    token = (
+        "command line"
+        if args.api_token
+        else "token file"
+        if args.token_file
+        else "prompt"
+        if args.token_prompt
+        else found.token_from
+    )
+    places = sorted({place for place in (account, token) if place})
+    return "credentials from " + " and ".join(places) if places else ""
+
+
+def api_token_value(args: argparse.Namespace) -> str | None:
+    """The token given on the command line or in the environment (for redaction only)."""
+    return args.api_token or os.environ.get(TOKEN_ENV) or None
+
+
+def open_images(
+    args: argparse.Namespace, *, demo_clock: DemoClock | None = None, found: FoundCredentials | None = None
+) -> Images:
     """The service the arguments ask for (raises ImagesError, e.g. missing credentials)."""
     if args.wrangler is not None:
         return Images.wrangler(args.wrangler)
-    if wants_cloudflare(args):
-        options = {"base_url": args.endpoint} if args.endpoint else {}
-        return Images.cloudflare(args.account_id, api_token(args), **options)
-    return Images.local(args.library or default_library_path())
+    if wants_cloudflare(args, found):
+        # The commands' rule (imgtui.workflows.libraries): a loopback --endpoint, as
+        # `imgtui serve` prints it, needs no account id or token.
+        account = args.account_id or (found.account_id if found else os.environ.get(ACCOUNT_ENV)) or ""
+        token = api_token(args) or (found.api_token if found else None)
+        return open_library(LibraryChoice("cloudflare", account, args.endpoint), api_token=token)
+    return Images.local(args.library or default_library_path(), clock=demo_clock)
 
 
 def main(argv: list[str]) -> int:
@@ -177,8 +234,11 @@ def main(argv: list[str]) -> int:
             f" can read it (ps); use ${TOKEN_ENV}, --token-file PATH or --token-prompt instead",
             file=sys.stderr,
         )
+    # --demo: its upload times are spread over the past, so sorting shows a change.
+    demo_clock = DemoClock() if args.demo else None
+    found = find_credentials(os.environ, Path.cwd())  # .env and wrangler.* here, as wrangler reads them
     try:
-        images = open_images(args)
+        images = open_images(args, demo_clock=demo_clock, found=found)
     except ImagesError as error:
         print(f"imgtui: {error}", file=sys.stderr)
         if error.code == ErrorCode.AUTHENTICATION:
@@ -188,6 +248,15 @@ def main(argv: list[str]) -> int:
                 file=sys.stderr,
             )
         return 2
+
+    problem = terminal_problem(os.environ, sys.stdin.isatty(), sys.stdout.isatty())
+    if problem is not None:
+        print(f"imgtui: {problem}", file=sys.stderr)
+        return 2
+    if args.debug is not None:
+        from imgtui.ui.debug_log import start_debug_log
+
+        start_debug_log(args.debug, images.label, secrets=[api_token_value(args)])
 
     from imgtui.ui.config import load_config
     from imgtui.ui.widgets.preview import prepare_terminal
@@ -205,9 +274,17 @@ def main(argv: list[str]) -> int:
         # the app's event loop: both let the screen load as usual.)
         from imgtui.workflows.pager import prefetch_first_page
 
-        prefetch_first_page(images)
+        try:
+            prefetch_first_page(images, raise_errors=True)
+        except (ImagesError, OSError) as error:
+            # A library that cannot be opened (a file in the way, no permission, a broken
+            # database): one line and a non-zero exit, not a TUI stuck on an error.
+            print(f"imgtui: cannot open {images.label}: {error}", file=sys.stderr)
+            return 1
 
-    app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, config=config)
+    app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
+    if wants_cloudflare(args, found):
+        app.credentials_note = credentials_note(args, found)
     # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).
     gc.freeze()
     gc.enable()

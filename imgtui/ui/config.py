@@ -12,9 +12,11 @@ import tomllib
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from imgtui.ui.clipboard import ClipboardRoute
 from imgtui.ui.preview.terminal import PreviewMode
+from imgtui.ui.widgets.table_layout import DEFAULT_COLUMNS
 
 CONFIG_DIR_ENV = "IMGTUI_CONFIG_DIR"
 CONFIG_FILENAME = "config.toml"
@@ -28,6 +30,16 @@ class UiConfig(BaseModel):
 
     theme: str = DEFAULT_THEME
     preview: PreviewMode = "auto"
+    # The list's columns, in order: id filename uploaded creator size dimensions format
+    # (size, dimensions and format where the library knows them: a local one).
+    preview_shown: bool = True  # `v` hides the preview; the choice is kept
+    download_dir: str | None = None  # the folder the last download went to
+    # Where copies go: auto (the desktop's tool when local, else OSC 52), native, osc52.
+    clipboard: ClipboardRoute = "auto"
+    # Your own keys: binding id -> keys, e.g. "edit.delete" = "x" (ids are in the help screen's
+    # source: every Binding(..., id=...)). Several keys: "x,delete".
+    keymap: dict[str, str] = Field(default_factory=dict)
+    columns: list[str] = Field(default_factory=lambda: [str(name) for name in DEFAULT_COLUMNS])
 
 
 def config_dir() -> Path:
@@ -51,11 +63,18 @@ def load_config(path: Path | None = None) -> UiConfig:
 
 
 def dump_toml(config: UiConfig) -> str:
-    """The settings as TOML. The model is flat strings, and a JSON string literal is a valid
-    TOML basic string, so no TOML writer dependency is needed."""
+    """The settings as TOML. The model is flat: strings, booleans and lists of strings, whose
+    JSON forms are valid TOML values, so no TOML writer dependency is needed."""
     lines = ["# imgtui settings (written by the app; edits are kept)"]
+    tables = []
     for key, value in config.model_dump().items():
-        lines.append(f"{key} = {json.dumps(value)}")
+        if isinstance(value, dict):
+            tables.append((key, value))
+        elif value is not None:  # TOML has no null: an unset value is an absent key
+            lines.append(f"{key} = {json.dumps(value)}")
+    for key, table in tables:  # after every plain key: a table runs to the end of the file
+        lines.append(f"\n[{key}]")
+        lines += [f"{json.dumps(str(name))} = {json.dumps(str(keys))}" for name, keys in table.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -10,13 +10,14 @@ still use markup; a value from outside enters them only as a `$variable` of
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
 from imgtui.common.text import safe_text
 
-__all__ = ["plain", "plain_text", "safe_text"]
+__all__ = ["middle_cut", "plain", "plain_text", "safe_text"]
 
 
 def plain(text: object, *, multiline: bool = False) -> Content:
@@ -27,3 +28,26 @@ def plain(text: object, *, multiline: bool = False) -> Content:
 def plain_text(text: object, *, style: str | Style = "") -> Text:
     """`text` as a literal one-line Rich Text (for Rich tables and trees)."""
     return Text(safe_text(text), style=style)
+
+
+def middle_cut(text: str, width: int) -> str:
+    """`text` in at most `width` cells, cut in the middle (`https://ex…/cat-2.png`): the start
+    says where it is from, the end tells apart names that share a start (URLs, numbered files)."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    keep = width - 1  # one cell for the ellipsis
+    tail_cells = (keep + 1) // 2  # the end gets the odd cell: it tells names apart
+    head_cells = keep - tail_cells
+    head = ""
+    for char in text:
+        if cell_len(head + char) > head_cells:
+            break
+        head += char
+    tail = ""
+    for char in reversed(text):
+        if cell_len(char + tail) > tail_cells:
+            break
+        tail = char + tail
+    return f"{head}…{tail}"

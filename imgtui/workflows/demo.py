@@ -17,6 +17,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from imgtui.service import Images
+from imgtui.workflows.demo_clock import DemoClock
 
 DEMO_COUNT = 60
 SEED = 20240917
@@ -360,10 +361,12 @@ def draw_all(catalog: list[DemoImage]) -> list[bytes]:
     return [encode(spec, SEED + index) for index, spec in enumerate(catalog)]
 
 
-async def fill_demo_library(images: Images, on_start: Callable[[], object] | None = None) -> int:
+async def fill_demo_library(
+    images: Images, on_start: Callable[[], object] | None = None, *, clock: DemoClock | None = None
+) -> int:
     """Upload the demo set when the library is empty; returns how many were added (0 if it
-    was not empty). `on_start` runs once it is known the set will be drawn. Raises ImagesError
-    from the service."""
+    was not empty). `on_start` runs once it is known the set will be drawn. `clock`, the
+    library's clock, spreads the upload times. Raises ImagesError from the service."""
     first = await images.hosted.list(limit=1)
     if first.images:
         return 0
@@ -371,14 +374,20 @@ async def fill_demo_library(images: Images, on_start: Callable[[], object] | Non
         on_start()
     catalog = demo_catalog()
     blobs = await asyncio.to_thread(draw_all, catalog)
-    # Oldest first, so the first entries of the catalog are the newest: `--demo` opens on them.
-    for spec, data in reversed(list(zip(catalog, blobs, strict=True))):
-        await images.hosted.upload(
-            data,
-            id=spec.custom_id,
-            filename=spec.filename,
-            require_signed_urls=spec.signed,
-            metadata=spec.metadata,
-            creator=spec.creator,
-        )
+    if clock is not None:
+        clock.start(len(catalog))
+    try:
+        # Oldest first, so the first entries of the catalog are the newest: `--demo` opens on them.
+        for spec, data in reversed(list(zip(catalog, blobs, strict=True))):
+            await images.hosted.upload(
+                data,
+                id=spec.custom_id,
+                filename=spec.filename,
+                require_signed_urls=spec.signed,
+                metadata=spec.metadata,
+                creator=spec.creator,
+            )
+    finally:
+        if clock is not None:
+            clock.stop()
     return len(catalog)

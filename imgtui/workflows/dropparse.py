@@ -285,6 +285,28 @@ def parse_drop(text: str, *, cwd: Path | None = None) -> DropResult:
     return collector.finish()
 
 
+def parse_typed(text: str, *, cwd: Path | None = None) -> DropResult:
+    """What a line typed into the path field names: the whole line is one path first (a
+    typed `My Pictures/cat 1.png` is one file, and an error names that path, not its words);
+    only when several paths, quotes or a paste's escapes name things without a problem is it
+    read as a drop."""
+    line = text.strip()
+    if not line or len(text) > MAX_DROP_CHARS or "\n" in line or "\r" in line:
+        return parse_drop(text, cwd=cwd)
+    try:
+        collector = _Collector(cwd if cwd is not None else Path.cwd())
+    except OSError:
+        collector = _Collector(Path("/"))
+    if _URL.match(line) or collector.exists(line):
+        collector.take(line)
+        return collector.finish()
+    as_drop = parse_drop(text, cwd=cwd)
+    if not as_drop.empty and not as_drop.problems:
+        return as_drop  # `a.png b.png`, `'my cat.png'`, `my\ cat.png`: every word named something
+    collector.take(line)  # the one path it most likely is, and what is wrong with it
+    return collector.finish()
+
+
 def too_long_to_drop(length: int) -> str:
     return (
         f"The paste is {length:,} characters; a drop may be at most {MAX_DROP_CHARS:,}: "

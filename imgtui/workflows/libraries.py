@@ -7,15 +7,21 @@ the commands and tests share one rule; `open_library` turns the choice into an `
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from imgtui.service import Images
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
-from imgtui.service.spec import parse_spec
+from imgtui.service.spec import SERVE_ACCOUNT_ID, parse_spec
+
+# `imgtui serve` on loopback without --api-token accepts any bearer token, but one must be
+# sent; this one says where it came from (it is never a secret).
+SERVE_PLACEHOLDER_TOKEN = "imgtui-serve-no-token"
 
 ChoiceKind = Literal["local", "cloudflare", "wrangler"]
 
@@ -66,13 +72,42 @@ def choose_library(options: LibraryOptions, environ: Mapping[str, str] | None = 
     return LibraryChoice("local", str(default_library_path()))
 
 
-def open_library(choice: LibraryChoice, **backend_options: Any) -> Images:
+def is_loopback_endpoint(url: str) -> bool:
+    """Does `url` point at this machine (localhost, 127.0.0.0/8, ::1), as `imgtui serve` prints?"""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def open_library(
+    choice: LibraryChoice,
+    *,
+    api_token: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    **backend_options: Any,
+) -> Images:
     """The service for `choice`. Raises ImagesError (missing credentials) or ValueError (a
-    spec the service does not know, e.g. `wrangler:` before that backend is installed)."""
+    spec the service does not know, e.g. `wrangler:` before that backend is installed).
+
+    A loopback endpoint (`imgtui serve`, as its banner prints it) needs no credentials: a
+    missing account id or token is filled with a placeholder rather than refused. Anywhere
+    else the real ones are required."""
     if choice.kind == "cloudflare":
+        env = os.environ if environ is None else environ
+        account_id = choice.target or None
         if choice.endpoint:
             backend_options = {"base_url": choice.endpoint, **backend_options}
-        return Images.cloudflare(choice.target or None, **backend_options)
+            if is_loopback_endpoint(choice.endpoint):
+                account_id = account_id or SERVE_ACCOUNT_ID
+                api_token = api_token or env.get(TOKEN_ENV) or SERVE_PLACEHOLDER_TOKEN
+        return Images.cloudflare(account_id, api_token, **backend_options)
     return _open_spec(choice.spec, backend_options)
 
 

@@ -10,7 +10,7 @@ import asyncio
 import weakref
 from typing import Literal
 
-from imgtui.service import ImageList, Images
+from imgtui.service import ImageList, Images, ImagesError
 
 FIRST_PAGE = 100  # small: the first screen paints sooner
 NEXT_PAGES = 500  # larger: fewer round trips once the user is scrolling
@@ -31,6 +31,7 @@ def prefetch_first_page(
     creator: str | None = None,
     limit: int = FIRST_PAGE,
     timeout: float = PREFETCH_TIMEOUT,
+    raise_errors: bool = False,
 ) -> bool:
     """Read the first page now, for the first `ImagePager` of the same query to use.
 
@@ -40,7 +41,8 @@ def prefetch_first_page(
     behind mounting and painting (measured: 55 ms for a 3 ms read); here the main thread
     waits idle, so the read takes its real time and the first frame can already show rows.
     Any failure or timeout is silent (returns False): the pager then asks as usual and
-    reports the error in the UI.
+    reports the error in the UI. With `raise_errors`, an ImagesError or OSError (a library
+    that cannot be opened) is raised instead, for the launcher to report before any UI.
     """
 
     async def read() -> ImageList:
@@ -50,7 +52,11 @@ def prefetch_first_page(
 
     try:
         page = asyncio.run(read())
-    except Exception:  # ImagesError, TimeoutError, or a bug: the UI's own call reports it
+    except (ImagesError, OSError) as error:
+        if raise_errors and not isinstance(error, TimeoutError):
+            raise
+        return False
+    except Exception:  # a bug: the UI's own call reports it
         return False
     _prefetched[images] = ((sort_order, creator, limit), page)
     return True

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -89,8 +91,22 @@ class UploadItem:
         return self.path.stem if self.encoding else self.path.name
 
 
+# A Cloudflare delivery URL ends in a variant name (`…/<hash>/<id>/public`), which says
+# nothing of the image: https://developers.cloudflare.com/images/manage-images/serve-images/
+_DELIVERY_PATH = re.compile(r"^/(?:cdn-cgi/imagedelivery/)?[A-Za-z0-9_-]{22}/(?P<id>.+)/[^/]+$")
+
+
 def filename_from_url(url: str, extension: str | None = None) -> str:
-    """The last path segment of a URL, percent-decoded; `image.<ext>` when there is none."""
+    """The last meaningful path segment of a URL, percent-decoded: for a delivery URL the
+    image id's last segment (with the type's extension), not the variant; `image.<ext>`
+    when there is none."""
+    parts = urlsplit(url)
+    match = _DELIVERY_PATH.match(parts.path)
+    if match and ("imagedelivery" in parts.netloc or parts.path.startswith("/cdn-cgi/imagedelivery/")):
+        stem = url_filename("http://x/" + match.group("id"))
+        if stem:
+            has_ext = "." in stem.rsplit("/", 1)[-1]
+            return stem if has_ext or not extension else f"{stem}.{extension}"
     return url_filename(url) or f"image.{extension or 'jpg'}"
 
 

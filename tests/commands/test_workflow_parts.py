@@ -114,3 +114,17 @@ def test_progress_only_on_a_terminal() -> None:
     shown.error(5404, "Image not found", "x")
     assert terminal_err.getvalue() == "\r\x1b[K1/2\r\x1b[KERROR 5404: x: Image not found\n"
     assert shown.summary() == "1 failed"
+
+
+def test_open_library_fills_credentials_only_for_loopback() -> None:
+    from imgtui.service import ImagesError
+    from imgtui.workflows.libraries import is_loopback_endpoint, open_library
+
+    assert is_loopback_endpoint("http://127.0.0.1:8788/client/v4")
+    assert is_loopback_endpoint("http://localhost:1/client/v4") and is_loopback_endpoint("http://[::1]:2/")
+    assert not is_loopback_endpoint("https://api.cloudflare.com/client/v4")
+    local = LibraryChoice("cloudflare", "", "http://127.0.0.1:8788/client/v4")
+    assert "127.0.0.1:8788" in open_library(local, environ={}).label
+    remote = LibraryChoice("cloudflare", "", "https://api.example.com/client/v4")
+    with pytest.raises(ImagesError):
+        open_library(remote, environ={})

@@ -503,3 +503,86 @@ async def test_moving_away_stops_loading_to_the_end(library_path, filled, wait_u
         await pilot.press("k")
         assert not main_of(app)._follow_end
         assert "loading to the end" not in plain_text(app.screen.query_one("#status"))
+
+
+async def test_a_wide_list_shows_size_pixels_and_type_of_a_local_library(library_path, filled, wait_until):
+    # Issue 14, trip 6: the backend knows the stored files, and there is room.
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=(200, 50)) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        await wait_until(pilot, lambda: table.file_facts_known)
+        await wait_until(pilot, lambda: "\u00d7" in table.render_line(1).text)
+        header = table.render_line(0).text
+        assert "SIZE" in header and "PIXELS" in header  # TYPE too, from a ~230-column terminal
+        assert filled[-1].id in table.render_line(1).text  # the whole id
+
+
+async def test_a_50_column_terminal_keeps_the_list_inside_its_border(library_path, filled, wait_until):
+    # Issue 14, trip 6: at 50 columns the list used to overflow (list 40 + details 34 cells).
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=(50, 20)) as pilot:
+        table = await loaded(pilot, wait_until, 40)
+        pane = app.screen.query_one("#list-pane")
+        assert pane.region.right <= 50 and not app.screen.query_one("#details").display
+        assert "img-0199" in table.render_line(1).text
+
+
+async def test_v_is_saved_and_r_retries_the_current_row(library_path, filled, wait_until, monkeypatch):
+    # Issue 14, trips 8 and 9: the preview choice survives a restart; a transient error on
+    # the details is retried (with backoff), and `r` retries at once.
+    from imgtui.service import ImagesError
+    from imgtui.ui.config import load_config
+    from imgtui.workflows import retry
+
+    monkeypatch.setattr(retry, "READ_BACKOFF", ())  # no automatic retry: `r` must do it
+    app = ImgTuiApp(Images.local(library_path), preview_mode="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: load_config().preview_shown is False)
+        details = main_of(app).details
+        original = type(app.images.hosted.image("x")).file_info
+        failing = {"left": 1}
+
+        async def flaky(handle):
+            if failing["left"]:
+                failing["left"] -= 1
+                raise ImagesError(500, "Internal server error")
+            return await original(handle)
+
+        monkeypatch.setattr(type(app.images.hosted.image("x")), "file_info", flaky)
+        details.reload()
+        await wait_until(pilot, lambda: "ERROR 500" in plain_text(details.info))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: details.shown is not None and "ERROR" not in plain_text(details.info))
+    app = ImgTuiApp(Images.local(library_path), preview_mode="halfcell")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        assert not main_of(app).details.preview.display
+
+
+async def test_a_passing_error_on_the_details_is_retried_by_itself(
+    library_path, filled, wait_until, monkeypatch
+):
+    from imgtui.service import ImagesError
+    from imgtui.workflows import retry
+
+    monkeypatch.setattr(retry, "READ_BACKOFF", (0.01, 0.01))
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, wait_until, 40)
+        details = main_of(app).details
+        handle_type = type(app.images.hosted.image("x"))
+        original = handle_type.file_info
+        failing = {"left": 2}
+
+        async def flaky(handle):
+            if failing["left"]:
+                failing["left"] -= 1
+                raise ImagesError(503, "Service unavailable")
+            return await original(handle)
+
+        monkeypatch.setattr(handle_type, "file_info", flaky)
+        details.reload()
+        await wait_until(pilot, lambda: failing["left"] == 0 and details.shown is not None)
+        assert "ERROR" not in plain_text(details.info)

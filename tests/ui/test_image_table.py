@@ -219,3 +219,26 @@ async def test_textual_loading_indicator_works_and_the_status_row_is_separate():
         assert table.load_state == "loading"
         table.append_page(desc_rows(2), complete=True)
         assert table.load_state == "complete"
+
+
+def test_whole_ids_and_file_columns_where_there_is_room():
+    # Issue 14, trip 6: a 160-column terminal's list (about 94 cells) shows whole UUIDs.
+    assert layout_columns(94).id == 36 and layout_columns(94).creator
+    assert not layout_columns(190).has_file_columns  # not without facts from the backend
+    wide = layout_columns(190, file_facts=True)
+    assert [name for name, _ in wide.shown][-3:] == ["size", "dimensions", "format"]
+    assert wide.id == 36 and wide.filename > 36  # what is left goes to the filename
+    assert not layout_columns(80, file_facts=True).has_file_columns  # never at the id's cost
+    for width in range(20, 260):
+        shown = layout_columns(width, file_facts=True).shown
+        assert 2 + sum(cells + 1 for _, cells in shown) + 2 <= max(width, 27), width
+
+
+def test_columns_chosen_and_ordered_in_the_config():
+    from imgtui.ui.widgets.table_layout import parse_columns
+
+    names = parse_columns(["Creator", "filename", "bogus", "creator", "size"])
+    assert names == ("id", "creator", "filename", "size")  # known, once, in order; id kept
+    columns = layout_columns(120, names, file_facts=True)
+    assert [name for name, _ in columns.shown] == ["id", "creator", "filename", "size"]
+    assert [title for title, _ in columns.titles] == ["ID", "CREATOR", "FILENAME", "SIZE"]

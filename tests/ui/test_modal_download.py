@@ -225,3 +225,29 @@ def test_safe_and_batch_filenames():
     assert safe_filename(meta("x", "a\x00b/c.png")) == "a_b_c.png"
     names = batch_filenames([meta("1", "A.png"), meta("2", "a.png"), meta("3", "noext"), meta("4", "noext")])
     assert names == ["A.png", "a-2.png", "noext", "noext-2"]
+
+
+async def test_ctrl_s_saves(library, out):
+    # Issue 14, trip 3: ctrl+s works here as in every other form.
+    image = await library.hosted.upload(png_bytes(), filename="cat.png")
+    app = ModalHost(lambda: DownloadModal(library, [image], directory=out))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+    assert app.result == [out / "cat.png"]
+
+
+async def test_the_checkbox_reads_without_colour(library, out):
+    # Issue 14, trip 9: ticked and unticked used to draw the same `▐X▌`.
+    from textual.widgets import Checkbox
+
+    image = await library.hosted.upload(png_bytes(), filename="cat.png")
+    app = ModalHost(lambda: DownloadModal(library, [image], directory=out))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        box = app.screen.query_one("#overwrite", Checkbox)
+        assert "✓" not in str(box.render())
+        box.value = True
+        await pilot.pause()
+        assert "✓" in str(box.render())

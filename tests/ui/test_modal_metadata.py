@@ -170,3 +170,17 @@ async def test_escape_with_edits_asks_before_discarding_them(library, edit):
     assert app.result is None
     assert recorder(library).calls == []
     assert (await library.hosted.image(image.id).details()).meta == {"a": 1}
+
+
+async def test_ctrl_a_selects_all_the_metadata(library):
+    # Issue 14, trip 9: a select-all a newcomer finds (ctrl+a, shown in the form's border).
+    image = await library.hosted.upload(png_bytes(), metadata={"b": 1, "a": 2})
+    app = ModalHost(lambda: EditMetadataModal(library, image))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = app.screen.query_one("#metadata", TextArea)
+        assert editor.text.index('"b"') < editor.text.index('"a"')  # stored order, as the details panel
+        await pilot.press("ctrl+a")
+        assert editor.selected_text == editor.text
+        await pilot.press("delete", *"{}")
+        assert editor.text == "{}"

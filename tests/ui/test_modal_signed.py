@@ -217,3 +217,25 @@ async def test_once_copied_one_button_closes(library):
         await pilot.press("enter")
         await pilot.pause()
     assert app.result == shown and "exp=" not in shown
+
+
+async def test_ctrl_s_applies_and_copies(library):
+    # Issue 14, trip 3: ctrl+s works in these forms as in every other one.
+    image = await library.hosted.upload(png_bytes())
+    app = ModalHost(lambda: SignedUrlsModal(library, image))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+    private = app.result
+    assert private is not None and private.require_signed_urls is True
+
+    app = ModalHost(lambda: SignedUrlCopyModal(library, private))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert app.clipboard.startswith("http")
+        await pilot.press("ctrl+s")  # "Done"
+        await pilot.pause()
+    assert app.result == app.clipboard

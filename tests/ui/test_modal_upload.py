@@ -713,3 +713,77 @@ async def test_queue_runs_at_most_three_at_once(library, tmp_path):
     assert [outcome.image.filename for outcome in outcomes] == [f"q{i}.png" for i in range(7)]
     assert [event.status for event in events_seen].count("done") == 7
     assert [event.status for event in events_seen].count("uploading") == 7
+
+
+# -- issue 14, trip 4 ----------------------------------------------------------------------
+
+
+async def test_a_typed_line_is_one_path_first(library, pictures, tmp_path):
+    app = ModalHost(lambda: UploadModal(library, cwd=tmp_path))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        path_input = app.screen.query_one("#path", Input)
+        path_input.value = "My Pictures/cat 1.png"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert hint(app) == f"{tmp_path / 'My Pictures' / 'cat 1.png'}: no such file"
+        path_input.value = str(pictures / "a cat.png")  # spaces, existing: one file
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [row.item.name for row in rows(app)] == ["a cat.png"]
+
+
+async def test_tab_without_a_match_stays_in_the_field(library, tmp_path):
+    app = ModalHost(lambda: UploadModal(library, cwd=tmp_path))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"zzz", "tab", "x")
+        await pilot.pause()
+        assert app.focused.id == "path"
+        assert app.screen.query_one("#path", Input).value == "zzzx"
+        assert hint(app) == "No match"
+
+
+async def test_ctrl_s_with_leftover_invalid_text_says_why(library, pictures, tmp_path):
+    app = ModalHost(lambda: UploadModal(library, [pictures / "b.png"], cwd=tmp_path))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = "typo.png"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = str(app.screen.query_one("#form-error", ErrorLine).render())
+        assert "Not uploaded" in error and "typo.png: no such file" in error
+        assert app.focused.id == "path"
+        assert await listed(library) == []
+
+
+async def test_a_refusal_stays_in_the_queue_after_the_next_add(library, pictures):
+    from imgtui.ui.modals.upload import RefusedRow
+
+    app = ModalHost(lambda: UploadModal(library))
+    async with app.run_test(size=(110, 45)) as pilot:
+        await pilot.pause()
+        path_input = app.screen.query_one("#path", Input)
+        path_input.value = str(pictures / "huge.png")
+        await pilot.press("enter")
+        await pilot.pause()
+        path_input.value = str(pictures / "b.png")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert hint(app) == "Added 1 file"
+        [refused] = app.screen.query(RefusedRow)
+        assert "huge.png" in refused.problem and "10.0 MiB" in refused.problem
+        assert [row.item.name for row in rows(app)] == ["b.png"]  # not counted, not sent
+
+
+async def test_url_rows_are_cut_in_the_middle(library):
+    from imgtui.ui.display import middle_cut
+
+    assert middle_cut("https://example.com/a/very/long/path/cat-1.png", 20) == "https://e…/cat-1.png"
+    assert middle_cut("short", 20) == "short"
+    urls = [f"https://images.example.com/some/very/long/folder/name/photo-{n}.png" for n in (1, 2)]
+    app = ModalHost(lambda: UploadModal(library, urls=urls))
+    async with app.run_test(size=(80, 40)) as pilot:
+        await pilot.pause()
+        shown = [str(row.query_one(".queue-name").render()) for row in rows(app)]
+        assert shown[0] != shown[1] and shown[0].endswith("-1.png") and "…" in shown[0]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
@@ -28,10 +30,16 @@ from imgtui.workflows.downloads import (
 )
 
 from .common import ErrorLine, FormModal, describe_error, image_caption
+from .widgets import TickBox
 
 
 class DownloadModal(FormModal[list[Path]]):
     """Save one image to a file, or several into a folder; dismisses with the saved paths."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *FormModal.BINDINGS,
+        Binding("ctrl+s", "save", "Save", id="download.save", tooltip="Save the files"),
+    ]
 
     def __init__(
         self, images: Images, targets: list[ImageMetadata], *, directory: Path | None = None
@@ -60,14 +68,16 @@ class DownloadModal(FormModal[list[Path]]):
         with Vertical(id="dialog", classes="modal-dialog modal-wide") as dialog:
             if self.single:
                 dialog.border_title = "Download image"
+                dialog.border_subtitle = "ctrl+s save · esc cancel"
                 yield Label(image_caption(self.targets[0]), classes="modal-intro")
                 yield Label("Save as", classes="field-label")
             else:
                 dialog.border_title = f"Download {len(self.targets)} images"
+                dialog.border_subtitle = "ctrl+s save · esc cancel"
                 yield Label(f"{len(self.targets)} images, saved under their filenames", classes="modal-intro")
                 yield Label("Save into folder (created if missing)", classes="field-label")
             yield Input(default, id="target", classes="busy-off")
-            yield Checkbox("Overwrite existing files", id="overwrite", classes="busy-off")
+            yield TickBox("Overwrite existing files", id="overwrite", classes="busy-off")
             yield ProgressBar(total=len(self.targets), show_eta=False, id="download-progress")
             yield Static("", id="download-summary", classes="modal-text")
             yield ErrorLine(id="form-error", classes="form-error")
@@ -108,6 +118,9 @@ class DownloadModal(FormModal[list[Path]]):
         if not chosen.is_absolute():
             chosen = (self.directory or Path.cwd()) / chosen
         return chosen, not self.single or text.endswith(("/", os.sep))
+
+    def action_save(self) -> None:
+        self._save_pressed()
 
     @on(Input.Submitted, "#target")
     @on(Button.Pressed, "#save")

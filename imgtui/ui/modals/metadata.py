@@ -42,7 +42,7 @@ class EditMetadataModal(FormModal[ImageMetadata]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="modal-dialog modal-wide") as dialog:
             dialog.border_title = "Edit metadata"
-            dialog.border_subtitle = "ctrl+s save · esc cancel"
+            dialog.border_subtitle = "ctrl+a select all · ctrl+s save · esc cancel"
             yield Label(image_caption(self.image), classes="modal-intro")
             yield Label("Metadata (a JSON object; it replaces the current one)", classes="field-label")
             yield json_editor(pretty_metadata(self.image.meta), id="metadata", classes="busy-off")

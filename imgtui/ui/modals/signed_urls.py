@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -45,6 +48,11 @@ def variant_names(image: ImageMetadata) -> list[str]:
 class SignedUrlsModal(FormModal[ImageMetadata]):
     """Toggle `requireSignedURLs`; dismisses with the updated record."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *FormModal.BINDINGS,
+        Binding("ctrl+s", "confirm", "Apply", id="signed.apply", tooltip="Make it private or public"),
+    ]
+
     def __init__(self, images: Images, image: ImageMetadata) -> None:
         super().__init__()
         self.images = images
@@ -56,6 +64,7 @@ class SignedUrlsModal(FormModal[ImageMetadata]):
         private = self.image.require_signed_urls
         with Vertical(id="dialog", classes="modal-dialog") as dialog:
             dialog.border_title = "Signed URLs"
+            dialog.border_subtitle = "ctrl+s apply · esc cancel"
             yield Label(image_caption(self.image), classes="modal-intro")
             state = (
                 "[b]Private[/b]: only signed URLs deliver it."
@@ -91,6 +100,9 @@ class SignedUrlsModal(FormModal[ImageMetadata]):
         super().watch_busy(busy)
         self.query_one("#confirm", Button).disabled = busy or self.refused
 
+    def action_confirm(self) -> None:
+        self._confirm()
+
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
         if self.busy or self.refused:
@@ -115,6 +127,11 @@ class SignedUrlsModal(FormModal[ImageMetadata]):
 class SignedUrlCopyModal(FormModal[str]):
     """Make a signed URL for a variant and expiry, copy it, show it; dismisses with the URL."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *FormModal.BINDINGS,
+        Binding("ctrl+s", "copy_url", "Copy", id="signed.copy", tooltip="Make and copy the signed URL"),
+    ]
+
     def __init__(self, images: Images, image: ImageMetadata) -> None:
         super().__init__()
         self.images = images
@@ -126,6 +143,7 @@ class SignedUrlCopyModal(FormModal[str]):
         variants = variant_names(self.image)
         with Vertical(id="dialog", classes="modal-dialog") as dialog:
             dialog.border_title = "Copy signed URL"
+            dialog.border_subtitle = "ctrl+s copy · esc cancel"
             yield Label(image_caption(self.image), classes="modal-intro")
             yield Label("Variant", classes="field-label")
             yield Select(
@@ -199,6 +217,9 @@ class SignedUrlCopyModal(FormModal[str]):
             return
         super().action_cancel()
 
+    def action_copy_url(self) -> None:
+        self._copy()
+
     @on(Button.Pressed, "#copy")
     @on(Input.Submitted, "#custom-seconds")
     def _copy(self) -> None:
@@ -238,4 +259,5 @@ class SignedUrlCopyModal(FormModal[str]):
         cancel = self.query_one("#cancel", Button)
         cancel.label = "Close"
         cancel.display = False
-        self.notify("Signed URL copied to the clipboard", timeout=3, markup=False)
+        note = getattr(self.app, "clipboard_note", "Copied")
+        self.notify(f"Signed URL: {note}", timeout=3, markup=False)

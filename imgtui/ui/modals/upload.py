@@ -11,14 +11,15 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, ProgressBar, Static, TextArea
 
 from imgtui.common.sizes import human_size
 from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_CREATOR_CHARS, MAX_FILENAME_CHARS, check_custom_id, check_filename
-from imgtui.ui.display import plain
-from imgtui.workflows.dropparse import DropResult, parse_drop
+from imgtui.ui.display import middle_cut, plain
+from imgtui.workflows.dropparse import DropResult, parse_drop, parse_typed
 from imgtui.workflows.upload_queue import (
     UploadEvent,
     UploadItem,
@@ -30,7 +31,7 @@ from imgtui.workflows.upload_queue import (
 from imgtui.workflows.upload_run import UploadRun
 
 from .common import ErrorLine, FormModal, check_metadata_text, describe_error
-from .widgets import ImageFileTree, PathInput
+from .widgets import ImageFileTree, PathInput, TickBox
 
 TREE_HINT = "enter adds a file or opens a folder · backspace: up a folder · esc closes the tree"
 CUSTOM_ID_CONFLICT = f"A custom ID cannot go with signed URLs (Cloudflare refuses it: ERROR {ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID:d})."
@@ -61,6 +62,31 @@ def describe_items(items: list[UploadItem], *, sizes: bool = False) -> str:
     return " and ".join(parts)
 
 
+class MiddleCutLabel(Label):
+    """A one-line label cut in the middle to its width, so the end of a long URL stays visible."""
+
+    def __init__(self, text: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.full_text = safe_text(text)  # a name from disk or a typed URL
+
+    def render(self) -> Content:
+        return Content(middle_cut(self.full_text, max(self.content_size.width, 1)))
+
+
+class RefusedRow(Horizontal):
+    """Something the user added that cannot be uploaded, with the reason: it stays in the queue
+    (not sent, not counted) so the next "Added …" hint does not hide it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(classes="queue-line queue-refused")
+        self.problem = problem
+
+    def compose(self) -> ComposeResult:
+        yield MiddleCutLabel(self.problem, classes="queue-name")
+        yield Label("✗ refused", classes="queue-status")
+        yield Button("✕", classes="refused-remove busy-off", tooltip="Dismiss", compact=True)
+
+
 class QueueRow(Vertical):
     """One queued file: name, size, progress, status, and its error when it failed."""
 
@@ -70,7 +96,7 @@ class QueueRow(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="queue-line"):
-            yield Label(plain(self.item.name), classes="queue-name")  # a file name from disk
+            yield MiddleCutLabel(self.item.name, classes="queue-name")  # a file name from disk, or a URL
             yield Label(human_size(self.item.size) or "URL", classes="queue-size")
             yield ProgressBar(total=1, show_eta=False, classes="queue-bar")
             yield Label("queued", classes="queue-status")
@@ -178,7 +204,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
                     placeholder='{"alt": "…"}',
                 )
                 yield Label("", id="metadata-status", classes="field-hint")
-                yield Checkbox("Require signed URLs (private)", id="signed", classes="busy-off", compact=True)
+                yield TickBox("Require signed URLs (private)", id="signed", classes="busy-off", compact=True)
                 yield Static("", id="signed-hint", classes="field-hint")
             yield ErrorLine(id="form-error", classes="form-error")
             yield Static("", id="summary", classes="upload-summary")
@@ -202,15 +228,24 @@ class UploadModal(FormModal[list[ImageMetadata]]):
 
     async def _add_items(self, items: list[UploadItem], problems: list[str]) -> None:
         fresh = self.run.add(items)
+        queue = self.query_one("#queue", VerticalScroll)
         if fresh:
-            await self.query_one("#queue", VerticalScroll).mount_all(QueueRow(item) for item in fresh)
+            await queue.mount_all(QueueRow(item) for item in fresh)
+        if problems:
+            # Refusals stay in the queue with their reason; the hint only counts them.
+            known = {row.problem for row in self.query(RefusedRow)}
+            await queue.mount_all(RefusedRow(problem) for problem in problems if problem not in known)
         added = f"Added {describe_items(fresh)}" if fresh else ""
         if problems:
-            skipped = "; ".join(problems)
-            self._hint(f"{added}; skipped: {skipped}" if added else skipped, error=True)
+            refused = "; ".join(problems)  # also kept in the queue, where the next hint cannot hide it
+            self._hint(f"{added}; skipped: {refused}" if added else refused, error=True)
         else:
             self._hint(added or ("Already queued" if items else ""))
         self._refresh_options()
+
+    @on(Button.Pressed, ".refused-remove")
+    async def _dismiss_refused(self, event: Button.Pressed) -> None:
+        await event.button.query_ancestor(RefusedRow).remove()
 
     async def _add_drop(self, result: DropResult) -> None:
         items, problems = await asyncio.to_thread(inspect_files, result.files)
@@ -237,7 +272,7 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if "://" in text and not text.lower().startswith("file:") and not is_http_url(text):
             self._hint(f"{text}: only http(s) URLs can be fetched", error=True)
             return
-        result = await asyncio.to_thread(parse_drop, text, cwd=self.cwd)
+        result = await asyncio.to_thread(parse_typed, text, cwd=self.cwd)
         if result.empty:
             self._hint("; ".join(result.problems), error=True)
             return
@@ -382,7 +417,14 @@ class UploadModal(FormModal[list[ImageMetadata]]):
         if not self.run.started and path_input.value.strip():
             await self._add_typed()
             if path_input.value.strip():
-                return  # it could not be added: the hint under the field says why
+                # It could not be added: say so where the eye is (the form's error line, by
+                # the buttons), and go back to the field to fix or clear it.
+                reason = str(self.query_one("#path-hint", Static).render())
+                self.show_error(
+                    f"Not uploaded: the path field still holds text that cannot be added ({reason})"
+                )
+                path_input.focus()
+                return
         if not self.run.items:
             self._hint("Nothing to upload yet: type a path and press Enter, or Browse", error=True)
             return

@@ -13,7 +13,7 @@ from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DirectoryTree, Input, TextArea
+from textual.widgets import Checkbox, DirectoryTree, Input, TextArea
 
 from imgtui.ui.display import plain, plain_text
 from imgtui.ui.paste import TakesDrops
@@ -23,12 +23,32 @@ UPLOADABLE_EXTENSIONS = IMAGE_EXTENSIONS | {BASE64_EXTENSION}
 MAX_COMPLETIONS = 200  # a tab in a huge folder should not list it all
 
 
+class TickBox(Checkbox):
+    """A checkbox whose state reads without colour: `▐✓▌` ticked, `▐ ▌` not (Textual's
+    draws `X` both ways and tells them apart by colour only)."""
+
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()
+
+
+class JsonEditor(TextArea):
+    """The metadata editor: ctrl+a selects all, as a newcomer expects (home goes to the line
+    start); f7 still does too."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", show=False, id="editor.select_all"),
+    ]
+
+
 def json_editor(text: str, *, id: str, classes: str = "") -> TextArea:  # noqa: A002 - Textual's name
     """A code editor for JSON: highlighted when tree-sitter-json is installed, plain otherwise.
 
     Tab moves focus (keyboard order through the form) and Escape reaches the form's cancel.
     """
-    return TextArea.code_editor(
+    return JsonEditor.code_editor(
         text, language=_json_language(), tab_behavior="focus", soft_wrap=True, id=id, classes=classes
     )
 
@@ -122,7 +142,7 @@ class PathInput(TakesDrops, Input):
         matches = await asyncio.to_thread(path_completions, self.value, cwd=self.cwd)
         self.post_message(self.Completed(self, matches))
         if not matches:
-            self.screen.focus_next()
+            # Stay: moving focus would send the next keys typed to a button (the form says "No match").
             return
         common = os.path.commonprefix(matches)  # noqa: RUF071 - a text prefix is what tab extends to
         if len(matches) == 1 or len(common) > len(self.value):

@@ -8,6 +8,7 @@ service calls and show failures inside themselves; this module only routes resul
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import events
@@ -147,7 +148,17 @@ class EditingActions:
     def action_download(self) -> None:
         if not (targets := self._targets()):
             return self._nothing_selected()
-        self.app.push_screen(_forms().DownloadModal(self.images, targets))
+        # The folder the last download went to (the config), else ~/Downloads.
+        saved = getattr(getattr(self.app, "config", None), "download_dir", None)
+        directory = Path(saved) if isinstance(saved, str) and saved else None
+        self.app.push_screen(
+            _forms().DownloadModal(self.images, targets, directory=directory), callback=self._downloaded
+        )
+
+    def _downloaded(self, saved: list[Path] | None) -> None:
+        remember = getattr(self.app, "remember", None)
+        if saved and remember is not None:
+            remember(download_dir=str(saved[0].parent))
 
     def on_image_table_selected(self, event: ImageTable.Selected) -> None:
         """Enter (or a double click) on a row: a menu of what can be done with it."""

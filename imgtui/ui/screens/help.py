@@ -101,7 +101,8 @@ def _declared_by_imgtui(node: object, key: str, binding: Binding) -> bool:
         for declared in vars(cls).get("BINDINGS", []):
             if (
                 isinstance(declared, Binding)
-                and key in declared.key.split(",")
+                # the declared key, or the user's own for it (a `[keymap]` entry by binding id)
+                and (key in declared.key.split(",") or (binding.id is not None and declared.id == binding.id))
                 and (declared.action, declared.description) == (binding.action, binding.description)
             ):
                 return True

@@ -21,11 +21,13 @@ from textual.worker import Worker
 
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
+from imgtui.ui.config import UiConfig
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
+from imgtui.ui.widgets.table_layout import parse_columns
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
 
@@ -36,6 +38,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     """Browse (list, quick filter, details) and edit (the forms in screens/editing.py)."""
 
     BINDING_GROUP_TITLE = "Browse"
+    # Below 76 columns the list and the details panel (min widths 40 and 34) cannot share
+    # the width: the details panel goes, rather than the list overflowing its border.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal")]
     AUTO_FOCUS = "#images"
     FIRST_PAGE_SIZE = FIRST_PAGE
     PAGE_SIZE = NEXT_PAGES
@@ -53,7 +58,12 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             "c", "creator_filter", "Creator", id="find.creator", tooltip="List only one creator's images"
         ),
         Binding(
-            "r", "refresh", "Refresh", show=False, id="view.refresh", tooltip="Reload the list from the top"
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            id="view.refresh",
+            tooltip="Reload the list and retry the current image",
         ),
         Binding("y", "copy", "Copy", id="copy.menu", tooltip="Copy the id or a delivery URL"),
         Binding(
@@ -84,6 +94,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self._follow_end = False
         self._previous_pager: ImagePager | None = None
         self._pager_worker: Worker | None = None
+        self._file_facts_probed = False  # does the backend know sizes and pixels? asked once
 
     # ----------------------------------------------------------------- layout
 
@@ -93,7 +104,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             with Vertical(id="list-pane"):
                 yield ImageTable(id="images")
                 yield Input(placeholder="filter loaded images by id or filename", id="quick-filter")
-            yield DetailsPanel(self.images, preview_mode=self.preview_mode, id="details")
+            config = getattr(self.app, "config", None)
+            shown = config.preview_shown if isinstance(config, UiConfig) else True
+            yield DetailsPanel(self.images, preview_mode=self.preview_mode, preview_shown=shown, id="details")
         yield Static(id="status")
         yield Footer()
 
@@ -110,7 +123,12 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         return self.query_one("#quick-filter", Input)
 
     def on_mount(self) -> None:
-        self.sub_title = safe_text(self.images.label)  # the header shows it as plain text
+        note = getattr(self.app, "credentials_note", "")
+        label = f"{self.images.label} · {note}" if note else self.images.label
+        self.sub_title = safe_text(label)  # the header shows it as plain text
+        config = getattr(self.app, "config", None)
+        if isinstance(config, UiConfig):
+            self.table.set_columns(parse_columns(config.columns))
         self.query_one("#list-pane").border_title = "Images"
         self.quick_filter.display = False
         self._update_status()
@@ -198,6 +216,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         if self._reset_due:
             self._apply_pending_reset()
         self.table.append_page(page.images, complete=pager.complete)
+        if not self._file_facts_probed and page.images:
+            self._file_facts_probed = True
+            self._probe_file_facts(page.images[0].id)
         if self._follow_end:
             self._follow_end = not pager.complete
             self.table.move_cursor(self.table.row_count - 1)  # near the end: asks for the next page
@@ -210,6 +231,30 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     def _on_need_more(self) -> None:
         self.load_more()
 
+    @work(group="file-facts", exit_on_error=False)
+    async def _probe_file_facts(self, image_id: str) -> None:
+        """One row's file facts: where the backend keeps none (Cloudflare), the size, pixels
+        and type columns never show and no row asks again."""
+        answer = await self.images.hosted.image(image_id).file_info()
+        if answer is not None and answer[1] is not None:
+            self.table.add_file_facts({image_id: answer[1]})
+            self.table.enable_file_facts()
+
+    @on(ImageTable.NeedFileFacts)
+    def _on_need_file_facts(self, event: ImageTable.NeedFileFacts) -> None:
+        self._fetch_file_facts(event.ids)
+
+    @work(group="file-facts", exit_on_error=False)
+    async def _fetch_file_facts(self, ids: list[str]) -> None:
+        facts = {}
+        for image_id in ids:  # only the rows on screen: a few dozen short reads
+            try:
+                answer = await self.images.hosted.image(image_id).file_info()
+            except ImagesError:
+                continue  # the cell stays blank; the details panel reports errors
+            facts[image_id] = answer[1] if answer is not None else None
+        self.table.add_file_facts(facts)
+
     @work(group="demo", exit_on_error=False)
     async def _fill_demo(self) -> None:
         from imgtui.workflows.demo import DEMO_COUNT, fill_demo_library
@@ -218,6 +263,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         try:
             added = await fill_demo_library(
                 self.images,
+                clock=getattr(self.app, "demo_clock", None),
                 on_start=lambda: self.notify(
                     f"Drawing {DEMO_COUNT} demo images…", title="Demo library", markup=False
                 ),
@@ -323,7 +369,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self.reload()
 
     def action_refresh(self) -> None:
+        """Reload the list, and retry the current row's details and preview now."""
         self.reload()
+        self.details.reload()
 
     def action_creator_filter(self) -> None:
         known = sorted({image.creator for image in self.table.loaded_images if image.creator})
@@ -366,6 +414,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             )
         else:
             self.notify("Preview on" if shown else "Preview off", timeout=2, markup=False)
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(preview_shown=shown)
 
     def action_copy(self) -> None:
         self._offer_copies()
@@ -381,7 +432,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             return
         self.app.copy_to_clipboard(text)
         shown = text if len(text) <= 60 else text[:59] + "…"
-        self.notify(shown, title="Copied", markup=False)
+        self.notify(shown, title=getattr(self.app, "clipboard_note", "Copied"), markup=False)
 
     async def _copy_choices(self) -> list[Choice]:
         table = self.table

@@ -26,6 +26,7 @@ from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.ui.display import plain, plain_text
 from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
+from imgtui.workflows.retry import retry_read
 
 DEBOUNCE_SECONDS = 0.12
 
@@ -71,6 +72,7 @@ class DetailsPanel(Vertical):
         images: Images,
         *,
         preview_mode: PreviewMode = "off",
+        preview_shown: bool = True,  # the saved `v` choice
         name: str | None = None,
         id: str | None = None,  # noqa: A002
         classes: str | None = None,
@@ -81,7 +83,7 @@ class DetailsPanel(Vertical):
         self.image_id: str | None = None  # the image the panel should show (debounced target)
         self.shown: ImageMetadata | None = None  # the record on display, once it arrived
         self._timer: Timer | None = None
-        self._preview_on = preview_mode != "off"
+        self._preview_on = preview_mode != "off" and preview_shown
 
     def compose(self):
         preview = ImagePreview(self.images, mode=self.preview_mode, id="preview")
@@ -172,7 +174,8 @@ class DetailsPanel(Vertical):
         self.query_one("#details-variants", Static).update(self._render_variants(image))
 
     async def _load(self, image_id: str) -> tuple[ImageMetadata | None, StoredFile | None]:
-        answer = await self.images.hosted.image(image_id).file_info()
+        handle = self.images.hosted.image(image_id)
+        answer = await retry_read(handle.file_info)  # a passing 500 or dropped connection
         if answer is None:
             return None, None
         image, info = answer  # info is None where the backend keeps no file facts (Cloudflare)
@@ -220,7 +223,9 @@ class DetailsPanel(Vertical):
 
         # json.dumps escapes C0 controls itself, but not DEL, C1 or bidi controls.
         source = safe_text(
-            json.dumps(image.meta, indent=2, ensure_ascii=False, sort_keys=True), multiline=True
+            json.dumps(
+                image.meta, indent=2, ensure_ascii=False
+            )  # stored order, as the editor shows it, multiline=True
         )
         return title + highlight(source, language="json")
 

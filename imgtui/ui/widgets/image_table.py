@@ -24,12 +24,16 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from imgtui.common.sizes import human_size
 from imgtui.service import ImageMetadata
+from imgtui.service.models import FileInfo
 from imgtui.ui.widgets.table_layout import (
+    DEFAULT_COLUMNS,
     GAP,
     LOCK_GLYPH,
     LOCK_WIDTH,
     MARK_GLYPH,
+    ColumnName,
     Columns,
     clean,
     fit,
@@ -39,6 +43,25 @@ from imgtui.ui.widgets.table_layout import (
 from imgtui.workflows.image_rows import ImageRows, LoadState, SortOrder
 
 __all__ = ["ImageTable", "LoadState", "SortOrder"]
+
+
+def cell_text(name: ColumnName, image: ImageMetadata, facts: FileInfo | None, cells: int) -> str:
+    """One cell's text, before fitting; file columns are blank until their facts arrive."""
+    if name == "id":
+        return clean(image.id)
+    if name == "filename":
+        return clean(image.filename)
+    if name == "uploaded":
+        return format_uploaded(image.uploaded, cells)
+    if name == "creator":
+        return clean(image.creator) or "—"
+    if facts is None:
+        return ""
+    if name == "size":
+        return human_size(facts.size)
+    if name == "dimensions":
+        return f"{facts.width}\u00d7{facts.height}" if facts.width and facts.height else ""
+    return clean(facts.content_type.removeprefix("image/").upper().replace("SVG+XML", "SVG"))
 
 
 class TableMessage(Message):
@@ -149,6 +172,13 @@ class ImageTable(ScrollView, can_focus=True):
     class NeedMore(TableMessage):
         """The cursor or the viewport is near the end of the loaded rows."""
 
+    class NeedFileFacts(TableMessage):
+        """Rows on screen whose size, pixels and type are not known yet (`ids`)."""
+
+        def __init__(self, table: ImageTable, ids: list[str]) -> None:
+            super().__init__(table)
+            self.ids = ids
+
     class WantsEnd(TableMessage):
         """`G`/End while more pages exist: the user wants the real last image."""
 
@@ -166,6 +196,11 @@ class ImageTable(ScrollView, can_focus=True):
         self._more_requested = False
         self._last_highlight: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self.column_names: tuple[ColumnName, ...] = DEFAULT_COLUMNS  # the config's choice and order
+        # The file columns show once the screen found that the backend knows the facts.
+        self.file_facts_known = False
+        self._facts: dict[str, FileInfo | None] = {}  # None: asked, no answer (yet)
+        self._facts_wanted: list[str] = []
 
     # ----------------------------------------------------------------- public API
 
@@ -341,11 +376,39 @@ class ImageTable(ScrollView, can_focus=True):
             self.set_filter("")
             self.post_message(self.FilterCleared(self))
 
+    def set_columns(self, names: tuple[ColumnName, ...]) -> None:
+        self.column_names = names
+        self._strips.clear()
+        self.refresh()
+
+    def enable_file_facts(self) -> None:
+        if not self.file_facts_known:
+            self.file_facts_known = True
+            self._strips.clear()
+            self.refresh()
+
+    def add_file_facts(self, facts: dict[str, FileInfo | None]) -> None:
+        """What the screen fetched for NeedFileFacts: repaint the rows that changed."""
+        self._facts.update(facts)
+        self.refresh()
+
     # ----------------------------------------------------------------- rendering
+
+    def _want_facts(self, image_id: str) -> None:
+        """Ask the screen for a row's file facts, once, batched per repaint."""
+        self._facts[image_id] = None
+        if not self._facts_wanted:
+            self.call_after_refresh(self._post_facts_wanted)
+        self._facts_wanted.append(image_id)
+
+    def _post_facts_wanted(self) -> None:
+        wanted, self._facts_wanted = self._facts_wanted, []
+        if wanted:
+            self.post_message(self.NeedFileFacts(self, wanted))
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        columns = layout_columns(width)
+        columns = layout_columns(width, self.column_names, file_facts=self.file_facts_known)
         if y == 0:
             return self._header_strip(columns, width)
         index = self.scroll_offset.y + y - 1
@@ -354,10 +417,17 @@ class ImageTable(ScrollView, can_focus=True):
             image = view[index]
             is_cursor = index == self.rows.cursor
             marked = self.rows.is_marked(image.id)
-            key = (image.id, width, is_cursor, marked, self.has_focus)
+            facts: FileInfo | None = None
+            if columns.has_file_columns:
+                if image.id not in self._facts:
+                    self._want_facts(image.id)
+                facts = self._facts.get(image.id)
+            key = (image.id, width, is_cursor, marked, self.has_focus, facts is not None)
             strip = self._strips.get(key)
             if strip is None:
-                strip = self._row_strip(image, columns, width, is_cursor=is_cursor, marked=marked)
+                strip = self._row_strip(
+                    image, columns, width, is_cursor=is_cursor, marked=marked, facts=facts
+                )
                 self._strips[key] = strip
             return strip
         if index == len(view):
@@ -376,7 +446,14 @@ class ImageTable(ScrollView, can_focus=True):
         return strip if used <= width else strip.crop(0, width)
 
     def _row_strip(
-        self, image: ImageMetadata, columns: Columns, width: int, *, is_cursor: bool, marked: bool
+        self,
+        image: ImageMetadata,
+        columns: Columns,
+        width: int,
+        *,
+        is_cursor: bool,
+        marked: bool,
+        facts: FileInfo | None = None,
     ) -> Strip:
         base = self.rich_style
         if marked:
@@ -385,19 +462,12 @@ class ImageTable(ScrollView, can_focus=True):
             base += self.get_component_rich_style("image-table--cursor")
         dim = base + self.get_component_rich_style("image-table--dim", partial=True)
         gap = Segment(" " * GAP, base)
-        segments = [
-            Segment(MARK_GLYPH + " " if marked else "  ", base + self._partial("image-table--mark")),
-            Segment(fit(clean(image.id), columns.id), base),
-            gap,
-            Segment(fit(clean(image.filename), columns.filename), base),
-        ]
-        if columns.uploaded:
-            segments += [
-                gap,
-                Segment(fit(format_uploaded(image.uploaded, columns.uploaded), columns.uploaded), dim),
-            ]
-        if columns.creator:
-            segments += [gap, Segment(fit(clean(image.creator) or "—", columns.creator), dim)]
+        segments = [Segment(MARK_GLYPH + " " if marked else "  ", base + self._partial("image-table--mark"))]
+        for index, (name, cells) in enumerate(columns.shown):
+            if index:
+                segments.append(gap)
+            style = base if name in ("id", "filename") else dim
+            segments.append(Segment(fit(cell_text(name, image, facts, cells), cells), style))
         segments += [
             gap,
             Segment(fit(LOCK_GLYPH if image.require_signed_urls else "", LOCK_WIDTH), base),

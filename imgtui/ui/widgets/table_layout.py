@@ -1,13 +1,17 @@
 """Column layout and cell text of the image list: pure functions, no Textual.
 
-The id and filename columns share whatever the fixed columns leave; narrow terminals drop
-the creator column first, then the upload time.
+The config chooses the columns and their order; the id and filename columns share whatever
+the fixed columns leave, ids whole (a UUID is 36 cells) before the filename grows. Narrow
+lists drop the file columns first, then the creator, then the upload time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Literal, get_args
 
 from rich.cells import cell_len, set_cell_size
 
@@ -21,9 +25,29 @@ CREATOR_WIDTH = 12
 MIN_FLEX = 10  # narrowest id or filename column worth showing
 ID_MAX = 36  # a UUID: beyond that the filename makes better use of the space
 FILENAME_WANTED = 24  # most filenames fit; the id gets what is left, up to ID_MAX
+FILENAME_BESIDE_UUID = 16  # a filename this wide next to a whole UUID beats cutting both
+FILENAME_BESIDE_FACTS = 20  # the size, pixels and type columns never squeeze it below this
 GAP = 1
 
 ELLIPSIS = "…"
+
+
+ColumnName = Literal["id", "filename", "uploaded", "creator", "size", "dimensions", "format"]
+COLUMN_NAMES: tuple[ColumnName, ...] = get_args(ColumnName)
+# What the list shows unless the config says otherwise (`columns = [...]`, in that order).
+DEFAULT_COLUMNS: tuple[ColumnName, ...] = COLUMN_NAMES
+# Known only where the backend keeps the stored file (a local library), fetched per row.
+FILE_COLUMNS: frozenset[ColumnName] = frozenset({"size", "dimensions", "format"})
+TITLES: dict[ColumnName, str] = {
+    "id": "ID",
+    "filename": "FILENAME",
+    "uploaded": "UPLOADED",
+    "creator": "CREATOR",
+    "size": "SIZE",
+    "dimensions": "PIXELS",
+    "format": "TYPE",
+}
+FIXED_WIDTHS: dict[ColumnName, int] = {"creator": CREATOR_WIDTH, "size": 9, "dimensions": 11, "format": 4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,40 +83,92 @@ def glyphs() -> Glyphs:
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Cell widths of one layout; 0 means the column is hidden."""
+    """The shown columns, in order, with their cell widths (a hidden column is absent)."""
 
-    id: int
-    filename: int
-    uploaded: int
-    creator: int
+    shown: tuple[tuple[ColumnName, int], ...]
+
+    def width_of(self, name: ColumnName) -> int:
+        return next((cells for shown, cells in self.shown if shown == name), 0)
+
+    @property
+    def id(self) -> int:
+        return self.width_of("id")
+
+    @property
+    def filename(self) -> int:
+        return self.width_of("filename")
+
+    @property
+    def uploaded(self) -> int:
+        return self.width_of("uploaded")
+
+    @property
+    def creator(self) -> int:
+        return self.width_of("creator")
+
+    @property
+    def has_file_columns(self) -> bool:
+        return any(name in FILE_COLUMNS for name, _ in self.shown)
 
     @property
     def titles(self) -> list[tuple[str, int]]:
-        return [
-            ("ID", self.id),
-            ("FILENAME", self.filename),
-            ("UPLOADED", self.uploaded),
-            ("CREATOR", self.creator),
-        ]
+        return [(TITLES[name], cells) for name, cells in self.shown]
 
 
-def layout_columns(width: int) -> Columns:
-    """Widths for a list `width` cells wide (mark and lock columns included)."""
-    fixed = MARK_WIDTH + LOCK_WIDTH + GAP
-    uploaded, creator = UPLOADED_WIDTH, CREATOR_WIDTH
-    flex = width - fixed - (uploaded + GAP) - (creator + GAP) - GAP
-    if flex < 2 * FILENAME_WANTED:
-        uploaded = UPLOADED_SHORT_WIDTH
-        flex += UPLOADED_WIDTH - UPLOADED_SHORT_WIDTH
-    if flex < 2 * MIN_FLEX:
-        creator = 0
-        flex += CREATOR_WIDTH + GAP
-    if flex < 2 * MIN_FLEX:
-        flex += uploaded + GAP
-        uploaded = 0
-    flex = max(flex, 2)
-    id_width = max(min(ID_MAX, flex - min(FILENAME_WANTED, flex // 2)), 1)
-    return Columns(id=id_width, filename=flex - id_width, uploaded=uploaded, creator=creator)
+def parse_columns(names: Iterable[str]) -> tuple[ColumnName, ...]:
+    """The config's column list, known names only, once each, in its order; id and filename
+    are added when missing (a row needs something to tell it apart)."""
+    chosen: list[ColumnName] = []
+    for name in names:
+        key = str(name).strip().lower()
+        for known in COLUMN_NAMES:
+            if key == known and known not in chosen:
+                chosen.append(known)
+    for needed in ("filename", "id"):
+        if needed not in chosen:
+            chosen.insert(0, needed)
+    return tuple(chosen)
+
+
+@lru_cache(maxsize=64)
+def layout_columns(
+    width: int, names: tuple[ColumnName, ...] = DEFAULT_COLUMNS, *, file_facts: bool = False
+) -> Columns:
+    """Widths for a list `width` cells wide (mark and lock columns included), the columns in
+    the order of `names`. The file columns show only when the backend knows them
+    (`file_facts`) and there is room; ids get up to a whole UUID, the filename the rest."""
+    wanted = [name for name in names if file_facts or name not in FILE_COLUMNS]
+    fixed: dict[ColumnName, int] = {name: FIXED_WIDTHS[name] for name in wanted if name in FIXED_WIDTHS}
+    if "uploaded" in wanted:
+        fixed["uploaded"] = UPLOADED_WIDTH
+    frame = MARK_WIDTH + GAP + LOCK_WIDTH + GAP  # mark, the gap after filename/id, lock
+
+    def flex_left() -> int:
+        return width - frame - sum(cells + GAP for cells in fixed.values()) - GAP
+
+    # File columns only where a whole id and a readable filename still fit beside them.
+    for name in ("format", "dimensions", "size"):
+        if name in fixed and flex_left() < ID_MAX + FILENAME_BESIDE_FACTS:
+            del fixed[name]
+    # Then the year of the upload time, the creator, the upload time: only as far as two
+    # readable flexible columns need.
+    if "uploaded" in fixed and flex_left() < 2 * FILENAME_WANTED:
+        fixed["uploaded"] = UPLOADED_SHORT_WIDTH
+    elif "uploaded" in fixed and flex_left() < ID_MAX + FILENAME_BESIDE_UUID <= flex_left() + (
+        UPLOADED_WIDTH - UPLOADED_SHORT_WIDTH
+    ):
+        fixed["uploaded"] = UPLOADED_SHORT_WIDTH  # the year, for a whole id
+    for name in ("creator", "uploaded"):
+        if name in fixed and flex_left() < 2 * MIN_FLEX:
+            del fixed[name]
+    flex = max(flex_left(), 2)
+    # Whole ids when they fit beside a readable filename; else the two share.
+    if flex >= ID_MAX + FILENAME_BESIDE_UUID:
+        id_width = ID_MAX
+    else:
+        id_width = max(min(ID_MAX, flex - min(FILENAME_WANTED, flex // 2)), 1)
+    widths: dict[ColumnName, int] = {"id": id_width, "filename": flex - id_width, **fixed}
+    return Columns(tuple((name, widths[name]) for name in wanted if name in widths))
 
 
 def fit(text: str, width: int) -> str:
