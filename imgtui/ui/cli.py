@@ -262,6 +262,9 @@ def main(argv: list[str]) -> int:
     from imgtui.ui.widgets.preview import prepare_terminal
 
     config = load_config()
+    from imgtui.ui.widgets.table_layout import use_emoji_glyphs
+
+    use_emoji_glyphs(config.emoji_glyphs)
     # textual-image probes the terminal on import: this must happen before App.run().
     preview_mode = prepare_terminal(args.preview or config.preview)
 

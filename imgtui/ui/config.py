@@ -32,6 +32,8 @@ class UiConfig(BaseModel):
     preview: PreviewMode = "auto"
     # The list's columns, in order: id filename uploaded creator size dimensions format
     # (size, dimensions and format where the library knows them: a local one).
+    # Emoji markers (🔒 for signed URLs) need an emoji font; the default ◆ and ● need none.
+    emoji_glyphs: bool = False
     preview_shown: bool = True  # `v` hides the preview; the choice is kept
     download_dir: str | None = None  # the folder the last download went to
     # Where copies go: auto (the desktop's tool when local, else OSC 52), native, osc52.

@@ -15,6 +15,7 @@ from imgtui.ui.commands import ImgTuiCommands, palette_commands
 from imgtui.ui.screens.choices import ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.main import MainScreen
+from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.image_table import ImageTable
 
 SIZE = (120, 36)
@@ -274,7 +275,7 @@ async def test_copy_offers_signed_urls_for_private_images(library_path, fill, pn
     async with app.run_test(size=SIZE) as pilot:
         table = await loaded(pilot, wait_until, 4)
         assert table.current_image.id == private.id
-        assert "🔒" in table.render_line(1).text
+        assert table_layout.LOCK_GLYPH in table.render_line(1).text
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         signed = [choice for choice in app.screen.choices if "signed" in choice.label]

@@ -30,6 +30,7 @@ from imgtui.ui.modals import (
 )
 from imgtui.ui.modals.upload import QueueRow
 from imgtui.ui.screens.main import MainScreen
+from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.image_table import ImageTable
 
 try:
@@ -270,7 +271,7 @@ async def test_make_private_and_public_again(library_path, seeded, wait_until):
         await pilot.press("enter")
         await back_on_main(pilot, wait_until)
         assert table.current_image.require_signed_urls
-        assert "🔒" in table.render_line(1 + table.cursor).text
+        assert table_layout.LOCK_GLYPH in table.render_line(1 + table.cursor).text
         await details_show(pilot, wait_until, target, "signed URLs required")
         assert any(n.message.startswith(f"{target} is now private") for n in app._notifications)
         await pilot.press("p")

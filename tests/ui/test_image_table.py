@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from textual.app import App, ComposeResult
 
 from imgtui.service import ImageMetadata
+from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.image_table import ImageTable
 from imgtui.ui.widgets.table_layout import ELLIPSIS, clean, fit, format_uploaded, layout_columns
 
@@ -71,7 +72,10 @@ async def test_replace_updates_in_place():
         table.replace_image(meta(3, filename="renamed.png", require_signed_urls=True))
         assert table.current_image.filename == "renamed.png"
         assert [m.id for m in table.loaded_images] == ["id-004", "id-003", "id-002", "id-001", "id-000"]
-        assert "renamed.png" in table.render_line(2).text and "🔒" in table.render_line(2).text
+        assert (
+            "renamed.png" in table.render_line(2).text
+            and table_layout.LOCK_GLYPH in table.render_line(2).text
+        )
         table.replace_image(meta(99))  # not listed: ignored
         assert table.loaded_count == 5
 

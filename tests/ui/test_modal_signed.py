@@ -128,6 +128,10 @@ async def test_copy_signed_url_default_one_day(library):
 
 
 async def test_copy_signed_url_variant_never_and_custom(library):
+    # A new library has only `public`, as a new Cloudflare account does: add a named variant.
+    await library.account.variants.create(
+        "thumbnail", {"fit": "scale-down", "width": 320, "height": 320, "metadata": "none"}
+    )
     image = await library.hosted.upload(png_bytes())
     app = ModalHost(lambda: SignedUrlCopyModal(library, image))
     async with app.run_test(size=(100, 30)) as pilot:

@@ -25,6 +25,7 @@ from imgtui.common.sizes import human_size
 from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.ui.display import plain, plain_text
+from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
 from imgtui.workflows.retry import retry_read
 
@@ -205,7 +206,10 @@ class DetailsPanel(Vertical):
         fields.add_row("Filename", plain_text(image.filename or "—"))
         fields.add_row("Uploaded", Text(local_time(image.uploaded)))
         if image.require_signed_urls:
-            fields.add_row("Access", Text("🔒 signed URLs required", style=self._style("details--signed")))
+            fields.add_row(
+                "Access",
+                Text(f"{table_layout.LOCK_GLYPH} signed URLs required", style=self._style("details--signed")),
+            )
         else:
             fields.add_row("Access", Text("public"))
         fields.add_row("Creator", plain_text(image.creator or "—", style="" if image.creator else muted))

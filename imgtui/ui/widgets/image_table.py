@@ -27,12 +27,11 @@ from textual.strip import Strip
 from imgtui.common.sizes import human_size
 from imgtui.service import ImageMetadata
 from imgtui.service.models import FileInfo
+from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.table_layout import (
     DEFAULT_COLUMNS,
     GAP,
-    LOCK_GLYPH,
     LOCK_WIDTH,
-    MARK_GLYPH,
     ColumnName,
     Columns,
     clean,
@@ -462,7 +461,11 @@ class ImageTable(ScrollView, can_focus=True):
             base += self.get_component_rich_style("image-table--cursor")
         dim = base + self.get_component_rich_style("image-table--dim", partial=True)
         gap = Segment(" " * GAP, base)
-        segments = [Segment(MARK_GLYPH + " " if marked else "  ", base + self._partial("image-table--mark"))]
+        segments = [
+            Segment(
+                table_layout.MARK_GLYPH + " " if marked else "  ", base + self._partial("image-table--mark")
+            )
+        ]
         for index, (name, cells) in enumerate(columns.shown):
             if index:
                 segments.append(gap)
@@ -470,7 +473,7 @@ class ImageTable(ScrollView, can_focus=True):
             segments.append(Segment(fit(cell_text(name, image, facts, cells), cells), style))
         segments += [
             gap,
-            Segment(fit(LOCK_GLYPH if image.require_signed_urls else "", LOCK_WIDTH), base),
+            Segment(fit(table_layout.LOCK_GLYPH if image.require_signed_urls else "", LOCK_WIDTH), base),
         ]
         used = sum(segment.cell_length for segment in segments)
         if used < width:
