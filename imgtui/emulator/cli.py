@@ -106,7 +106,7 @@ def _banner(state: EmulatorState, token_from_env: bool) -> str:
         f"  auth           {auth}",
     ]
     if settings.faults is not None:
-        lines.append(f"  faults         {settings.faults}")
+        lines.append(f"  faults         {settings.faults.describe()}")
     if settings.access_log:
         lines.append("  access log     on (request lines only, never headers)")
     lines += [
@@ -116,7 +116,8 @@ def _banner(state: EmulatorState, token_from_env: bool) -> str:
         "then any of these reads those variables:",
         "  imgtui                              (the TUI)",
         "  Images.cloudflare()                 (Python: from imgtui.service import Images)",
-        "  cloudflare.Cloudflare()             (the official Python SDK)",
+        "  cloudflare.Cloudflare()             (the official Python SDK: list with images.v2.list;",
+        "                                       its v1 auto-pagination reads result.items and yields nothing)",
         f"or give the URL yourself: imgtui --endpoint {state.api_url}",
         "Press Ctrl+C to stop.",
     ]

@@ -81,6 +81,13 @@ class FaultSpec:
     seed: int | None = None
     kinds: tuple[str, ...] = KINDS
 
+    def describe(self) -> str:
+        """For the banner: what a user asked for, in words (not a dataclass repr)."""
+        return (
+            f"{self.rate:.0%} of API requests: {', '.join(self.kinds)}"
+            f" (latency {self.latency * 1000:.0f} ms, Retry-After {self.retry_after} s)"
+        )
+
     def __post_init__(self) -> None:
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError("fault rate must be between 0 and 1")

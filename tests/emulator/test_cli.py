@@ -193,3 +193,9 @@ def test_a_library_that_cannot_be_opened_is_one_line_not_a_traceback(tmp_path, c
         err = capsys.readouterr().err
         assert err.startswith("imgtui serve: ERROR 9001: ") and says in err
         assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_the_banner_says_the_faults_in_words() -> None:
+    described = FaultSpec.parse("rate=0.2,latency=50ms,kinds=429+drop-after").describe()
+    assert described == "20% of API requests: 429, drop-after (latency 50 ms, Retry-After 1 s)"
+    assert "FaultSpec(" not in described
