@@ -26,6 +26,7 @@ import time
 
 import cloudflare
 from PIL import Image
+from serve_process import ServeProcess
 
 from imgtui.backends.local import LocalBackend
 from imgtui.commands import main as commands_main
@@ -51,28 +52,6 @@ async def _fill(path: pathlib.Path, count: int) -> None:
         ]
         await backend.fill_unchecked(rows)
     await backend.aclose()
-
-
-class _ServeProcess:
-    """`imgtui serve` in its own process, so client and server do not share one GIL."""
-
-    def __init__(self, library: pathlib.Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "imgtui", "serve", "--library", str(library), "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "IMGTUI_API_TOKEN": TOKEN},
-        )
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.strip().startswith("API"):
-                self.api_url = line.split()[-1]
-            if line.startswith("Press Ctrl+C"):
-                break
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def _time_cp(source: pathlib.Path, api_url: str, jobs: int) -> float:
@@ -111,8 +90,8 @@ async def _time_sdk_loop(source: pathlib.Path, api_url: str) -> float:
     return time.perf_counter() - started
 
 
-def _fresh_server(tmp: pathlib.Path, name: str) -> _ServeProcess:
-    return _ServeProcess(tmp / name)
+def _fresh_server(tmp: pathlib.Path, name: str) -> ServeProcess:
+    return ServeProcess(tmp / name, TOKEN)
 
 
 def bench_cp(tmp: pathlib.Path, count: int) -> list[tuple[str, float]]:

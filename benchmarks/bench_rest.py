@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
 import pathlib
 import statistics
 import subprocess
@@ -25,6 +24,7 @@ from collections.abc import Awaitable, Callable
 import cloudflare
 import httpx
 from PIL import Image
+from serve_process import ServeProcess
 
 from imgtui.service import Images
 
@@ -182,29 +182,6 @@ async def _seed(api_url: str) -> None:
             await images.hosted.upload(_png(i), id=f"seed/{i}", metadata={"i": i})
 
 
-class _ServeProcess:
-    """`imgtui serve` in its own process, so client and server do not share one GIL."""
-
-    def __init__(self, library: pathlib.Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "imgtui", "serve", "--library", str(library), "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "IMGTUI_API_TOKEN": TOKEN},
-        )
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.strip().startswith("API"):
-                self.api_url = line.split()[-1]
-            if line.startswith("Press Ctrl+C"):
-                break
-        self.base_url = self.api_url.removesuffix("/client/v4")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 def _best(runs: list[dict[str, float]]) -> dict[str, float]:
     return {name: max(run[name] for run in runs) for name in runs[0]}
 
@@ -223,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = _ServeProcess(pathlib.Path(tmp) / "lib")
+        server = ServeProcess(pathlib.Path(tmp) / "lib", TOKEN)
         try:
             asyncio.run(_seed(server.api_url))
             if args.list_latency:
