@@ -77,11 +77,6 @@ async def run_get(args: argparse.Namespace, console: Console) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-# The service signs with the library's one key (Cloudflare's is named "default"); naming
-# another key is refused rather than ignored.
-DEFAULT_KEY = "default"
-
-
 def configure_sign(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID")
     parser.add_argument("--variant", metavar="V", default="public", help="the variant (default: public)")
@@ -91,15 +86,18 @@ def configure_sign(parser: argparse.ArgumentParser) -> None:
         type=parse_duration,
         help="lifetime: 3600, 90s, 15m, 2h, 7d (default: none)",
     )
-    parser.add_argument("--key", metavar="NAME", default=DEFAULT_KEY, help="the signing key (only 'default')")
+    parser.add_argument(
+        "--key",
+        metavar="NAME",
+        default=None,
+        help="the signing key by name (default: the account's default key)",
+    )
 
 
 async def run_sign(args: argparse.Namespace, console: Console) -> int:
-    if args.key != DEFAULT_KEY:
-        raise UsageError(f"--key {args.key!r}: only the account's {DEFAULT_KEY!r} signing key is supported")
     async with opened_library(args) as images:
         try:
-            url = await images.hosted.image(args.id).signed_url(args.variant, args.expires)
+            url = await images.hosted.image(args.id).signed_url(args.variant, args.expires, key_name=args.key)
         except ImagesError as error:
             console.error(error.code, error.message, args.id)
             return EXIT_FAILED

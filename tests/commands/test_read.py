@@ -113,4 +113,7 @@ def test_sign(run, lib: Where) -> None:
     assert "/thumbnail?exp=" in result.out and "sig=" in result.out
     assert run("sign", *lib.args, "no/such").code == 1
     assert run("sign", *lib.args, lib.ids[2], "--expires", "soon").code == 2
-    assert run("sign", *lib.args, lib.ids[2], "--key", "other").code == 2
+    unknown = run("sign", *lib.args, lib.ids[2], "--key", "other")
+    assert unknown.code == 1 and "ERROR 5404" in unknown.err  # the account has no key by that name
+    named = run("sign", *lib.args, lib.ids[2], "--key", "default")
+    assert named.code == 0 and "sig=" in named.out
