@@ -9,7 +9,7 @@ import pathlib
 import sys
 
 from imgtui.service import ImagesError
-from imgtui.service.config import default_library_path
+from imgtui.service.config import SERVE_PORT, default_library_path
 
 from .faults import FaultSpec
 from .server import is_loopback, serve_forever
@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
-        "--port", type=_port, default=8787, help="port to listen on (default: 8787; 0 picks a free one)"
+        "--port",
+        type=_port,
+        default=SERVE_PORT,
+        help=f"port to listen on (default: {SERVE_PORT}, not wrangler dev's 8787; 0 picks a free one)",
     )
     parser.add_argument(
         "--api-token",

@@ -11,7 +11,7 @@ from imgtui.backends.local import LocalBackend
 from imgtui.service import Images
 from imgtui.service.account import SigningKey
 from imgtui.service.backend import ServedLibrary
-from imgtui.service.config import default_library_path
+from imgtui.service.config import SERVE_PORT, default_library_path
 from imgtui.service.signing import CDN_PREFIX
 from imgtui.service.urls import Resolver, resolve_host
 
@@ -25,7 +25,7 @@ from .tokens import BatchTokens
 class ServeSettings:
     library: pathlib.Path = field(default_factory=default_library_path)
     host: str = "127.0.0.1"
-    port: int = 8787
+    port: int = SERVE_PORT
     api_token: str | None = field(default=None, repr=False)  # never shown
     signing_key: str | None = field(default=None, repr=False)  # None: the library's own key
     faults: FaultSpec | None = None
@@ -52,7 +52,7 @@ class EmulatorState:
     settings: ServeSettings
     images: Images
     library: ServedLibrary  # the same backend as `images`, seen through what serving needs
-    base_url: str  # e.g. http://127.0.0.1:8787
+    base_url: str  # e.g. http://127.0.0.1:8790
     account_hash: str
     signing_key: str
     batch_tokens: BatchTokens = field(default_factory=BatchTokens)

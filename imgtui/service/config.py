@@ -13,7 +13,10 @@ CLOUDFLARE_API = "https://api.cloudflare.com/client/v4"
 ACCOUNT_ENV = "CLOUDFLARE_ACCOUNT_ID"  # the names wrangler uses
 TOKEN_ENV = "CLOUDFLARE_API_TOKEN"
 BASE_URL_ENV = "CLOUDFLARE_BASE_URL"  # the official SDK's name, so one set of variables serves both
-DEFAULT_DELIVERY_BASE = "http://127.0.0.1:8787/cdn-cgi/imagedelivery"  # where `imgtui serve` answers
+# `imgtui serve`'s default port: not wrangler dev's 8787, so both can run side by side. A local
+# library's variant URLs point there, so they work as soon as `imgtui serve` runs.
+SERVE_PORT = 8790
+DEFAULT_DELIVERY_BASE = f"http://127.0.0.1:{SERVE_PORT}/cdn-cgi/imagedelivery"
 
 
 def default_library_path() -> pathlib.Path:

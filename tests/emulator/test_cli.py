@@ -199,3 +199,13 @@ def test_the_banner_says_the_faults_in_words() -> None:
     described = FaultSpec.parse("rate=0.2,latency=50ms,kinds=429+drop-after").describe()
     assert described == "20% of API requests: 429, drop-after (latency 50 ms, Retry-After 1 s)"
     assert "FaultSpec(" not in described
+
+
+def test_the_default_port_is_not_wranglers_and_local_urls_point_there() -> None:
+    from imgtui.emulator.cli import _parser
+    from imgtui.emulator.state import ServeSettings
+    from imgtui.service.config import DEFAULT_DELIVERY_BASE, SERVE_PORT
+
+    assert SERVE_PORT != 8787  # wrangler dev's port: both run side by side
+    assert _parser().parse_args([]).port == SERVE_PORT == ServeSettings().port
+    assert DEFAULT_DELIVERY_BASE.startswith(f"http://127.0.0.1:{SERVE_PORT}/")

@@ -116,7 +116,9 @@ async def test_highlight_shows_details(library_path, filled, wait_until):
         assert "file-0197.png" in text and "carol" in text
         assert "PNG · 4\u00d73 px" in text  # local library extras: format, dimensions, size
         assert '"n": 197' in plain_text(details.query_one("#details-meta"))
-        assert "/img-0197/public" in plain_text(details.query_one("#details-variants"))
+        variants = plain_text(details.query_one("#details-variants"))
+        assert "/img-0197/public" in variants
+        assert "served by `imgtui serve` (port 8790)" in variants  # local URLs need it running
 
 
 async def test_details_debounce_drops_stale_answers(library_path, filled, wait_until):

@@ -24,6 +24,7 @@ from textual.widgets import Static
 from imgtui.common.sizes import human_size
 from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.service.config import DEFAULT_DELIVERY_BASE, SERVE_PORT
 from imgtui.ui.display import plain, plain_text
 from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
@@ -53,6 +54,9 @@ def describe_file(stored: StoredFile) -> str:
 
 def local_time(value: datetime) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").rstrip()
+
+
+LOCAL_DELIVERY_PREFIX = DEFAULT_DELIVERY_BASE.rsplit("/cdn-cgi/", 1)[0]
 
 
 class DetailsPanel(Vertical):
@@ -237,4 +241,9 @@ class DetailsPanel(Vertical):
         title = Content.from_markup("\n[b $text-muted]Variants[/]\n")
         if not image.variants:
             return title + Content.from_markup("[$text-muted]none[/]")
-        return title + Content("\n").join(plain(url) for url in image.variants)
+        body = Content("\n").join(plain(url) for url in image.variants)
+        if any(url.startswith(LOCAL_DELIVERY_PREFIX) for url in image.variants):
+            # A local library's URLs answer only while `imgtui serve` runs: say so.
+            hint = f"[$text-muted]served by `imgtui serve` (port {SERVE_PORT}) while it runs[/]\n"
+            return title + Content.from_markup(hint) + body
+        return title + body
