@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -51,10 +52,22 @@ def is_http_url(text: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+# A Cloudflare delivery URL: /cdn-cgi/imagedelivery/<hash>/<id>/<variant> on any host, or
+# /<hash>/<id>/<variant> on imagedelivery.net. Its last segment names a variant ("public"), not
+# a file: https://developers.cloudflare.com/images/manage-images/serve-images/
+_DELIVERY_PATH = re.compile(r"^/(?:cdn-cgi/imagedelivery/)?[A-Za-z0-9_-]{22}/(?P<id>.+)/[^/]+$")
+
+
 def filename_from_url(url: str) -> str | None:
-    """The last path segment of a URL, percent-decoded, control characters dropped and cut
-    to Cloudflare's filename limit; None when the path names no file."""
-    name = PurePosixPath(unquote(urlsplit(url).path)).name  # decoded first: %2F splits too
+    """The last meaningful path segment of a URL, percent-decoded, control characters dropped
+    and cut to Cloudflare's filename limit (for a delivery URL the image id's last segment, not
+    the variant); None when the path names no file."""
+    parts = urlsplit(url)
+    path = parts.path
+    delivery = _DELIVERY_PATH.match(path)
+    if delivery and ("imagedelivery" in parts.netloc or path.startswith("/cdn-cgi/imagedelivery/")):
+        path = "/" + delivery.group("id")
+    name = PurePosixPath(unquote(path)).name  # decoded first: %2F splits too
     name = "".join(ch for ch in name if ord(ch) >= 0x20)[:MAX_FILENAME_CHARS]
     return name or None
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -93,21 +91,13 @@ class UploadItem:
 
 # A Cloudflare delivery URL ends in a variant name (`…/<hash>/<id>/public`), which says
 # nothing of the image: https://developers.cloudflare.com/images/manage-images/serve-images/
-_DELIVERY_PATH = re.compile(r"^/(?:cdn-cgi/imagedelivery/)?[A-Za-z0-9_-]{22}/(?P<id>.+)/[^/]+$")
-
-
 def filename_from_url(url: str, extension: str | None = None) -> str:
-    """The last meaningful path segment of a URL, percent-decoded: for a delivery URL the
-    image id's last segment (with the type's extension), not the variant; `image.<ext>`
-    when there is none."""
-    parts = urlsplit(url)
-    match = _DELIVERY_PATH.match(parts.path)
-    if match and ("imagedelivery" in parts.netloc or parts.path.startswith("/cdn-cgi/imagedelivery/")):
-        stem = url_filename("http://x/" + match.group("id"))
-        if stem:
-            has_ext = "." in stem.rsplit("/", 1)[-1]
-            return stem if has_ext or not extension else f"{stem}.{extension}"
-    return url_filename(url) or f"image.{extension or 'jpg'}"
+    """The service's name for a URL (for a delivery URL the image id's last segment, not the
+    variant), with the type's extension when it has none; `image.<ext>` when there is none."""
+    stem = url_filename(url)
+    if stem is None:
+        return f"image.{extension or 'jpg'}"
+    return stem if "." in stem or not extension else f"{stem}.{extension}"
 
 
 def _too_large(name: str, size: int, limit: int) -> str:

@@ -100,3 +100,20 @@ async def test_transport_failures_and_bad_urls() -> None:
         with pytest.raises(ImagesError) as bad:
             await fetch_capped(client, "file:///etc/passwd", cap=10, codes=CLIENT_CODES, describe=_describe)
         assert (bad.value.code, bad.value.message) == (ErrorCode.BAD_REQUEST, "not_http:file:///etc/passwd")
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("http://127.0.0.1:8790/cdn-cgi/imagedelivery/AbCdEfGhIjKlMnOpQrStUv/cats/tom.png/public", "tom.png"),
+        (
+            "https://imagedelivery.net/AbCdEfGhIjKlMnOpQrStUv/2cdc28f0-017a-49c4-9ed7-87056c83901d/w=100",
+            "2cdc28f0-017a-49c4-9ed7-87056c83901d",
+        ),
+        ("https://example.com/AbCdEfGhIjKlMnOpQrStUv/cat/public", "public"),  # not a delivery host
+        ("https://example.com/photos/dog.jpg?w=1", "dog.jpg"),
+    ],
+)
+def test_a_delivery_url_is_named_after_its_image_not_its_variant(url: str, name: str) -> None:
+    """The emulator's url ingest and the upload form share this: never a file called `public`."""
+    assert filename_from_url(url) == name
