@@ -310,7 +310,10 @@ async def test_loader_works_again_after_close(spied):
     loader.close()
 
 
-async def test_loader_turns_every_failure_into_a_message(spied):
+async def test_loader_turns_every_failure_into_a_message(spied, monkeypatch):
+    import imgtui.workflows.retry as retry
+
+    monkeypatch.setattr(retry, "READ_BACKOFF", (0.0,))
     images, spy = spied
     svg_id = await upload(images, SVG)
     corrupt_id = await upload(images, corrupt_png())
@@ -333,7 +336,10 @@ async def test_loader_turns_every_failure_into_a_message(spied):
         loader.close()
 
 
-async def test_verdicts_are_remembered_but_failures_are_retried(spied):
+async def test_verdicts_are_remembered_but_failures_are_retried(spied, monkeypatch):
+    import imgtui.workflows.retry as retry
+
+    monkeypatch.setattr(retry, "READ_BACKOFF", ())  # one fetch a load: counting loads here
     images, spy = spied
     svg_id = await upload(images, SVG)
     loader = PreviewLoader(images)
@@ -454,3 +460,28 @@ def test_widget_never_probes_a_real_tty_once_the_app_may_be_running(monkeypatch)
     assert terminal.resolve_in_app("halfcell") == "off"
     assert terminal.resolve_in_app("auto") == "off"
     assert terminal.cell_size() == CellSize(10, 20)  # and no cell-size query either
+
+
+async def test_a_transient_failure_is_fetched_again(spied, monkeypatch):
+    """A 500 or a dropped connection once: the preview still comes, after a short backoff."""
+    import imgtui.workflows.retry as retry
+
+    monkeypatch.setattr(retry, "READ_BACKOFF", (0.01, 0.01))
+    images, spy = spied
+    image_id = await upload(images, encode(Image.new("RGB", (80, 60), "green"), "PNG"))
+    real_bytes = SpyBackend.bytes
+    failures = [ImagesError(ErrorCode.NETWORK, "connection reset")]
+
+    async def flaky(self, wanted):
+        if failures:
+            self.calls[wanted] += 1
+            raise failures.pop()
+        return await real_bytes(self, wanted)
+
+    monkeypatch.setattr(SpyBackend, "bytes", flaky)
+    loader = PreviewLoader(images)
+    try:
+        shown = await loader.load(image_id, (64, 64))
+        assert not isinstance(shown, PreviewMessage) and spy.calls[image_id] == 2
+    finally:
+        loader.close()

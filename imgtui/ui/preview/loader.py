@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service import Images, ImagesError
+from imgtui.workflows.retry import retry_read
 
 from .decode import Thumbnail, Unpreviewable, decode_thumbnail
 
@@ -124,6 +125,11 @@ class PreviewLoader:
         return self._decoder
 
     async def _fetch(self, image_id: str) -> bytes | None:
+        # A transient failure (a 500, a dropped connection) is tried again with backoff, so a
+        # preview is not stuck on one bad answer until the cursor moves.
+        return await retry_read(lambda: self._fetch_once(image_id))
+
+    async def _fetch_once(self, image_id: str) -> bytes | None:
         stream = await self.images.hosted.image(image_id).bytes()
         if stream is None:
             return None
