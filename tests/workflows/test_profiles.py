@@ -60,13 +60,19 @@ def test_a_profile_fills_what_the_options_leave_open():
     write_config('[profiles.work]\naccount_id = "abc123"\nendpoint = "https://api.example/client/v4"\n')
     options = apply_profile(LibraryOptions(), get_profile("work"), {})
     choice = choose_library(options, {})
-    assert (choice.kind, choice.target, choice.endpoint) == ("cloudflare", "abc123", "https://api.example/client/v4")
+    assert (choice.kind, choice.target, choice.endpoint) == (
+        "cloudflare",
+        "abc123",
+        "https://api.example/client/v4",
+    )
 
 
 def test_explicit_options_win_over_the_profile(tmp_path: Path):
     write_config('[profiles.work]\naccount_id = "abc123"\nendpoint = "https://api.example/client/v4"\n')
     profile = get_profile("work")
-    options = apply_profile(LibraryOptions(account_id="mine", endpoint="http://127.0.0.1:1/client/v4"), profile, {})
+    options = apply_profile(
+        LibraryOptions(account_id="mine", endpoint="http://127.0.0.1:1/client/v4"), profile, {}
+    )
     assert (options.account_id, options.endpoint) == ("mine", "http://127.0.0.1:1/client/v4")
     # --library names another library: the profile's account stays out (no conflict error)
     local = apply_profile(LibraryOptions(library=tmp_path), profile, {})
