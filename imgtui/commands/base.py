@@ -43,7 +43,7 @@ def add_library_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "which library",
         f"Default: your Cloudflare account when ${ACCOUNT_ENV} or ${TOKEN_ENV} is set, else the local "
-        f"library. The token is read from ${TOKEN_ENV} only.",
+        f"library. The token is read from ${TOKEN_ENV} (or --profile's token_file) only.",
     )
     group.add_argument("--library", metavar="PATH", type=Path, help="a local library directory")
     group.add_argument(
