@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from imgtui.ui.clipboard import ClipboardRoute
 from imgtui.ui.preview.terminal import PreviewMode
@@ -54,6 +54,14 @@ class UiConfig(BaseModel):
     # [profiles.NAME] tables (imgtui.workflows.profiles reads them for --profile): kept as
     # written so that saving the settings never drops them.
     profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _tables_only(cls, value: object) -> object:
+        """A malformed profiles entry must not cost the other settings (--profile reports it)."""
+        if not isinstance(value, dict):
+            return {}
+        return {name: table for name, table in value.items() if isinstance(table, dict)}
 
 
 def load_config(path: Path | None = None) -> UiConfig:

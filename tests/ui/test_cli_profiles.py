@@ -114,3 +114,10 @@ def test_saving_the_settings_keeps_the_profiles(tmp_path: Path):
     save_config(config.model_copy(update={"theme": "gruvbox"}))
     assert load_config().theme == "gruvbox"
     assert load_profiles()["work"].account_id == "acc-work"
+
+
+def test_a_malformed_profiles_entry_keeps_the_other_settings():
+    write_config('theme = "nord"\nprofiles = "oops"\n')
+    assert load_config().theme == "nord"
+    write_config('theme = "nord"\n[profiles]\nwork = "oops"\n')
+    assert load_config().theme == "nord" and load_config().profiles == {}
