@@ -14,6 +14,7 @@ from typing import Any
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 from imgtui.workflows.libraries import LibraryOptions, choose_library, open_library
+from imgtui.workflows.profiles import ProfileError, apply_profile, get_profile, profile_token
 
 from .console import Console
 
@@ -42,7 +43,7 @@ def add_library_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "which library",
         f"Default: your Cloudflare account when ${ACCOUNT_ENV} or ${TOKEN_ENV} is set, else the local "
-        f"library. The token is read from ${TOKEN_ENV} only.",
+        f"library. The token is read from ${TOKEN_ENV} (or --profile's token_file) only.",
     )
     group.add_argument("--library", metavar="PATH", type=Path, help="a local library directory")
     group.add_argument(
@@ -56,20 +57,47 @@ def add_library_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--endpoint", metavar="URL", help="API base URL, e.g. http://127.0.0.1:8787/client/v4 (imgtui serve)"
     )
+    group.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="a [profiles.NAME] table of the config file (options and the environment win over it)",
+    )
 
 
 def library_options(args: argparse.Namespace) -> LibraryOptions:
-    return LibraryOptions(
+    """The options, with `--profile NAME` filling what they and the environment leave open.
+    UsageError for an unusable profile (unknown, a token in the config, a broken file)."""
+    options = LibraryOptions(
         library=args.library, wrangler=args.wrangler, account_id=args.account_id, endpoint=args.endpoint
     )
+    name = getattr(args, "profile", None)
+    if not name:
+        return options
+    try:
+        return apply_profile(options, get_profile(name))
+    except ProfileError as error:
+        raise UsageError(str(error)) from None
+
+
+def library_token(args: argparse.Namespace) -> str | None:
+    """The token of `--profile NAME`'s token_file (None: $CLOUDFLARE_API_TOKEN, which wins)."""
+    name = getattr(args, "profile", None)
+    if not name:
+        return None
+    try:
+        return profile_token(get_profile(name))
+    except ProfileError as error:
+        raise UsageError(str(error)) from None
 
 
 @asynccontextmanager
 async def opened_library(args: argparse.Namespace) -> AsyncIterator[Images]:
     """The library the options name, closed afterwards. UsageError when it cannot be opened
     (two libraries named, missing credentials, an unknown spec such as `wrangler:`)."""
+    options = library_options(args)
+    token = library_token(args)
     try:
-        images = open_library(choose_library(library_options(args)))
+        images = open_library(choose_library(options), api_token=token)
     except (ValueError, ImagesError) as error:
         raise UsageError(error.message if isinstance(error, ImagesError) else str(error)) from None
     try:

@@ -23,7 +23,7 @@ from imgtui.service.config import BASE_URL_ENV, CLOUDFLARE_API, TOKEN_ENV, defau
 from imgtui.terminal import tmux
 from imgtui.workflows.libraries import choose_library
 
-from .base import EXIT_FAILED, EXIT_OK, Command, UsageError, library_options
+from .base import EXIT_FAILED, EXIT_OK, Command, UsageError, library_options, library_token
 from .console import Console
 
 Status = Literal["ok", "warn", "FAIL", "info"]
@@ -161,7 +161,7 @@ async def run(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(str(error)) from None
     if choice.kind == "cloudflare":
         api = (choice.endpoint or os.environ.get(BASE_URL_ENV) or CLOUDFLARE_API).rstrip("/")
-        checks += await account_checks(choice.target, api, os.environ.get(TOKEN_ENV))
+        checks += await account_checks(choice.target, api, os.environ.get(TOKEN_ENV) or library_token(args))
     else:
         checks.append(Check("info", f"library: {choice.spec} (no account to check)"))
     return report(console, checks)

@@ -16,7 +16,8 @@ from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
 from imgtui.workflows.credentials import FoundCredentials, find_credentials
 from imgtui.workflows.demo_clock import DemoClock
-from imgtui.workflows.libraries import LibraryChoice, open_library
+from imgtui.workflows.libraries import LibraryChoice, LibraryOptions, open_library
+from imgtui.workflows.profiles import ProfileError, apply_profile, get_profile
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--endpoint",
         metavar="URL",
         help="Cloudflare API base URL, e.g. http://127.0.0.1:8787/client/v4 for `imgtui serve`",
+    )
+    where.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="use the config file's [profiles.NAME] table (account_id, token_file, endpoint or "
+        "library); options and CLOUDFLARE_* variables win over it",
     )
     parser.add_argument(
         "--preview",
@@ -183,11 +190,48 @@ def terminal_problem(
     return None
 
 
+def apply_profile_args(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]) -> None:
+    """Fill `args` from `--profile NAME` where neither an option nor the environment gives a
+    value (the commands' rule, imgtui.workflows.profiles); `args.from_profile` names the
+    fields it filled, for the header. ProfileError for an unusable profile."""
+    args.from_profile = frozenset[str]()
+    if not getattr(args, "profile", None):
+        return
+    profile = get_profile(args.profile)
+    before = LibraryOptions(
+        library=args.library, wrangler=args.wrangler, account_id=args.account_id, endpoint=args.endpoint
+    )
+    if args.demo and profile.library is None:
+        return  # --demo fills a local library: a profile's account stays out of it
+    after = apply_profile(before, profile, environ)
+    filled: set[str] = set()
+    for field in ("library", "account_id", "endpoint"):
+        if getattr(after, field) != getattr(before, field):
+            setattr(args, field, getattr(after, field))
+            filled.add(field)
+    cloudflare = after.library is None and after.wrangler is None
+    if (
+        cloudflare
+        and profile.token_file is not None
+        and not _gives_token(args)
+        and not environ.get(TOKEN_ENV)
+    ):
+        args.token_file = profile.token_file
+        filled.add("token_file")
+    args.from_profile = frozenset(filled)
+
+
 def credentials_note(args: argparse.Namespace, found: FoundCredentials) -> str:
     """Where the account id and token came from, for the header; never the token."""
-    account = "command line" if args.account_id else found.account_from
+    from_profile: frozenset[str] = getattr(args, "from_profile", frozenset())
+    profile = f"profile {args.profile}" if from_profile else None
+    account = (
+        profile if "account_id" in from_profile else "command line" if args.account_id else found.account_from
+    )
     token = (
-        "command line"
+        profile
+        if "token_file" in from_profile
+        else "command line"
         if args.api_token
         else "token file"
         if args.token_file
@@ -234,6 +278,11 @@ def main(argv: list[str]) -> int:
             f" can read it (ps); use ${TOKEN_ENV}, --token-file PATH or --token-prompt instead",
             file=sys.stderr,
         )
+    try:
+        apply_profile_args(args, os.environ)
+    except ProfileError as error:
+        print(f"imgtui: {error}", file=sys.stderr)
+        return 2
     # --demo: its upload times are spread over the past, so sorting shows a change.
     demo_clock = DemoClock() if args.demo else None
     found = find_credentials(os.environ, Path.cwd())  # .env and wrangler.* here, as wrangler reads them

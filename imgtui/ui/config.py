@@ -10,16 +10,25 @@ import json
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
-import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from imgtui.ui.clipboard import ClipboardRoute
 from imgtui.ui.preview.terminal import PreviewMode
 from imgtui.ui.widgets.table_layout import DEFAULT_COLUMNS
+from imgtui.workflows.profiles import CONFIG_DIR_ENV, CONFIG_FILENAME, config_dir, config_path
 
-CONFIG_DIR_ENV = "IMGTUI_CONFIG_DIR"
-CONFIG_FILENAME = "config.toml"
+__all__ = [
+    "CONFIG_DIR_ENV",
+    "CONFIG_FILENAME",
+    "UiConfig",
+    "config_dir",
+    "config_path",
+    "load_config",
+    "save_config",
+]
+
 DEFAULT_THEME = "textual-dark"
 
 
@@ -42,15 +51,17 @@ class UiConfig(BaseModel):
     # source: every Binding(..., id=...)). Several keys: "x,delete".
     keymap: dict[str, str] = Field(default_factory=dict)
     columns: list[str] = Field(default_factory=lambda: [str(name) for name in DEFAULT_COLUMNS])
+    # [profiles.NAME] tables (imgtui.workflows.profiles reads them for --profile): kept as
+    # written so that saving the settings never drops them.
+    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-
-def config_dir() -> Path:
-    override = os.environ.get(CONFIG_DIR_ENV)
-    return Path(override) if override else platformdirs.user_config_path("imgtui")
-
-
-def config_path() -> Path:
-    return config_dir() / CONFIG_FILENAME
+    @field_validator("profiles", mode="before")
+    @classmethod
+    def _tables_only(cls, value: object) -> object:
+        """A malformed profiles entry must not cost the other settings (--profile reports it)."""
+        if not isinstance(value, dict):
+            return {}
+        return {name: table for name, table in value.items() if isinstance(table, dict)}
 
 
 def load_config(path: Path | None = None) -> UiConfig:
@@ -75,6 +86,13 @@ def dump_toml(config: UiConfig) -> str:
         elif value is not None:  # TOML has no null: an unset value is an absent key
             lines.append(f"{key} = {json.dumps(value)}")
     for key, table in tables:  # after every plain key: a table runs to the end of the file
+        if key == "profiles":
+            for name, profile in table.items():
+                lines.append(f"\n[{key}.{json.dumps(str(name))}]")
+                lines += [
+                    f"{json.dumps(str(field))} = {json.dumps(value)}" for field, value in profile.items()
+                ]
+            continue
         lines.append(f"\n[{key}]")
         lines += [f"{json.dumps(str(name))} = {json.dumps(str(keys))}" for name, keys in table.items()]
     return "\n".join(lines) + "\n"
