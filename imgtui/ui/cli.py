@@ -244,8 +244,9 @@ def credentials_note(args: argparse.Namespace, found: FoundCredentials) -> str:
 
 
 def api_token_value(args: argparse.Namespace) -> str | None:
-    """The token given on the command line or in the environment (for redaction only)."""
-    return args.api_token or os.environ.get(TOKEN_ENV) or None
+    """The token in use, from any source (an option, a file, the prompt, a profile, .env, the
+    environment), for --debug's redaction only."""
+    return getattr(args, "resolved_token", None) or args.api_token or os.environ.get(TOKEN_ENV) or None
 
 
 def open_images(
@@ -259,6 +260,7 @@ def open_images(
         # `imgtui serve` prints it, needs no account id or token.
         account = args.account_id or (found.account_id if found else os.environ.get(ACCOUNT_ENV)) or ""
         token = api_token(args) or (found.api_token if found else None)
+        args.resolved_token = token  # for --debug's redaction only: it never leaves this process
         return open_library(LibraryChoice("cloudflare", account, args.endpoint), api_token=token)
     return Images.local(args.library or default_library_path(), clock=demo_clock)
 

@@ -269,3 +269,23 @@ def test_credentials_from_a_workers_project(
     # A wrangler.toml alone (no token) does not turn a plain `imgtui` into a Cloudflare one.
     (tmp_path / ".env").unlink()
     assert not cli.wants_cloudflare(args, find_credentials({}, tmp_path))
+
+
+def test_a_token_read_from_a_file_is_the_one_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """--debug redacts the token in use wherever it came from, not only $CLOUDFLARE_API_TOKEN."""
+    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
+    token_file = tmp_path / "token"
+    token_file.write_text(SECRET + "\n")
+    token_file.chmod(0o600)
+    args = cli.build_parser().parse_args(
+        [
+            "--account-id",
+            "acc",
+            "--token-file",
+            str(token_file),
+            "--endpoint",
+            "https://api.example.com/client/v4",
+        ]
+    )
+    cli.open_images(args)
+    assert cli.api_token_value(args) == SECRET
