@@ -25,6 +25,9 @@ import tempfile
 import time
 from typing import Any
 
+from library_fill import fill_library
+from serve_process import ServeProcess
+
 from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow, Sort, parse_query
 from imgtui.service import Images
 
@@ -44,23 +47,6 @@ def tiny_png() -> bytes:
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00\x1e\x78\xc8")
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-async def fill_library(path: pathlib.Path, count: int) -> float:
-    from imgtui.backends.local import LocalBackend
-
-    started = time.perf_counter()
-    backend = LocalBackend(path)
-    data = tiny_png()
-    creators = ["alice", "bob", "carol", None]
-    batch = 20_000
-    for start in range(0, count, batch):
-        rows = [
-            (f"bench/{n:07d}.png", data, creators[n % 4]) for n in range(start, min(start + batch, count))
-        ]
-        await backend.fill_unchecked(rows)
-    await backend.aclose()
-    return time.perf_counter() - started
 
 
 async def catalogue(images: Images, path: pathlib.Path, page: int, limit: int | None) -> tuple[int, float]:
@@ -135,26 +121,6 @@ async def child(path: str, runs: int) -> dict[str, Any]:
     return out
 
 
-class ServeProcess:
-    def __init__(self, library: pathlib.Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "imgtui", "serve", "--library", str(library), "--port", "0"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "IMGTUI_API_TOKEN": TOKEN},
-        )
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.strip().startswith("API"):
-                self.api_url = line.split()[-1]
-            if line.startswith("Press Ctrl+C"):
-                break
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000)
@@ -169,7 +135,7 @@ def main() -> int:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp)
-        fill_s = asyncio.run(fill_library(root / "lib", args.images))
+        fill_s = asyncio.run(fill_library(root / "lib", args.images, tiny_png(), digits=7))
         rows.append((f"fill {args.images:,} (bench-only bulk insert)", f"{fill_s:.1f} s"))
 
         async def local_walk() -> tuple[int, float]:
@@ -199,7 +165,7 @@ def main() -> int:
             else:
                 rows.append((name, f"{value:,}"))
 
-        server = ServeProcess(root / "lib")
+        server = ServeProcess(root / "lib", TOKEN)
         try:
 
             async def serve_walk() -> tuple[int, float]:

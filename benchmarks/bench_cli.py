@@ -25,10 +25,10 @@ import tempfile
 import time
 
 import cloudflare
+from library_fill import fill_library
 from PIL import Image
 from serve_process import ServeProcess
 
-from imgtui.backends.local import LocalBackend
 from imgtui.commands import main as commands_main
 from imgtui.service import Images
 
@@ -40,18 +40,6 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (30, 120, 200)).save(out, "PNG")
     return out.getvalue()
-
-
-async def _fill(path: pathlib.Path, count: int) -> None:
-    backend = LocalBackend(path)
-    data = _png()
-    creators = ["alice", "bob", "carol", None]
-    for start in range(0, count, 20_000):
-        rows = [
-            (f"bench/{n:06d}.png", data, creators[n % 4]) for n in range(start, min(start + 20_000, count))
-        ]
-        await backend.fill_unchecked(rows)
-    await backend.aclose()
 
 
 def _time_cp(source: pathlib.Path, api_url: str, jobs: int) -> float:
@@ -96,7 +84,7 @@ def _fresh_server(tmp: pathlib.Path, name: str) -> ServeProcess:
 
 def bench_cp(tmp: pathlib.Path, count: int) -> list[tuple[str, float]]:
     source = tmp / "source"
-    asyncio.run(_fill(source, count))
+    asyncio.run(fill_library(source, count, _png()))
     results: list[tuple[str, float]] = []
     runs = [
         ("cloudflare SDK loop", lambda url: asyncio.run(_time_sdk_loop(source, url))),
@@ -115,7 +103,7 @@ def bench_cp(tmp: pathlib.Path, count: int) -> list[tuple[str, float]]:
 def bench_ls(tmp: pathlib.Path, count: int, repeats: int = 3) -> tuple[float, float, float]:
     library = tmp / "big"
     started = time.perf_counter()
-    asyncio.run(_fill(library, count))
+    asyncio.run(fill_library(library, count, _png()))
     fill_s = time.perf_counter() - started
     firsts, ends = [], []
     for _ in range(repeats):

@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from library_fill import fill_library
+
 PROBE_INTERVAL = 0.005
 
 
@@ -154,6 +156,27 @@ App().run()
 
 # The real entry point, as `imgtui --library PATH` runs it (default preview: auto).
 IMGTUI_APP = """
+class HeadlessIsFine:
+    # The probe runs the app headless (no terminal on either end), so the TUI's "needs a
+    # terminal" check is switched off as imgtui.ui.cli is first imported, in its usual order.
+    def find_spec(self, name, path=None, target=None):
+        if name != "imgtui.ui.cli":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            module.terminal_problem = lambda *args: None
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, HeadlessIsFine())
 from imgtui.cli import main
 main(["--library", sys.argv[1]])
 """
@@ -282,24 +305,6 @@ def tiny_png() -> bytes:
     return buffer.getvalue()
 
 
-async def fill_library(path: Path, count: int) -> float:
-    """Bulk insert (the library's benchmark helper: one transaction, no per-image checks)."""
-    from imgtui.backends.local import LocalBackend
-
-    started = time.perf_counter()
-    backend = LocalBackend(path)
-    data = tiny_png()
-    creators = ["alice", "bob", "carol", None]
-    batch = 20_000
-    for start in range(0, count, batch):
-        rows = [
-            (f"bench/{n:06d}.png", data, creators[n % 4]) for n in range(start, min(start + batch, count))
-        ]
-        await backend.fill_unchecked(rows)
-    await backend.aclose()
-    return time.perf_counter() - started
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000, help="library to page through")
@@ -317,8 +322,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="imgtui-bench-") as tmp:
         small = Path(tmp) / "small"
         large = Path(tmp) / "large"
-        asyncio.run(fill_library(small, args.first_images))
-        fill_seconds = asyncio.run(fill_library(large, args.images))
+        asyncio.run(fill_library(small, args.first_images, tiny_png()))
+        fill_seconds = asyncio.run(fill_library(large, args.images, tiny_png()))
         launch: dict[str, list[dict]] = {"bare": [], "empty": [], "imgtui": []}
         options = {"bare": (), "empty": (), "imgtui": (str(small),)}
         for round_ in range(args.runs + 1):  # round 0 warms the page cache and .pyc files
