@@ -10,10 +10,18 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from imgtui.service import ImagesError
-from imgtui.workflows.upload_queue import is_transient
+from imgtui.service import ErrorCode, ImagesError
 
 T = TypeVar("T")
+
+_HTTP_RATE_LIMITED = 429
+
+
+def is_transient(error: ImagesError) -> bool:
+    """A failure that a later try may not meet: network, timeout, rate limit, server error."""
+    code = error.code
+    return code in (ErrorCode.NETWORK, ErrorCode.TIMEOUT, _HTTP_RATE_LIMITED) or 500 <= code <= 599
+
 
 # Seconds to wait before each further try: 3 more tries within ~2 s, short enough that
 # the panel answers while the user still looks at it.

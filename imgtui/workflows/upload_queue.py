@@ -25,6 +25,7 @@ from imgtui.service.urls import Describe, Failure, FetchCodes, ProgressCallback,
 from imgtui.service.urls import filename_from_url as url_filename
 from imgtui.service.urls import is_http_url as is_http_url  # the upload form imports it from here
 from imgtui.workflows.dropparse import is_base64_image_name
+from imgtui.workflows.retry import is_transient as is_transient  # the upload form imports it from here
 
 CONCURRENCY = 3  # a few at a time: faster than one by one, gentle on rate limits (1200 / 5 min)
 FETCH_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -41,13 +42,6 @@ PERMANENT_CODES = frozenset(
         ErrorCode.UNSUPPORTED_IMAGE,
     }
 )
-_HTTP_RATE_LIMITED = 429
-
-
-def is_transient(error: ImagesError) -> bool:
-    """A failure that a later try may not meet: network, timeout, rate limit, server error."""
-    code = error.code
-    return code in (ErrorCode.NETWORK, ErrorCode.TIMEOUT, _HTTP_RATE_LIMITED) or 500 <= code <= 599
 
 
 def can_retry(error: ImagesError) -> bool:
