@@ -114,11 +114,14 @@ def install(App):
     App.run = run
 
 
-class PatchTextualApp:
-    # Patches textual.app as it is first imported, so the probe imports nothing before the
-    # app's own code does (which, for imgtui, runs with the cyclic GC off).
+class PatchOnImport:
+    # Patches a module as it is first imported, so the probe imports nothing before the app's
+    # own code does (which, for imgtui, runs with the cyclic GC off).
+    def __init__(self, target, patch):
+        self.target, self.patch = target, patch
+
     def find_spec(self, name, path=None, target=None):
-        if name != "textual.app":
+        if name != self.target:
             return None
         sys.meta_path.remove(self)
         import importlib.util
@@ -128,13 +131,13 @@ class PatchTextualApp:
 
         def exec_module(module):
             load(module)
-            install(module.App)
+            self.patch(module)
 
         spec.loader.exec_module = exec_module
         return spec
 
 
-sys.meta_path.insert(0, PatchTextualApp())
+sys.meta_path.insert(0, PatchOnImport("textual.app", lambda module: install(module.App)))
 """
 
 EMPTY_APP = """
@@ -156,27 +159,13 @@ App().run()
 
 # The real entry point, as `imgtui --library PATH` runs it (default preview: auto).
 IMGTUI_APP = """
-class HeadlessIsFine:
-    # The probe runs the app headless (no terminal on either end), so the TUI's "needs a
-    # terminal" check is switched off as imgtui.ui.cli is first imported, in its usual order.
-    def find_spec(self, name, path=None, target=None):
-        if name != "imgtui.ui.cli":
-            return None
-        sys.meta_path.remove(self)
-        import importlib.util
-
-        spec = importlib.util.find_spec(name)
-        load = spec.loader.exec_module
-
-        def exec_module(module):
-            load(module)
-            module.terminal_problem = lambda *args: None
-
-        spec.loader.exec_module = exec_module
-        return spec
+# The probe runs the app headless (no terminal on either end), so the TUI's "needs a
+# terminal" check is switched off as imgtui.ui.cli is first imported, in its usual order.
+def no_terminal_check(module):
+    module.terminal_problem = lambda *args: None
 
 
-sys.meta_path.insert(0, HeadlessIsFine())
+sys.meta_path.insert(0, PatchOnImport("imgtui.ui.cli", no_terminal_check))
 from imgtui.cli import main
 main(["--library", sys.argv[1]])
 """
