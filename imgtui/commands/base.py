@@ -55,7 +55,7 @@ def add_library_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--account-id", metavar="ID", help=f"Cloudflare account id (default: ${ACCOUNT_ENV})")
     group.add_argument(
-        "--endpoint", metavar="URL", help="API base URL, e.g. http://127.0.0.1:8787/client/v4 (imgtui serve)"
+        "--endpoint", metavar="URL", help="API base URL, e.g. http://127.0.0.1:8790/client/v4 (imgtui serve)"
     )
     group.add_argument(
         "--profile",

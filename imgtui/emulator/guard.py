@@ -72,7 +72,7 @@ def is_loopback_name(name: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class HostPolicy:
     """The names this server answers to. Ports are not compared: a forwarded port
-    (`ssh -L 9000:localhost:8787`) is still this server, and a rebinding attack changes the
+    (`ssh -L 9000:localhost:8790`) is still this server, and a rebinding attack changes the
     name, not the port."""
 
     names: frozenset[str]

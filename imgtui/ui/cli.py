@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--endpoint",
         metavar="URL",
-        help="Cloudflare API base URL, e.g. http://127.0.0.1:8787/client/v4 for `imgtui serve`",
+        help="Cloudflare API base URL, e.g. http://127.0.0.1:8790/client/v4 for `imgtui serve`",
     )
     where.add_argument(
         "--profile",

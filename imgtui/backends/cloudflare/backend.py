@@ -77,6 +77,18 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def _record_fields(request: UploadRequest | DirectUploadRequest) -> dict[str, str]:
+    """The optional form fields an upload and a direct-upload request share."""
+    fields: dict[str, str] = {}
+    if request.id is not None:
+        fields["id"] = request.id
+    if request.metadata is not None:
+        fields["metadata"] = metadata_json(request.metadata)
+    if request.creator is not None:
+        fields["creator"] = request.creator
+    return fields
+
+
 def _transport_failure(exc: httpx.HTTPError, host: str) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"{host} did not answer in time ({type(exc).__name__})"
@@ -333,13 +345,10 @@ class CloudflareBackend:
     # -- the contract ------------------------------------------------------------------------
 
     async def upload(self, request: UploadRequest) -> ImageMetadata:
-        form: dict[str, str] = {"requireSignedURLs": "true" if request.require_signed_urls else "false"}
-        if request.id is not None:
-            form["id"] = request.id
-        if request.metadata is not None:
-            form["metadata"] = metadata_json(request.metadata)
-        if request.creator is not None:
-            form["creator"] = request.creator
+        form = {
+            "requireSignedURLs": "true" if request.require_signed_urls else "false",
+            **_record_fields(request),
+        }
         files = {"file": (request.filename or "image", request.data, request.content_type)}
         # With a custom id a repeat cannot duplicate: the second landing answers 5409.
         repeat = _Repeat.IDEMPOTENT if request.id is not None else _Repeat.UNPROCESSED_ONLY
@@ -435,13 +444,8 @@ class CloudflareBackend:
         form: dict[str, str] = {
             "requireSignedURLs": "true" if request.require_signed_urls else "false",
             "expiry": request.expiry.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            **_record_fields(request),
         }
-        if request.id is not None:
-            form["id"] = request.id
-        if request.metadata is not None:
-            form["metadata"] = metadata_json(request.metadata)
-        if request.creator is not None:
-            form["creator"] = request.creator
         # Multipart, as Cloudflare's reference sends it; a repeat can only make another draft.
         repeat = _Repeat.IDEMPOTENT if request.id is not None else _Repeat.UNPROCESSED_ONLY
         outcome = await self._request(
