@@ -6,7 +6,6 @@ the same clean requests and answers the same errors (the conformance suite relie
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import os
 import pathlib
@@ -35,7 +34,7 @@ from .rules import (
     check_sort_order,
 )
 from .signing import sign_url, signed_expiry
-from .sniff import ImageInfo, sniff_image
+from .sniff import sniff_image_async
 from .sources import load_image_bytes
 from .spec import SERVE_ACCOUNT_ID, parse_spec
 
@@ -50,18 +49,6 @@ __all__ = [
     "ImageHandle",
     "Images",
 ]
-
-
-# Sniffing walks every frame of an animation: microseconds for real files, but a hostile
-# 10 MiB file of 1x1 frames takes ~1 s of CPU, so larger inputs are sniffed on a thread and
-# the event loop (the TUI, `imgtui serve`) keeps answering meanwhile.
-SNIFF_INLINE_BYTES = 256 * 1024
-
-
-async def _sniff(data: bytes) -> ImageInfo:
-    if len(data) <= SNIFF_INLINE_BYTES:
-        return sniff_image(data)
-    return await asyncio.to_thread(sniff_image, data)
 
 
 def _default_filename(source: Any, extension: str) -> str:
@@ -196,7 +183,7 @@ class HostedImages:
         if filename is not None:
             check_filename(filename)
         data = await load_image_bytes(image, encoding)
-        info = await _sniff(data)
+        info = await sniff_image_async(data)
         request = UploadRequest(
             data=data,
             content_type=info.mime,

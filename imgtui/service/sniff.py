@@ -11,6 +11,7 @@ lengths and descriptors, never pixel data.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import struct
 from collections.abc import Callable
@@ -389,3 +390,16 @@ def sniff_image(data: bytes) -> ImageInfo:
                 f" {MAX_ANIMATION_AREA_PX // 1_000_000} megapixels are allowed for all frames together",
             )
     return info
+
+
+# Sniffing walks every frame of an animation: microseconds for real files, but a hostile
+# 10 MiB file of 1x1 frames takes ~1 s of CPU, so larger inputs are sniffed on a thread and
+# the event loop (the TUI, `imgtui serve`) keeps answering meanwhile.
+SNIFF_INLINE_BYTES = 256 * 1024
+
+
+async def sniff_image_async(data: bytes) -> ImageInfo:
+    """`sniff_image`, off the event loop when `data` is large enough for it to matter."""
+    if len(data) <= SNIFF_INLINE_BYTES:
+        return sniff_image(data)
+    return await asyncio.to_thread(sniff_image, data)

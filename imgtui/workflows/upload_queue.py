@@ -20,7 +20,7 @@ import httpx
 from imgtui.common.sizes import human_size
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_BASE64_TEXT_BYTES, MAX_UPLOAD_BYTES
-from imgtui.service.sniff import sniff_image
+from imgtui.service.sniff import sniff_image_async
 from imgtui.service.urls import Describe, Failure, FetchCodes, ProgressCallback, fetch_capped
 from imgtui.service.urls import filename_from_url as url_filename
 from imgtui.service.urls import is_http_url as is_http_url  # the upload form imports it from here
@@ -197,7 +197,7 @@ async def fetch_remote_image(
         on_progress=on_progress,
     )
     try:
-        info = sniff_image(fetched.data)
+        info = await sniff_image_async(fetched.data)  # a hostile animation: off the loop
     except ImagesError as exc:
         raise ImagesError(exc.code, f"{url} is not an image Cloudflare takes: {exc.message}") from None
     return fetched.data, filename_from_url(fetched.final_url, info.extension)
