@@ -18,8 +18,8 @@ from textual.widgets import Button, Label, Static
 from textual.worker import Worker
 
 from imgtui.common.text import has_unsafe_characters, safe_text
-from imgtui.service import ImageMetadata
-from imgtui.service.rules import MAX_METADATA_BYTES, metadata_size
+from imgtui.service import ImageMetadata, ImagesError
+from imgtui.service.rules import MAX_METADATA_BYTES, check_metadata, metadata_size
 from imgtui.ui.display import plain
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 
@@ -66,10 +66,10 @@ def check_metadata_text(text: str, *, empty_is_none: bool = False) -> MetadataCh
         size = metadata_size(value)
     except ValueError:  # json.loads accepts NaN and Infinity; JSON proper does not
         return MetadataCheck(None, None, "Metadata must not contain NaN or Infinity")
-    if size > MAX_METADATA_BYTES:
-        return MetadataCheck(
-            None, size, f"Metadata is {size} bytes; at most {MAX_METADATA_BYTES} bytes are allowed"
-        )
+    try:
+        check_metadata(value)  # the service's own rules (size, nesting depth), the same messages
+    except ImagesError as error:
+        return MetadataCheck(None, size, error.message)
     return MetadataCheck(value, size, None)
 
 
