@@ -44,6 +44,7 @@ class UiConfig(BaseModel):
     # Emoji markers (🔒 for signed URLs) need an emoji font; the default ◆ and ● need none.
     emoji_glyphs: bool = False
     preview_shown: bool = True  # `v` hides the preview; the choice is kept
+    details_shown: bool = True  # `i` hides the details panel (the list takes the width)
     download_dir: str | None = None  # the folder the last download went to
     # Where copies go: auto (the desktop's tool when local, else OSC 52), native, osc52.
     clipboard: ClipboardRoute = "auto"

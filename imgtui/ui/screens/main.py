@@ -74,6 +74,14 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             id="view.preview",
             tooltip="Show or hide the image preview",
         ),
+        Binding(
+            "i",
+            "toggle_details",
+            "Details",
+            show=False,
+            id="view.details",
+            tooltip="Show or hide the details panel (the list takes the whole width)",
+        ),
         *EDIT_BINDINGS,
     ]
 
@@ -129,6 +137,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         config = getattr(self.app, "config", None)
         if isinstance(config, UiConfig):
             self.table.set_columns(parse_columns(config.columns))
+            self.set_class(not config.details_shown, "-no-details")
         self.query_one("#list-pane").border_title = "Images"
         self.quick_filter.display = False
         self._update_status()
@@ -417,6 +426,16 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         remember = getattr(self.app, "remember", None)
         if remember is not None:
             remember(preview_shown=shown)
+
+    def action_toggle_details(self) -> None:
+        shown = self.has_class("-no-details")
+        self.set_class(not shown, "-no-details")
+        if not shown and self.focused is not None and self.details in self.focused.ancestors_with_self:
+            self.table.focus()  # focus must not stay in a hidden panel
+        self.notify("Details shown" if shown else "Details hidden: i shows them", timeout=2, markup=False)
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(details_shown=shown)
 
     def action_copy(self) -> None:
         self._offer_copies()

@@ -36,6 +36,7 @@ from imgtui.ui.widgets.table_layout import (
     Columns,
     clean,
     fit,
+    fit_cell,
     format_uploaded,
     layout_columns,
 )
@@ -470,7 +471,7 @@ class ImageTable(ScrollView, can_focus=True):
             if index:
                 segments.append(gap)
             style = base if name in ("id", "filename") else dim
-            segments.append(Segment(fit(cell_text(name, image, facts, cells), cells), style))
+            segments.append(Segment(fit_cell(name, cell_text(name, image, facts, cells), cells), style))
         segments += [
             gap,
             Segment(fit(table_layout.LOCK_GLYPH if image.require_signed_urls else "", LOCK_WIDTH), base),

@@ -180,6 +180,33 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + ELLIPSIS
 
 
+def fit_middle(text: str, width: int) -> str:
+    """Like `fit`, but a long text loses its middle: an id keeps its start (a UUID's first
+    digits) and its end (the file part of a path-like id, `products/…/red-sneaker.png`)."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    if width < 5:
+        return fit(text, width)
+    head = width // 2
+    tail = width - 1 - head
+    # The end, character by character from the right (a wide character counts two cells).
+    end, cells = "", 0
+    for char in reversed(text):
+        if cells + cell_len(char) > tail:
+            break
+        end, cells = char + end, cells + cell_len(char)
+    # A wide character that did not fit leaves a cell: the start takes it.
+    return set_cell_size(text, width - 1 - cells) + ELLIPSIS + end
+
+
+def fit_cell(name: ColumnName, text: str, width: int) -> str:
+    """A cell's text at its width: ids cut in the middle (both ends tell ids apart), the
+    other columns at the end."""
+    return fit_middle(text, width) if name == "id" else fit(text, width)
+
+
 def clean(text: str | None) -> str:
     """One line of printable text: controls and bidi characters shown as escapes (`\\x1b`,
     `\\u202e`); any other unprintable character (a zero-width format mark) as `�`, so the
