@@ -163,33 +163,42 @@ def watch(
     display: str, box: tuple[int, int, int, int], since: Image.Image | None, *, start: float | None = None
 ) -> tuple[float | None, bool, Image.Image]:
     """Grab the panel until it settles on a picture different from `since`: (seconds from
-    `start` (the key sent; default now) to the first grab of that picture, or None; whether
-    it blinked; the final grab)."""
+    `start` (the key sent; default now) to the first grab of that settled state, or None;
+    whether it blinked; the final grab)."""
     start = time.monotonic() if start is None else start
     previous = since
     first_of_state = start
-    saw_picture_then_blank = False
-    saw_picture = False
-    blinked = False
+    states: list[Image.Image] = []  # every state seen, in order
     while True:
         now = time.monotonic()
         shot = small(grab(display, box))
         if previous is None or differs(shot, previous):
             first_of_state = now
+            states.append(shot)
             if TRACE is not None:
                 TRACE.append((now - start, "blank" if is_blank(shot) else "picture", shot))
-            if is_blank(shot):
-                saw_picture_then_blank = saw_picture
-            else:
-                blinked = blinked or saw_picture_then_blank
-                saw_picture = True
             previous = shot
         elif now - first_of_state >= SETTLE and (since is None or differs(shot, since)):
             if is_blank(shot):
-                return None, blinked, shot
-            return first_of_state - start, blinked, shot
+                return None, False, shot
+            return first_of_state - start, blinked(states, shot), shot
         if now - start > PRESS_TIMEOUT:
-            return None, blinked, shot
+            return None, blinked(states, shot), shot
+
+
+def blinked(states: list[Image.Image], final: Image.Image) -> bool:
+    """The final picture was on screen, then a blank panel, then the picture again. (A
+    grab of the old picture half erased, or of the new one half drawn, is no blink.)"""
+    shown = False
+    blank_after_shown = False
+    for state in states[:-1]:
+        if is_blank(state):
+            blank_after_shown = shown
+        elif not differs(state, final):
+            if blank_after_shown:
+                return True
+            shown = True
+    return blank_after_shown  # and the last state is the final picture
 
 
 def imgtui_python(imgtui: Path) -> str:
@@ -295,7 +304,7 @@ def measure(
             process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 window = None
-                deadline = time.monotonic() + 10
+                deadline = time.monotonic() + 30
                 while window is None and time.monotonic() < deadline:
                     window = window_box(display, weston.pid if weston else process.pid)
                     time.sleep(0.1)
