@@ -13,7 +13,7 @@ import subprocess
 import sys
 import termios
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.terminal.personas import FakeTerminal, Persona
@@ -119,11 +119,24 @@ class AppRun:
     queries: list[bytes]
     titles: list[str]
     returncode: int | None
+    # Where `written` stood when each of the `keys` was typed, and at the end: the output
+    # that followed key i is written[marks[i]:marks[i + 1]].
+    marks: list[int] = field(default_factory=list)
 
 
-def run_app(persona: Persona, delay: float, tmp: Path, *, wait_for: bytes, timeout: float = 20.0) -> AppRun:
+def run_app(
+    persona: Persona,
+    delay: float,
+    tmp: Path,
+    *,
+    wait_for: bytes,
+    timeout: float = 20.0,
+    keys: bytes = b"",
+    key_pause: float = 1.0,
+) -> AppRun:
     """imgtui itself on the pty (a demo library): wait until the output matches `wait_for`
-    (a regular expression: the picture), a moment more, then quit with ctrl+q."""
+    (a regular expression: the picture), a moment more, type each of `keys` with
+    `key_pause` seconds after it, then quit with ctrl+q."""
     env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
     env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), IMGTUI_CONFIG_DIR=str(tmp / "config"), TZ="UTC")
     master, slave = pty.openpty()
@@ -145,6 +158,12 @@ def run_app(persona: Persona, delay: float, tmp: Path, *, wait_for: bytes, timeo
         while not pattern.search(terminal.written) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
         time.sleep(0.5)  # any late reply would have arrived as keys by now
+        marks = []
+        for key in keys:
+            marks.append(len(terminal.written))
+            terminal.type(bytes([key]))
+            time.sleep(key_pause)
+        marks.append(len(terminal.written))
         terminal.type(b"\x11")  # ctrl+q
         try:
             process.wait(timeout=5)
@@ -155,4 +174,4 @@ def run_app(persona: Persona, delay: float, tmp: Path, *, wait_for: bytes, timeo
         os.close(slave)
         terminal.stop()
         os.close(master)
-    return AppRun(bytes(terminal.written), terminal.queries, terminal.titles, process.returncode)
+    return AppRun(bytes(terminal.written), terminal.queries, terminal.titles, process.returncode, marks)

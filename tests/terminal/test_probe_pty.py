@@ -111,3 +111,25 @@ def test_the_full_app_on_a_slow_xterm_draws_sixel_and_never_opens_help_by_itself
     assert re.search(rb"\x1bP[0-9;]*q", outcome.written)  # a Sixel picture was drawn
     assert outcome.written.count(b"\x1b[c") == 1
     assert outcome.returncode == 0
+
+
+SIXEL_START = re.compile(rb"\x1bP[0-9;]*q")
+
+
+@pytest.mark.parametrize("persona", [XTERM, MLTERM], ids=lambda p: p.name)
+def test_every_new_picture_is_painted_once(persona: Persona, tmp_path: Path):
+    """Each repaint of a Sixel picture writes blank cells over it, then the picture: two
+    paints for one change is the blink xterm and mlterm showed. The cursor walks down the
+    demo list (pictures of different shapes, so the image widget is resized each time):
+    exactly one Sixel image per new picture, never none."""
+    from tests.terminal.harness import run_app
+
+    outcome = run_app(persona, 0.0, tmp_path, wait_for=rb"\x1bP[0-9;]*q", keys=b"jjjjjjjjj", key_pause=0.9)
+    per_key = [
+        len(SIXEL_START.findall(outcome.written[start:end]))
+        for start, end in zip(outcome.marks, outcome.marks[1:], strict=False)
+    ]
+    # The first j lands on the demo's SVG (no picture: a message), the others on rasters.
+    assert per_key[0] == 0
+    assert per_key[1:] == [1] * 8
+    assert outcome.returncode == 0

@@ -513,9 +513,10 @@ def cells(monkeypatch: pytest.MonkeyPatch):
     return measured
 
 
-async def test_new_cells_refit_and_re_decode_the_picture(images, cells):
+async def test_new_cells_refit_and_re_decode_the_picture(images, cells, caplog):
     """A font change: same columns and rows, new cell pixels. The periodic check (or a
     resize) re-measures, and the picture is decoded again for the new box."""
+    caplog.set_level("INFO", logger="imgtui.preview")
     image_id = await upload(images, JPEG)
     async with Host(images, mode="sixel").run_test(size=SIZE) as pilot:
         preview = pilot.app.query_one(ImagePreview)
@@ -530,6 +531,7 @@ async def test_new_cells_refit_and_re_decode_the_picture(images, cells):
         from imgtui.ui.preview.terminal import cell_size
 
         assert tuple(cell_size()) == (20, 20)
+        assert "cell size now 20x20 px" in caplog.text  # the --debug log says so
         cells[0] = (20, 20)
         box = preview._request.box
         preview._check_cell_size()  # unchanged: nothing to do

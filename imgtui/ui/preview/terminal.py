@@ -30,6 +30,8 @@ PreviewMode = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
 RENDERER_MODES: tuple[PreviewMode, ...] = ("tgp", "sixel", "halfcell", "unicode")
 PREVIEW_MODES: tuple[PreviewMode, ...] = ("auto", *RENDERER_MODES, "off")
 
+_log = logging.getLogger("imgtui.preview")
+
 # textual-image's own fallback (a VT340 cell) when the terminal does not say.
 FALLBACK_CELL_SIZE = (10, 20)
 
@@ -191,6 +193,7 @@ def update_cell_size(cell: tuple[int, int]) -> bool:
             terminal.CellSize(*cell), sixel=sixel, tgp=tgp
         )
     terminal.get_cell_size._result = terminal.CellSize(*cell)
+    _log.info("cell size now %dx%d px: pictures are re-encoded", *cell)  # for --debug reports
     return True
 
 
