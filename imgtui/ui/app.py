@@ -23,6 +23,7 @@ from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
 from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
+from imgtui.ui.styles import tcss_folder
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.demo_clock import DemoClock
@@ -30,11 +31,8 @@ from imgtui.workflows.demo_clock import DemoClock
 
 def css_paths() -> list[Path]:
     """app.tcss and modals.tcss: `imgtui/tcss` in an installed wheel, `tcss/` in a checkout."""
-    package = Path(__file__).resolve().parent.parent
-    for folder in (package / "tcss", package.parent / "tcss"):
-        if (folder / "app.tcss").is_file():
-            return [folder / "app.tcss", folder / "modals.tcss"]
-    raise FileNotFoundError(f"imgtui styles (tcss/app.tcss) not found near {package}")
+    folder = tcss_folder()
+    return [folder / "app.tcss", folder / "modals.tcss"]
 
 
 class ImgTuiApp(App[None]):
