@@ -18,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, Switch
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
@@ -59,8 +60,12 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
     AUTO_FOCUS = "#variants"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="account.close", tooltip="Back to the images"),
-        Binding("n", "new_variant", "New variant", id="account.new_variant", tooltip="Create a named variant"),
-        Binding("e", "edit_variant", "Edit", id="account.edit_variant", tooltip="Edit the highlighted variant"),
+        Binding(
+            "n", "new_variant", "New variant", id="account.new_variant", tooltip="Create a named variant"
+        ),
+        Binding(
+            "e", "edit_variant", "Edit", id="account.edit_variant", tooltip="Edit the highlighted variant"
+        ),
         Binding("k", "new_key", "New key", id="account.new_key", tooltip="Create a URL signing key"),
         Binding(
             "d,delete",
@@ -69,7 +74,13 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
             id="account.delete",
             tooltip="Delete the highlighted variant or key (asks first)",
         ),
-        Binding("f", "toggle_flexible", "Flexible", id="account.flexible", tooltip="Turn flexible variants on or off"),
+        Binding(
+            "f",
+            "toggle_flexible",
+            "Flexible",
+            id="account.flexible",
+            tooltip="Turn flexible variants on or off",
+        ),
         Binding("r", "refresh", "Refresh", id="account.refresh", tooltip="Read the account again"),
     ]
 
@@ -98,7 +109,9 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"{safe_text(self.images.label)} · account"
-        self.query_one("#variants", DataTable).add_columns("Name", "Fit", "Box (px)", "Metadata", "Signed URLs")
+        self.query_one("#variants", DataTable).add_columns(
+            "Name", "Fit", "Box (px)", "Metadata", "Signed URLs"
+        )
         self.query_one("#keys", DataTable).add_columns("Name", "Value")
         self._unsubscribe = self.cache.subscribe(self._show)
         if self.cache.cached is not None:
@@ -168,7 +181,7 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
             return None
         try:
             return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - no row under the cursor: nothing to keep
+        except CellDoesNotExist:  # no row under the cursor: nothing to keep
             return None
 
     @staticmethod
@@ -177,7 +190,7 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
             return
         try:
             table.move_cursor(row=table.get_row_index(key))
-        except Exception:  # noqa: BLE001 - that row is gone (deleted): the cursor stays put
+        except RowDoesNotExist:  # that row is gone (deleted): the cursor stays put
             return
 
     # ----------------------------------------------------------------- actions
@@ -268,7 +281,9 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
         question = f"Delete signing key {name}? URLs it signed stop working."
         if self.state is not None and len(self.state.keys) == 1:
             question += " It is the last key: the account makes a new `default` key."
-        self.app.push_screen(ConfirmActionModal("Delete signing key", question, delete_key), callback=self._keys_changed)
+        self.app.push_screen(
+            ConfirmActionModal("Delete signing key", question, delete_key), callback=self._keys_changed
+        )
 
     def _variants_left(self, variants: list[Variant] | None) -> None:
         if variants is not None:
