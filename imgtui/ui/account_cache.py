@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from imgtui.service import Images, ImagesError
+from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.account import SigningKey, Usage, Variant
 
 Listener = Callable[["AccountState"], object]
@@ -136,6 +136,40 @@ class AccountCache:
         self._state = state
         for listener in list(self._listeners):
             listener(state)
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRow:
+    name: str
+    url: str
+    box: str  # "cover 320x240", or "" when the account did not say
+    signed: bool  # this URL needs a signature (the image is private, the variant does not waive it)
+
+
+def variant_rows(image: ImageMetadata, account: AccountState | None) -> list[VariantRow]:
+    """One row per variant of the account (its real list, when it could be read), with this
+    image's delivery URL for it; else one per URL the image's record lists."""
+    by_name = {variant_name(url): url for url in image.variants}
+    if account is None or not account.variants or not image.variants:
+        return [VariantRow(name, url, "", image.require_signed_urls) for name, url in by_name.items()]
+    prefix = image.variants[0].rsplit("/", 1)[0]
+    rows: list[VariantRow] = []
+    for variant in account.variants:
+        options = variant.options
+        rows.append(
+            VariantRow(
+                variant.id,
+                by_name.get(variant.id, f"{prefix}/{variant.id}"),
+                f"{options.fit} {options.width}\u00d7{options.height}",
+                image.require_signed_urls and not variant.never_require_signed_urls,
+            )
+        )
+    return rows
+
+
+def variant_name(url: str) -> str:
+    """The variant a delivery URL names: its last path segment (`…/<id>/<variant>`)."""
+    return url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 _CACHES: weakref.WeakKeyDictionary[Images, AccountCache] = weakref.WeakKeyDictionary()
