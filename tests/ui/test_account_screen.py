@@ -46,7 +46,9 @@ async def test_a_new_library_lists_public_and_one_key_with_its_usage(library_pat
     app = ImgTuiApp(images)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_account(pilot, wait_until)
-        assert rows(screen, "#variants") == [["public", "scale-down", "12000×12000", "keep", "as the image says"]]
+        assert rows(screen, "#variants") == [
+            ["public", "scale-down", "12000\u00d712000", "keep", "as the image says"]
+        ]
         [[name, value]] = rows(screen, "#keys")
         real = (await images.account.keys.list())[0]
         assert name == real.name == "default"
@@ -77,7 +79,7 @@ async def test_create_edit_and_delete_a_variant(library_path, wait_until):
         form.query_one("#variant-fit").value = "cover"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is screen)
-        assert ["thumb", "cover", "200×150", "none", "as the image says"] in rows(screen, "#variants")
+        assert ["thumb", "cover", "200\u00d7150", "none", "as the image says"] in rows(screen, "#variants")
         stored = await images.account.variants.get("thumb")
         assert stored is not None and (stored.options.fit, stored.options.width) == ("cover", 200)
         assert "thumb" in app.account.cached.variant_names  # the cache others read saw it
