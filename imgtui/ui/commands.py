@@ -30,11 +30,6 @@ def palette_commands(screen: Screen[object]) -> list[PaletteCommand]:
         PaletteCommand(
             "Help", "Every key, grouped by purpose", lambda: app.call_next(app.run_action, "help")
         ),
-        PaletteCommand(
-            "Account…",
-            "Variants, signing keys, flexible variants and usage",
-            lambda: app.call_next(app.run_action, "account"),
-        ),
     ]
     if not isinstance(screen, MainScreen):
         return commands
@@ -47,6 +42,11 @@ def palette_commands(screen: Screen[object]) -> list[PaletteCommand]:
         PaletteCommand("Quick filter…", "Filter loaded images by id or filename", main.action_quick_filter),
         PaletteCommand("Copy…", "Copy the id or a delivery URL of the image", main.action_copy),
         PaletteCommand("Toggle preview", "Show or hide the image preview", main.action_toggle_preview),
+        PaletteCommand(
+            "Account…",
+            "Variants, signing keys, flexible variants and usage",
+            lambda: app.call_next(app.run_action, "account"),
+        ),
         PaletteCommand(
             "Variant sizes",
             "Measure the image in each variant (pixels and bytes)",

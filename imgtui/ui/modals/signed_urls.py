@@ -8,6 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
@@ -189,7 +190,7 @@ class SignedUrlCopyModal(FormModal[str]):
                 yield Button("Copy URL", variant="primary", id="copy", classes="busy-off")
                 yield Button("Cancel", id="cancel")
 
-    def _key_options(self) -> list[tuple[object, str]]:
+    def _key_options(self) -> list[tuple[Content | str, str]]:
         names = self.account.key_names if self.account is not None and self.account.available else []
         return [("the account's current key", _CURRENT_KEY), *((plain(name), name) for name in names)]
 
