@@ -10,19 +10,22 @@ import os
 from pathlib import Path, PurePath
 from typing import ClassVar
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
+from textual.timer import Timer
 
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
+from imgtui.ui.account_cache import AccountState, account_cache, quota_text
 from imgtui.ui.clipboard import choose_command, copy_with
 from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
 from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
+from imgtui.ui.styles import tcss_folder
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.demo_clock import DemoClock
@@ -30,11 +33,8 @@ from imgtui.workflows.demo_clock import DemoClock
 
 def css_paths() -> list[Path]:
     """app.tcss and modals.tcss: `imgtui/tcss` in an installed wheel, `tcss/` in a checkout."""
-    package = Path(__file__).resolve().parent.parent
-    for folder in (package / "tcss", package.parent / "tcss"):
-        if (folder / "app.tcss").is_file():
-            return [folder / "app.tcss", folder / "modals.tcss"]
-    raise FileNotFoundError(f"imgtui styles (tcss/app.tcss) not found near {package}")
+    folder = tcss_folder()
+    return [folder / "app.tcss", folder / "modals.tcss"]
 
 
 class ImgTuiApp(App[None]):
@@ -44,7 +44,24 @@ class ImgTuiApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit imgtui"),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key, grouped by purpose"),
+        Binding(
+            "A",
+            "account",
+            "Account",
+            show=False,
+            id="app.account",
+            tooltip="The account: variants, signing keys, flexible variants, usage",
+        ),
+        Binding(
+            "z",
+            "variant_sizes",
+            "Variant sizes",
+            show=False,
+            id="view.variant_sizes",
+            tooltip="Measure the image in each variant (pixels and bytes)",
+        ),
     ]
+    USAGE_REFRESH_SECONDS = 5.0  # after uploads or deletes: one stats call once they settle
 
     def __init__(
         self,
@@ -63,6 +80,8 @@ class ImgTuiApp(App[None]):
         self.clipboard_note = "Copied"  # how the last copy went, in honest words
         self.credentials_note = ""  # "credentials from .env and wrangler.toml": the header says it
         self.config = config if config is not None else load_config()
+        self.account = account_cache(images)
+        self._usage_timer: Timer | None = None
 
     def on_mount(self) -> None:
         if self.config.keymap:
@@ -72,6 +91,48 @@ class ImgTuiApp(App[None]):
             self.theme = self.config.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
         self.push_screen(MainScreen(self.images, preview_mode=self.preview_mode, demo=self.demo))
+        self.account.subscribe(self._show_quota)
+        # After the first screen: the account's variants, keys and usage, once per session.
+        self.call_after_refresh(self._read_account)
+
+    # ----------------------------------------------------------------- the account
+
+    @work(group="account", exclusive=True, exit_on_error=False)
+    async def _read_account(self) -> None:
+        await self.account.state()
+
+    def _show_quota(self, state: AccountState) -> None:
+        """The header's title carries the quota: `imgtui · 1,234 / 100,000 images`."""
+        quota = quota_text(state.usage)
+        self.title = f"{self.TITLE} · {quota}" if quota else self.TITLE
+
+    def images_changed(self, delta: int) -> None:
+        """`delta` images were added (or removed, < 0): count them now, and read the real usage
+        once the changes settle (a single stats call, never one per change)."""
+        self.account.count_changed(delta)
+        if self._usage_timer is not None:
+            self._usage_timer.stop()
+        self._usage_timer = self.set_timer(self.USAGE_REFRESH_SECONDS, self._refresh_usage)
+
+    @work(group="account-usage", exclusive=True, exit_on_error=False)
+    async def _refresh_usage(self) -> None:
+        self._usage_timer = None
+        await self.account.refresh_usage()
+
+    def action_variant_sizes(self) -> None:
+        """`z`: the details panel measures the current image in each variant (on demand)."""
+        main = self.main_screen
+        if main is None or self.screen is not main:
+            return
+        if not main.details.measure_variants():
+            self.notify("No image shown to measure.", severity="warning", timeout=3, markup=False)
+
+    def action_account(self) -> None:
+        from imgtui.ui.screens.account import AccountScreen  # on first use: not needed to start
+
+        if any(isinstance(screen, AccountScreen) for screen in self.screen_stack):
+            return
+        self.push_screen(AccountScreen(self.images))
 
     async def on_unmount(self) -> None:
         await self.images.aclose()

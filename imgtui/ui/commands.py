@@ -27,7 +27,9 @@ def palette_commands(screen: Screen[object]) -> list[PaletteCommand]:
     app = screen.app
     # Help is the App's action (this module cannot import the App): run it by name, soon.
     commands = [
-        PaletteCommand("Help", "Every key, grouped by purpose", lambda: app.call_next(app.run_action, "help"))
+        PaletteCommand(
+            "Help", "Every key, grouped by purpose", lambda: app.call_next(app.run_action, "help")
+        ),
     ]
     if not isinstance(screen, MainScreen):
         return commands
@@ -40,6 +42,16 @@ def palette_commands(screen: Screen[object]) -> list[PaletteCommand]:
         PaletteCommand("Quick filter…", "Filter loaded images by id or filename", main.action_quick_filter),
         PaletteCommand("Copy…", "Copy the id or a delivery URL of the image", main.action_copy),
         PaletteCommand("Toggle preview", "Show or hide the image preview", main.action_toggle_preview),
+        PaletteCommand(
+            "Account…",
+            "Variants, signing keys, flexible variants and usage",
+            lambda: app.call_next(app.run_action, "account"),
+        ),
+        PaletteCommand(
+            "Variant sizes",
+            "Measure the image in each variant (pixels and bytes)",
+            lambda: app.call_next(app.run_action, "variant_sizes"),
+        ),
         PaletteCommand("Mark all", "Mark every listed image", main.action_mark_all),
         PaletteCommand("Clear marks", "Unmark every image", main.action_unmark_all),
         PaletteCommand("First image", "Go to the top of the list", main.action_first_image),

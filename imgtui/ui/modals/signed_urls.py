@@ -8,10 +8,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import is_custom_id
+from imgtui.ui.account_cache import AccountState, account_cache
 from imgtui.ui.display import plain
 
 from .common import ErrorLine, FormModal, image_caption
@@ -35,8 +37,14 @@ EXPIRY_CHOICES: list[tuple[str, int | str | None]] = [
 _NEVER = "never"  # Select cannot hold None as a value: it means "nothing selected"
 
 
-def variant_names(image: ImageMetadata) -> list[str]:
-    """The variant names of an image, from its delivery URLs (`…/<id>/<variant>`)."""
+_CURRENT_KEY = "current"  # the key the backend signs with when none is named (not a valid key name)
+
+
+def variant_names(image: ImageMetadata, account: AccountState | None = None) -> list[str]:
+    """The account's variants when it could be read, else the image's, from its delivery URLs
+    (`…/<id>/<variant>`)."""
+    if account is not None and account.available and account.variants:
+        return account.variant_names
     names: list[str] = []
     for url in image.variants:
         name = url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
@@ -138,9 +146,10 @@ class SignedUrlCopyModal(FormModal[str]):
         self.image = image
         self.url: str | None = None  # the URL shown for the current choices
         self.copied: str | None = None  # the last URL put on the clipboard
+        self.account = account_cache(images).cached  # the session's reading, if made yet
 
     def compose(self) -> ComposeResult:
-        variants = variant_names(self.image)
+        variants = variant_names(self.image, self.account)
         with Vertical(id="dialog", classes="modal-dialog") as dialog:
             dialog.border_title = "Copy signed URL"
             dialog.border_subtitle = "ctrl+s copy · esc cancel"
@@ -151,6 +160,14 @@ class SignedUrlCopyModal(FormModal[str]):
                 value="public" if "public" in variants else variants[0],
                 allow_blank=False,
                 id="variant",
+                classes="busy-off",
+            )
+            yield Label("Signing key", classes="field-label", id="key-label")
+            yield Select(
+                self._key_options(),
+                value=_CURRENT_KEY,
+                allow_blank=False,
+                id="key",
                 classes="busy-off",
             )
             yield Label("Expires after", classes="field-label")
@@ -173,10 +190,40 @@ class SignedUrlCopyModal(FormModal[str]):
                 yield Button("Copy URL", variant="primary", id="copy", classes="busy-off")
                 yield Button("Cancel", id="cancel")
 
+    def _key_options(self) -> list[tuple[Content | str, str]]:
+        names = self.account.key_names if self.account is not None and self.account.available else []
+        return [("the account's current key", _CURRENT_KEY), *((plain(name), name) for name in names)]
+
     def on_mount(self) -> None:
         self.query_one("#custom-seconds").display = False
         self.query_one("#signed-url").display = False
+        self._show_keys()
         self.query_one("#copy", Button).focus()
+        if self.account is None:
+            self._read_account()
+
+    def _show_keys(self) -> None:
+        # One key (or an account that cannot say): nothing to choose, so no field.
+        several = self.account is not None and self.account.available and len(self.account.keys) > 1
+        self.query_one("#key").display = several
+        self.query_one("#key-label").display = several
+
+    @work(exit_on_error=False, exclusive=True, group="signed-url-account")
+    async def _read_account(self) -> None:
+        """First use in this session: read the account's variants and keys, then offer them."""
+        self.account = await account_cache(self.images).state()
+        if not self.account.available:
+            return
+        variant = self.query_one("#variant", Select)
+        chosen = variant.value
+        names = variant_names(self.image, self.account)
+        with self.prevent(Select.Changed):
+            variant.set_options([(plain(name), name) for name in names])
+            variant.value = chosen if chosen in names else ("public" if "public" in names else names[0])
+            key = self.query_one("#key", Select)
+            key.set_options(self._key_options())
+            key.value = _CURRENT_KEY
+        self._show_keys()
 
     @on(Select.Changed, "#expiry")
     def _expiry_changed(self, event: Select.Changed) -> None:
@@ -234,14 +281,15 @@ class SignedUrlCopyModal(FormModal[str]):
             self.show_error(str(exc))
             return
         variant = str(self.query_one("#variant", Select).value)
+        key = str(self.query_one("#key", Select).value)
         self.clear_error()
         self.busy = True
-        self._make(variant, expires_in)
+        self._make(variant, expires_in, None if key == _CURRENT_KEY else key)
 
     @work(exit_on_error=False, exclusive=True, group="signed-url")
-    async def _make(self, variant: str, expires_in: int | None) -> None:
+    async def _make(self, variant: str, expires_in: int | None, key_name: str | None) -> None:
         try:
-            url = await self.images.hosted.image(self.image.id).signed_url(variant, expires_in)
+            url = await self.images.hosted.image(self.image.id).signed_url(variant, expires_in, key_name)
         except ImagesError as exc:
             self.busy = False
             self.show_error(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -15,6 +16,8 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from imgtui.common.text import safe_text
+from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.ui.account_cache import account_cache, variant_rows
 from imgtui.ui.display import plain
 from imgtui.ui.worker_errors import ForwardsWorkerErrors
 
@@ -24,6 +27,44 @@ class Choice:
     label: str
     value: str
     key: str | None = None  # a key that picks it at once (shown instead of the value)
+
+
+COPY_SIGNED_SECONDS = 3600  # a signed URL from the copy menu is valid one hour (Y chooses others)
+
+
+async def copy_choices(
+    images: Images,
+    image: ImageMetadata | None,
+    marked: list[ImageMetadata],
+    *,
+    on_error: Callable[[ImagesError], object] | None = None,
+) -> list[Choice]:
+    """What `y` offers: the marked ids, the image's id and filename, and one URL per variant
+    of the account (its real list, read once per session; the image's own URLs when the
+    account cannot say). A private image gets signed URLs, except for a variant that never
+    requires them. A URL that cannot be signed is left out, and `on_error` hears why."""
+    choices: list[Choice] = []
+    if len(marked) > 1:
+        choices.append(Choice(f"IDs of the {len(marked)} marked images", "\n".join(m.id for m in marked)))
+    if image is None:
+        return choices
+    choices.append(Choice("ID", image.id))
+    if image.filename:
+        choices.append(Choice("Filename", image.filename))
+    state = await account_cache(images).state()
+    handle = images.hosted.image(image.id)
+    for row in variant_rows(image, state if state.available else None):
+        if not row.signed:
+            choices.append(Choice(f"{row.name} URL", row.url))
+            continue
+        try:
+            signed = await handle.signed_url(row.name, expires_in=COPY_SIGNED_SECONDS)
+        except ImagesError as error:
+            if on_error is not None:
+                on_error(error)
+            continue
+        choices.append(Choice(f"{row.name} URL (signed, valid 1 hour)", signed))
+    return choices
 
 
 class ChoiceScreen(ForwardsWorkerErrors, ModalScreen[str | None]):

@@ -106,11 +106,18 @@ class EditingActions:
             access = "private: only signed URLs deliver it" if updated.require_signed_urls else "public"
             self.notify(f"{updated.id} is now {access}", timeout=4, markup=False)
 
+    def _count_changed(self, delta: int) -> None:
+        """The header's quota follows uploads and deletes (the App counts, then reads once)."""
+        images_changed = getattr(self.app, "images_changed", None)
+        if images_changed is not None:
+            images_changed(delta)
+
     def _uploaded(self, uploaded: list[ImageMetadata] | None) -> None:
         if uploaded:
             self.table.add_images(uploaded)
             self.refresh_details()
             self._update_status()
+            self._count_changed(len(uploaded))
 
     def _deleted(self, ids: list[str] | None) -> None:
         if ids:
@@ -118,6 +125,7 @@ class EditingActions:
             self.table.remove_images(ids)
             self.refresh_details()
             self._update_status()
+            self._count_changed(-len(ids))
             self.notify(f"Deleted {len(ids)} image{'s' if len(ids) != 1 else ''}.", timeout=4, markup=False)
 
     # ----------------------------------------------------------------- actions

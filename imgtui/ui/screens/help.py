@@ -27,9 +27,10 @@ GROUPS: dict[str, str] = {
     "copy": "Copy",
     "edit": "Edit",
     "upload": "Edit",
+    "account": "Account",
     "app": "App",
 }
-GROUP_ORDER = ["Move", "Mark", "Find & sort", "View", "Copy", "Edit", "More", "App"]
+GROUP_ORDER = ["Move", "Mark", "Find & sort", "View", "Copy", "Edit", "Account", "More", "App"]
 
 INTRO = (
     "imgtui browses a Cloudflare Images account or a local library. The list loads more "

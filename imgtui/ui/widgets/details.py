@@ -7,10 +7,11 @@ dropped. The preview is asked for the same (debounced) image.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -25,10 +26,14 @@ from imgtui.common.sizes import human_size
 from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.config import DEFAULT_DELIVERY_BASE, SERVE_PORT
+from imgtui.ui.account_cache import AccountState, VariantRow, account_cache, variant_rows
 from imgtui.ui.display import plain, plain_text
 from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
 from imgtui.workflows.retry import retry_read
+
+if TYPE_CHECKING:
+    from imgtui.ui.variant_sizes import VariantSize
 
 DEBOUNCE_SECONDS = 0.12
 
@@ -89,6 +94,12 @@ class DetailsPanel(Vertical):
         self.shown: ImageMetadata | None = None  # the record on display, once it arrived
         self._timer: Timer | None = None
         self._preview_on = preview_mode != "off" and preview_shown
+        cache = account_cache(images)
+        cached = cache.cached
+        self._account: AccountState | None = cached if cached is not None and cached.available else None
+        self._unsubscribe = cache.subscribe(self._account_changed)
+        self._sizes: dict[str, VariantSize] = {}  # the last measured variants (`z`)
+        self._sizes_for: str | None = None  # of this image
 
     def compose(self):
         preview = ImagePreview(self.images, mode=self.preview_mode, id="preview")
@@ -101,6 +112,9 @@ class DetailsPanel(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Details"
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
 
     @property
     def preview(self) -> ImagePreview:
@@ -179,6 +193,11 @@ class DetailsPanel(Vertical):
         self.query_one("#details-variants", Static).update(self._render_variants(image))
 
     async def _load(self, image_id: str) -> tuple[ImageMetadata | None, StoredFile | None]:
+        cache = account_cache(self.images)
+        if cache.cached is None:
+            # Read the account once per session, beside this image (not before it): the
+            # listener redraws the variants when it arrives.
+            self.run_worker(cache.state(), group="details-account", exclusive=True, exit_on_error=False)
         handle = self.images.hosted.image(image_id)
         answer = await retry_read(handle.file_info)  # a passing 500 or dropped connection
         if answer is None:
@@ -229,21 +248,89 @@ class DetailsPanel(Vertical):
             return title + Content.from_markup("[$text-muted]none[/]")
         from textual.highlight import highlight  # pygments: loaded on first use, not at startup
 
-        # json.dumps escapes C0 controls itself, but not DEL, C1 or bidi controls.
-        source = safe_text(
-            json.dumps(
-                image.meta, indent=2, ensure_ascii=False
-            )  # stored order, as the editor shows it, multiline=True
-        )
+        # json.dumps escapes C0 controls itself, but not DEL, C1 or bidi controls; the stored
+        # order, as the editor shows it.
+        source = safe_text(json.dumps(image.meta, indent=2, ensure_ascii=False), multiline=True)
         return title + highlight(source, language="json")
 
     def _render_variants(self, image: ImageMetadata) -> Content:
-        title = Content.from_markup("\n[b $text-muted]Variants[/]\n")
-        if not image.variants:
+        """The account's variants for this image (name, how it resizes, its URL) and, once
+        measured (`z`), each one's pixels and bytes; the image's own URLs when the account
+        cannot be read."""
+        title = Content.from_markup(
+            "\n[b $text-muted]Variants[/]  [$text-muted][@click=app.variant_sizes]z: sizes[/][/]\n"
+        )
+        rows = variant_rows(image, self._account)
+        if not rows:
             return title + Content.from_markup("[$text-muted]none[/]")
-        body = Content("\n").join(plain(url) for url in image.variants)
-        if any(url.startswith(LOCAL_DELIVERY_PREFIX) for url in image.variants):
+        sizes = self._sizes if self._sizes_for == image.id else {}
+        lines: list[Content] = []
+        for row in rows:
+            line = Content.from_markup("[b]$name[/b]", name=safe_text(row.name))
+            if row.box:
+                line += Content.from_markup("  [$text-muted]$box[/]", box=row.box)
+            if row.signed:
+                line += Content(f"  {table_layout.LOCK_GLYPH}")
+            measured = sizes.get(row.name)
+            if measured is not None:
+                style = "$text-error" if measured.error else "$text-success"
+                line += Content.from_markup(f"  [{style}]$size[/]", size=safe_text(measured.describe()))
+            lines.append(line)
+            lines.append(Content.from_markup("[$text-muted]$url[/]", url=safe_text(row.url)))
+        if self._account is not None and self._account.flexible_variants and not image.require_signed_urls:
+            lines.append(
+                Content.from_markup("[$text-muted]flexible variants on: any w=…,h=… in place of a name[/]")
+            )
+        body = Content("\n").join(lines)
+        if any(row.url.startswith(LOCAL_DELIVERY_PREFIX) for row in rows):
             # A local library's URLs answer only while `imgtui serve` runs: say so.
             hint = f"[$text-muted]served by `imgtui serve` (port {SERVE_PORT}) while it runs[/]\n"
             return title + Content.from_markup(hint) + body
         return title + body
+
+    # ----------------------------------------------------------------- variant sizes
+
+    def measure_variants(self) -> bool:
+        """Fetch each variant of the shown image and show its pixels and bytes (on demand:
+        one request per variant, capped in ui/variant_sizes.py). False when nothing is shown."""
+        image = self.shown
+        if image is None:
+            return False
+        rows = variant_rows(image, self._account)
+        if not rows:
+            return False
+        self._sizes_for, self._sizes = image.id, {}
+        self.query_one("#details-variants", Static).update(
+            self._render_variants(image) + Content.from_markup("\n[$text-muted]measuring…[/]")
+        )
+        self._measure(image, rows)
+        return True
+
+    @work(exclusive=True, group="variant-sizes", exit_on_error=False)
+    async def _measure(self, image: ImageMetadata, rows: list[VariantRow]) -> None:
+        from imgtui.ui.variant_sizes import measure_variants
+
+        handle = self.images.hosted.image(image.id)
+        urls: list[tuple[str, str]] = []
+        for row in rows:
+            url = row.url
+            if row.signed:
+                # A private image's variant answers a signed URL only; if signing fails, the
+                # unsigned answer (HTTP 401) says why.
+                with contextlib.suppress(ImagesError):
+                    url = await handle.signed_url(row.name, expires_in=SIGNED_MEASURE_SECONDS)
+            urls.append((row.name, url))
+        measured = await measure_variants(urls)
+        if self.shown is None or self.shown.id != image.id:
+            return  # the cursor moved on
+        self._sizes = {size.name: size for size in measured}
+        self.query_one("#details-variants", Static).update(self._render_variants(self.shown))
+
+    def _account_changed(self, state: AccountState) -> None:
+        """The account screen changed variants or settings: redraw the list of them."""
+        self._account = state if state.available else None
+        if self.shown is not None and self.is_mounted:
+            self.query_one("#details-variants", Static).update(self._render_variants(self.shown))
+
+
+SIGNED_MEASURE_SECONDS = 300  # a signed URL made only to measure: short-lived
