@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from .query import Query, compile_query
-from .store import ROW_COLUMNS, CatalogueRow, CatalogueStore
+from .store import ROW_COLUMNS, CatalogueRow, CatalogueStore, row_of
 
 T = TypeVar("T")
 
@@ -113,7 +113,7 @@ def _rows(
         rows = _budgeted(conn, lambda: run(where.scan, True), lambda: run(where.fts, False))
     else:
         rows = run(where.fts, True)
-    result = [CatalogueRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), *r[6:]) for r in rows]  # type: ignore[arg-type]
+    result = [row_of(r) for r in rows]
     return result[::-1] if reverse else result
 
 

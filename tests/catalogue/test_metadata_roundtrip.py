@@ -1,0 +1,48 @@
+"""A catalogue row gives back the record the list's actions need: the same ImageMetadata the
+backend listed (meta, variants with ids that need quoting, flags), from a real local library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow
+from imgtui.catalogue.store import SCHEMA_VERSION, connect, get_state, set_state, to_metadata
+from imgtui.service import Images
+from tests.catalogue.test_walker import png
+
+
+async def test_rows_rebuild_the_listed_records(tmp_path: Path) -> None:
+    images = Images.local(tmp_path / "lib")
+    store = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        await images.hosted.upload(png(2, 2), filename="a b.png", metadata={"k": [1, "x"]}, creator="al")
+        await images.hosted.upload(png(1, 1), id="dir/with space%", filename="custom.png")
+        listed = (await images.hosted.list(limit=10, sort_order="desc")).images
+        walker = CatalogueWalker(images, store)
+        async for _ in walker.walk():
+            pass
+        window = CatalogueWindow(store)
+        assert await window.set_view() == 2
+        rebuilt = [to_metadata(row) for row in await window.rows(0, 2)]
+        assert rebuilt == listed
+        assert rebuilt[0].variants and "with%20space%25" in rebuilt[0].variants[0]
+    finally:
+        await store.aclose()
+        await images.aclose()
+
+
+def test_an_older_catalogue_layout_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "cat.sqlite3"
+    conn, _ = connect(path)
+    conn.execute(
+        "INSERT INTO images (id, filename, uploaded, creator, signed, draft, search_text)"
+        " VALUES ('old', '', 0, '', 0, 0, 'old')"
+    )
+    set_state(conn, "schema", "1")
+    conn.close()
+    conn, _ = connect(path)
+    try:
+        assert conn.execute("SELECT count(*) FROM images").fetchone()[0] == 0
+        assert get_state(conn, "schema") == str(SCHEMA_VERSION)
+    finally:
+        conn.close()
