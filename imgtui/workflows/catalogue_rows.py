@@ -25,6 +25,8 @@ from imgtui.catalogue import (
 from imgtui.catalogue.store import to_metadata
 from imgtui.service import ImageMetadata
 
+__all__ = ["CHUNK", "CatalogueRow", "CatalogueRows", "SearchState", "Sort", "parse_search"]
+
 CHUNK = 64  # rows per read: about two screens
 MAX_CHUNKS = 48  # ~3,000 rows cached (~1 MB of tuples)
 COUNT_CAP = 10_000  # a keystroke counts this far first ("10,000+"), then exactly in the background

@@ -137,6 +137,15 @@ class Cataloguing:
         await self.note_changed(page.images)
         return len(page.images), shown
 
+    async def creators(self, limit: int) -> list[str]:
+        """Creators in the catalogue, alphabetically (the creator picker's suggestions)."""
+
+        def read(conn: Any) -> list[str]:
+            sql = "SELECT DISTINCT creator FROM images WHERE creator != '' ORDER BY creator LIMIT ?"
+            return [row[0] for row in conn.execute(sql, (limit,))]
+
+        return await self.store.run(read)
+
     async def aclose(self) -> None:
         await self.store.aclose()
 
