@@ -25,7 +25,7 @@ from imgtui.catalogue import (
 from imgtui.catalogue.store import to_metadata
 from imgtui.service import ImageMetadata
 
-__all__ = ["CHUNK", "CatalogueRow", "CatalogueRows", "SearchState", "Sort", "parse_search"]
+__all__ = ["CHUNK", "CatalogueRow", "CatalogueRows", "SearchState", "Sort", "parse_search", "to_metadata"]
 
 CHUNK = 64  # rows per read: about two screens
 MAX_CHUNKS = 48  # ~3,000 rows cached (~1 MB of tuples)
@@ -105,6 +105,10 @@ class CatalogueRows:
 
     def is_marked(self, image_id: str) -> bool:
         return image_id in self._marked
+
+    def cached(self) -> list[CatalogueRow]:
+        """The rows read so far (around the screen), in view order."""
+        return [row for k in sorted(self._chunks) for row in self._chunks[k]]
 
     def row(self, index: int) -> CatalogueRow | None:
         """The row at `index` when it is cached (None: not read yet, see `missing`)."""

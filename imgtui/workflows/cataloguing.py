@@ -64,7 +64,7 @@ class Cataloguing:
 
     async def _count(self) -> int:
         try:
-            return (await self.images.account.usage()).current
+            return (await self.images.account.stats()).current
         except ImagesError:
             return -1
 

@@ -276,7 +276,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         elif search.error:
             parts.append(markup("[$text-error]search: $error[/]", error=safe_text(search.error)))
         else:
-            parts.append(Content(f"{table.row_count:,} images" + (" (all)" if table.is_complete else "")))
+            parts.append(Content(f"{table.row_count:,} loaded" + (" (all)" if table.is_complete else "")))
         if self._progress:
             parts.append(markup("[b]$progress[/b]", progress=self._progress))
         marked = table.marked_count

@@ -37,7 +37,7 @@ from imgtui.ui.widgets.table_layout import (
     format_uploaded,
     layout_columns,
 )
-from imgtui.workflows.catalogue_rows import CatalogueRow, CatalogueRows, SearchState, Sort
+from imgtui.workflows.catalogue_rows import CatalogueRow, CatalogueRows, SearchState, Sort, to_metadata
 from imgtui.workflows.cataloguing import Cataloguing
 
 __all__ = ["SORTABLE", "ImageTable", "LoadState", "SortOrder"]
@@ -248,6 +248,11 @@ class ImageTable(ScrollView, can_focus=True):
     def loaded_count(self) -> int:
         """Rows the list can reach (every catalogued row of the view)."""
         return self.rows.total
+
+    @property
+    def loaded_images(self) -> list[ImageMetadata]:
+        """The rows read so far around the screen (the whole list when it is short)."""
+        return [to_metadata(row) for row in self.rows.cached()]
 
     @property
     def filter_text(self) -> str:
