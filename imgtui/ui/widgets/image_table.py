@@ -22,6 +22,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker, WorkerState
 
 from imgtui.common.sizes import human_size
 from imgtui.service import ImageMetadata
@@ -37,6 +38,7 @@ from imgtui.ui.widgets.table_layout import (
     format_uploaded,
     layout_columns,
 )
+from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.catalogue_rows import CatalogueRow, CatalogueRows, SearchState, Sort, to_metadata
 from imgtui.workflows.cataloguing import Cataloguing
 
@@ -602,6 +604,13 @@ class ImageTable(ScrollView, can_focus=True):
         if row == self.cursor and event.chain >= 2:
             self.action_select()
         self.move_cursor(row)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The table's own reads: a failure goes to the App's one policy (a notification)."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self.set_error(describe_failure(error))
+            self.app.post_message(WorkerFailed(event.worker, error))
 
     # ----------------------------------------------------------------- internals
 
