@@ -456,7 +456,7 @@ async def test_unexpected_worker_error_keeps_the_app_alive(library_path, filled,
     async with app.run_test(size=SIZE) as pilot:
         table = table_of(app)
         await wait_until(pilot, lambda: table.load_state == "error")
-        assert any("RuntimeError" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: any("RuntimeError" in n.message for n in app._notifications))
         await pilot.press("j", "r")
         await pilot.pause()
         assert app.is_running
