@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow, Query, catalogue_path
-from imgtui.catalogue.query import Creator, MetaCompare, MetaIn
+from imgtui.catalogue.query import Creator, MetaCompare
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.models import FileInfo
 
@@ -129,7 +129,7 @@ class Cataloguing:
 
     async def from_server(self, query: Query, limit: int = 1_000) -> tuple[int, str]:
         """While the catalogue is incomplete: run the clauses the API can (creator, metadata
-        equality and `in`) on the server and add what it finds to the catalogue, where the
+        equality) on the server and add what it finds to the catalogue, where the
         whole query then runs. Returns (images found, the part that ran on the server)."""
         creator, metadata_filter, shown = server_filter(query)
         if creator is None and not metadata_filter:
@@ -154,7 +154,8 @@ class Cataloguing:
 
 
 def server_filter(query: Query) -> tuple[str | None, dict[str, dict[str, Any]], str]:
-    """The API's share of a query: a creator, the metadata filter, and how to show them."""
+    """The API's share of a query: a creator, the metadata filter (equality), and how to
+    show them. Only clauses whose answer is the same on both sides go to the server."""
     creator: str | None = None
     conditions: dict[str, dict[str, Any]] = {}
     shown: list[str] = []
@@ -167,8 +168,5 @@ def server_filter(query: Query) -> tuple[str | None, dict[str, dict[str, Any]], 
             path = ".".join(term.path)
             conditions[path] = {"eq": term.value}
             shown.append(f"meta.{path}={term.value}")
-        elif isinstance(term, MetaIn) and len(conditions) < 5 and len(term.items) <= 10:
-            path = ".".join(term.path)
-            conditions[path] = {"in": list(term.items)}
-            shown.append(f"meta.{path}:in({','.join(term.items)})")
+        # Not `meta.KEY:in(...)`: the catalogue also looks inside lists, the API does not.
     return creator, conditions, " ".join(shown)
