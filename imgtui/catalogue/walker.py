@@ -25,6 +25,9 @@ from .store import CatalogueStore
 
 # Cloudflare's list v2 allows up to 10,000 a page; a smaller page shows progress sooner.
 DEFAULT_PAGE = 1_000
+# The first page of a walk from the top (and of a refresh) is small: a new catalogue shows
+# its first screen sooner, and a refresh usually meets known ids within it.
+FIRST_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class CatalogueWalker:
         catalogue: CatalogueStore,
         *,
         page_size: int = DEFAULT_PAGE,
+        first_page: int = FIRST_PAGE,
         count: Callable[[], Awaitable[int]] | None = None,
         file_info: bool = False,
         clock: Callable[[], float] = time.time,
@@ -95,6 +99,7 @@ class CatalogueWalker:
         self._images = images
         self._store = catalogue
         self._page_size = max(1, min(page_size, MAX_LIST_LIMIT))
+        self._first_page = max(1, min(first_page, self._page_size))
         self._count = count
         self._file_info = file_info
         self._clock = clock
@@ -151,7 +156,8 @@ class CatalogueWalker:
                 fetching.exception()  # a prefetched page's failure, retrieved: the next walk redoes it
 
     async def _page(self, cursor: str | None) -> ImageList:
-        return await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
+        limit = self._first_page if cursor is None else self._page_size
+        return await self._images.hosted.list(limit=limit, cursor=cursor, sort_order="desc")
 
     async def refresh(self) -> AsyncIterator[WalkProgress]:
         """New images since the last walk, newest first until a known id; a full walk when the
@@ -166,7 +172,7 @@ class CatalogueWalker:
         cursor: str | None = None
         done = 0
         while True:
-            page = await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
+            page = await self._page(cursor)
             records = await self._records(page.images)
             done += len(records)
             reached_known = await self._store.transaction(_refresh_page, records, generation)
