@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow, Query, catalogue_path
 from imgtui.catalogue.query import Creator, MetaCompare
+from imgtui.catalogue.walker import DEFAULT_PAGE, FIRST_PAGE
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.models import FileInfo
 
@@ -51,6 +52,9 @@ class Progress:
 
 class Cataloguing:
     """One catalogue (store, window, walker) for one `Images`."""
+
+    PAGE = DEFAULT_PAGE  # list pages of the walk (tests make them small)
+    FIRST_PAGE = FIRST_PAGE
 
     def __init__(self, images: Images, path: Path | str | None = None) -> None:
         self.images = images
@@ -85,7 +89,14 @@ class Cataloguing:
                 total["n"] = await self._count()
             return total["n"]
 
-        return CatalogueWalker(self.images, self.store, count=count, file_info=self.file_facts)
+        return CatalogueWalker(
+            self.images,
+            self.store,
+            page_size=self.PAGE,
+            first_page=self.FIRST_PAGE,
+            count=count,
+            file_info=self.file_facts,
+        )
 
     async def open(self) -> None:
         """Read the catalogue's state (no backend call): is it complete, since when."""
