@@ -308,12 +308,13 @@ class ImageTable(ScrollView, can_focus=True):
     async def _reload(self, *, sort: Sort | None = None, search: str | None = None) -> None:
         if search is not None:
             state = await self.rows.set_search(search)
-            if not state.error:
+            self._view_changed()  # the first screen and a capped count: shown at once
+            if not state.error and not self.rows.total_exact:
+                await self.rows.settle()  # then the exact count ("10,000+" becomes a number)
                 self._view_changed()
-                await self.rows.settle()
         else:
             await self.rows.reload(sort=sort)
-        self._view_changed()
+            self._view_changed()
         self.reloads += 1
 
     def replace_image(self, image: ImageMetadata) -> None:
