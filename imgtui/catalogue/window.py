@@ -165,6 +165,30 @@ def _neighbour(
     return None if row is None else str(row[0])
 
 
+def _rows_next_to(
+    conn: sqlite3.Connection, where: Where, sort: Sort, image_id: str, limit: int, forward: bool
+) -> list[CatalogueRow] | None:
+    """The `limit` rows after (or before) `image_id` in view order, by its sort key: an
+    index seek, where OFFSET would walk every row above (50 ms at the middle of a million).
+    None when the row is gone (the caller reads by offset)."""
+    key = _key_of(conn, sort, image_id)
+    if key is None:
+        return None
+    order, columns = _order(sort, reverse=not forward)
+    after = ">" if forward != sort.descending else "<"
+    marks = ", ".join("?" * len(key))
+    sql, params = where.scan
+    index = _SORT_INDEX.get(sort.column)
+    source = f"images INDEXED BY {index}" if index else "images"
+    rows = conn.execute(
+        f"SELECT {ROW_COLUMNS} FROM {source} WHERE ({sql}) AND ({columns}) {after} ({marks})"
+        f" ORDER BY {order} LIMIT ?",
+        [*params, *key, limit],
+    ).fetchall()
+    result = [row_of(r) for r in rows]
+    return result if forward else result[::-1]
+
+
 class CatalogueWindow:
     """A list over the catalogue: `set_view(filter, sort)` then `rows(offset, limit)`.
 
@@ -232,6 +256,16 @@ class CatalogueWindow:
         if total is None and offset == 0 and len(rows) < limit:
             self._total = len(rows)  # a short first screen is the whole view: no count needed
         return rows
+
+    async def rows_next_to(
+        self, image_id: str, limit: int, *, forward: bool = True
+    ) -> list[CatalogueRow] | None:
+        """Rows right after (or before) a row of the unfiltered view, by an index seek; None
+        when the view is filtered (a seek may then scan) or the row is gone."""
+        where = self._where()
+        if where.filtered:
+            return None
+        return await self._store.run(_rows_next_to, where, self._sort, image_id, limit, forward)
 
     async def position_of(self, image_id: str) -> int | None:
         """The row's offset in the view, or None when it is not in it."""

@@ -46,3 +46,36 @@ def test_an_older_catalogue_layout_is_dropped(tmp_path: Path) -> None:
         assert get_state(conn, "schema") == str(SCHEMA_VERSION)
     finally:
         conn.close()
+
+
+async def test_reading_next_to_a_row_equals_reading_by_offset(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from imgtui.catalogue import Sort
+    from imgtui.catalogue.store import record, upsert
+    from imgtui.service import ImageMetadata
+
+    store = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        fakes = [
+            ImageMetadata(
+                id=f"i{n:03d}",
+                filename=f"{'bca'[n % 3]}{n % 7}.png",
+                uploaded=datetime.fromtimestamp(1_700_000_000 + n // 3, UTC),  # ties: broken by id
+                creator=["al", "bo", None][n % 3],
+            )
+            for n in range(90)
+        ]
+        await store.transaction(upsert, [record(image) for image in fakes], 1)
+        window = CatalogueWindow(store)
+        for sort in (Sort(), Sort("uploaded", False), Sort("filename", True), Sort("creator", False)):
+            total = await window.set_view(None, sort)
+            every = [row.id for row in await window.rows(0, total)]
+            for at in (0, 17, 45, 88):
+                after = await window.rows_next_to(every[at], 10)
+                assert after is not None and [r.id for r in after] == every[at + 1 : at + 11], (sort, at)
+                before = await window.rows_next_to(every[at], 10, forward=False)
+                assert before is not None and [r.id for r in before] == every[max(at - 10, 0) : at]
+        assert await window.rows_next_to("gone", 5) is None
+    finally:
+        await store.aclose()
