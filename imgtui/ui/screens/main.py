@@ -233,7 +233,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         search = self.table.search
         note = self.query_one("#search-note", Static)
         if search.error:
-            note.update(Content(f"⚠ {search.error} (at {search.error_at + 1})"), layout=False)
+            note.update(Content(safe_text(f"⚠ {search.error} (at {search.error_at + 1})")), layout=False)
             note.display = True
         else:
             note.display = False
