@@ -131,7 +131,14 @@ class Cataloguing:
     ) -> None:
         walker = CatalogueWalker(self.images, self.store)
         for image in images:
-            await walker.note_changed(image, None if infos is None else infos.get(image.id))
+            info = None if infos is None else infos.get(image.id)
+            if info is None and self.file_facts:  # a local library: the size column too
+                try:
+                    found = await self.images.hosted.image(image.id).file_info()
+                except ImagesError:
+                    found = None
+                info = None if found is None else found[1]
+            await walker.note_changed(image, info)
 
     async def note_deleted(self, ids: list[str]) -> None:
         walker = CatalogueWalker(self.images, self.store)
