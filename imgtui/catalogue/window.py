@@ -89,6 +89,20 @@ def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> in
     return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts))
 
 
+def _count_unless(conn: sqlite3.Connection, where: Where, stale: Callable[[], bool]) -> int | None:
+    """An exact count that gives up (None) as soon as `stale()` says nobody wants it: a
+    newer keystroke must not wait behind the count of the last one."""
+    conn.set_progress_handler(lambda: int(stale()), 10_000)
+    try:
+        return _count(conn, where)
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        return None
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
 def _rows(
     conn: sqlite3.Connection, where: Where, sort: Sort, offset: int, limit: int, total: int | None
 ) -> list[CatalogueRow]:
@@ -243,6 +257,13 @@ class CatalogueWindow:
             return self._total if cap is None else min(self._total, cap)
         found = await self._store.run(_count, self._where(search), cap)
         if search is None and cap is None:
+            self._total = found
+        return found
+
+    async def count_unless(self, stale: Callable[[], bool]) -> int | None:
+        """The view's exact count, or None when `stale()` turned true on the way."""
+        found = await self._store.run(_count_unless, self._where(), stale)
+        if found is not None and not stale():
             self._total = found
         return found
 

@@ -216,25 +216,29 @@ class CatalogueRows:
             return
         self.total, self.total_exact = total, exact
         self._store(0, first)
-        await self._place_cursor(keep, version)
+        # A search keeps the cursor's image only when it is in the first screen of matches
+        # (finding it further down costs a count over every match): else the top match.
+        await self._place_cursor(keep, version, search_all=not quick)
 
     async def settle(self) -> None:
         """After a quick reload: the exact count (may take 100 ms over a million rows)."""
         window, version = self.window, self.version
         if window is None or self.total_exact:
             return
-        total = await window.count()
-        if version == self.version:
+        total = await window.count_unless(lambda: version != self.version)
+        if total is not None and version == self.version:
             self.total, self.total_exact = total, True
 
-    async def _place_cursor(self, keep: str | None, version: int) -> None:
+    async def _place_cursor(self, keep: str | None, version: int, *, search_all: bool = True) -> None:
         assert self.window is not None
         position = None
         if keep is not None:
             first = self._chunks.get(0, [])
             position = next((i for i, row in enumerate(first) if row.id == keep), None)
-            if position is None:
+            if position is None and search_all:
                 position = await self.window.position_of(keep)
+            elif position is None:
+                position = 0
         if version != self.version:
             return
         if position is not None and position < self.total:

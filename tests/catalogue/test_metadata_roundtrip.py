@@ -79,3 +79,24 @@ async def test_reading_next_to_a_row_equals_reading_by_offset(tmp_path: Path) ->
         assert await window.rows_next_to("gone", 5) is None
     finally:
         await store.aclose()
+
+
+async def test_a_count_nobody_wants_any_more_gives_up(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from imgtui.catalogue import parse_query
+    from imgtui.catalogue.store import record, upsert
+    from imgtui.service import ImageMetadata
+
+    store = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        fakes = [
+            ImageMetadata(id=f"pic{n:05d}", uploaded=datetime.fromtimestamp(n, UTC)) for n in range(20_000)
+        ]
+        await store.transaction(upsert, [record(image) for image in fakes], 1)
+        window = CatalogueWindow(store)
+        await window.set_view(parse_query("pic"), exact=False)
+        assert await window.count_unless(lambda: True) is None and window.total is None
+        assert await window.count_unless(lambda: False) == 20_000 and window.total == 20_000
+    finally:
+        await store.aclose()

@@ -9,6 +9,7 @@ a click sorts by it); the line after the last row tells the catalogue's state.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
@@ -50,6 +51,7 @@ SortOrder = Literal["asc", "desc"]
 SORTABLE: tuple[ColumnName, ...] = ("uploaded", "filename", "creator", "size", "dimensions")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PLACEHOLDER = "…"
+SETTLE_AFTER_S = 0.2  # typing pauses this long before the exact match count is asked
 
 
 def cell_text(name: ColumnName, row: CatalogueRow, cells: int) -> str:
@@ -310,12 +312,21 @@ class ImageTable(ScrollView, can_focus=True):
             state = await self.rows.set_search(search)
             self._view_changed()  # the first screen and a capped count: shown at once
             if not state.error and not self.rows.total_exact:
-                await self.rows.settle()  # then the exact count ("10,000+" becomes a number)
-                self._view_changed()
+                self._settle()
         else:
             await self.rows.reload(sort=sort)
             self._view_changed()
         self.reloads += 1
+
+    @work(group="table-settle", exclusive=True, exit_on_error=False)
+    async def _settle(self) -> None:
+        """The exact count ("10,000+" becomes a number) once typing pauses; a newer
+        keystroke stops it (its SQL too), so it never delays the next screen of matches."""
+        await asyncio.sleep(SETTLE_AFTER_S)
+        version = self.rows.version
+        await self.rows.settle()
+        if version == self.rows.version and self.rows.total_exact:
+            self._view_changed()
 
     def replace_image(self, image: ImageMetadata) -> None:
         """Show the new record of an image in place (after an edit)."""
