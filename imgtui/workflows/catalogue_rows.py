@@ -303,8 +303,40 @@ class CatalogueRows:
         return True
 
     def forget(self, ids: Iterable[str]) -> None:
-        """Rows deleted: their marks go (the next reload drops the rows)."""
+        """Rows deleted: their marks go, and they leave the rows read so far at once (the
+        catalogue's reload that follows confirms it)."""
+        ids = set(ids)
+        self._drop_cached(ids)
         for image_id in ids:
             self._marked.pop(image_id, None)
             if self._cursor_row is not None and self._cursor_row.id == image_id:
                 self._cursor_row = None  # the next reload keeps the index: the next row
+
+    def _drop_cached(self, gone: set[str]) -> None:
+        """Take rows out of the cached chunks contiguous from the top, re-chunked so indexes
+        stay right; chunks after a gap are dropped (read again when shown)."""
+        prefix: list[CatalogueRow] = []
+        k = 0
+        while k in self._chunks:
+            prefix.extend(self._chunks[k])
+            if len(self._chunks[k]) < CHUNK:
+                break
+            k += 1
+        kept = [row for row in prefix if row.id not in gone]
+        removed = len(prefix) - len(kept)
+        if not removed:
+            return
+        # The cursor stays on its image, or on the first surviving row after it.
+        after = [row for row in prefix[self._cursor :] if row.id not in gone]
+        if self._cursor < len(prefix):
+            self._cursor = len(kept) - len(after) if after else len(kept) - 1
+        else:
+            self._cursor -= removed  # every dropped row was above it
+        self.version += 1  # reads on their way were for the old indexes
+        self._chunks.clear()
+        self._loading.clear()
+        self.total = max(self.total - removed, 0)
+        for start in range(0, len(kept), CHUNK):
+            self._chunks[start // CHUNK] = kept[start : start + CHUNK]
+        self._cursor = max(0, min(self._cursor, self.total - 1))
+        self._cursor_row = self.row(self._cursor)

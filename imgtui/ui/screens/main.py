@@ -61,7 +61,13 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             id="find.filter",
             tooltip="Search every image: words, creator:NAME, meta.KEY=VALUE, format:png…",
         ),
-        Binding("s", "toggle_sort", "Sort", id="find.sort", tooltip="Flip the sort direction"),
+        Binding(
+            "s",
+            "toggle_sort",
+            "Sort",
+            id="find.sort",
+            tooltip="Newest first / oldest first: flips the sort direction",
+        ),
         Binding("S", "choose_sort", "Sort by", show=False, id="find.sort_by", tooltip="Sort by a column"),
         Binding(
             "c", "creator_filter", "Creator", id="find.creator", tooltip="List only one creator's images"

@@ -336,6 +336,7 @@ class ImageTable(ScrollView, can_focus=True):
         """Drop rows (after a delete): the cursor stays at its place, now the next row."""
         gone = list(ids)
         self.rows.forget(gone)
+        self._view_changed()
         self._post_marks()
         self._changed([], gone)
 
