@@ -171,11 +171,6 @@ class CatalogueRows:
         if k == self._cursor // CHUNK and self._cursor % CHUNK < len(rows):
             self._cursor_row = rows[self._cursor % CHUNK]
 
-    def _invalidate(self) -> None:
-        self.version += 1
-        self._chunks.clear()
-        self._loading.clear()
-
     async def set_search(self, text: str) -> SearchState:
         """Filter the view by the box's text. A bad clause leaves the view as it was and says
         why. Fast path for a keystroke: the first chunk and a capped count, then `settle()`."""
@@ -198,9 +193,10 @@ class CatalogueRows:
         window = self.window
         if window is None:
             return
-        self._invalidate()
+        # The old rows stay on screen (and the cursor can move over them) until the new view
+        # is read; only then is the cursor's image, as it is by then, looked up in it.
+        self.version += 1
         version = self.version
-        keep = self.current_id
         await window.set_view(query, sort, exact=False)
         first = await window.rows(0, CHUNK)
         if version != self.version:
@@ -214,6 +210,9 @@ class CatalogueRows:
             total, exact = await window.count(), True
         if version != self.version:
             return
+        keep = self.current_id
+        self._chunks.clear()
+        self._loading.clear()
         self.total, self.total_exact = total, exact
         self._store(0, first)
         # A search keeps the cursor's image only when it is in the first screen of matches

@@ -442,7 +442,7 @@ async def test_list_error_notifies_and_retry_works(library_path, filled, wait_un
     async with app.run_test(size=SIZE) as pilot:
         table = table_of(app)
         await wait_until(pilot, lambda: table.load_state == "error")
-        assert any("ERROR 9000" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: any("ERROR 9000" in n.message for n in app._notifications))
         assert "ERROR 9000: cannot reach the library" in table.render_line(1).text
         assert app.is_running
         backend.fail = False

@@ -182,11 +182,13 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
                     self.table.enable_file_facts()
                 of = f" of {step.total:,}" if step.total is not None else ""
                 self._progress = "" if step.complete else f"catalogued {step.done:,}{of}"
-                self.table.set_state("complete" if step.complete else "loading", progress=self._progress)
                 now = time.monotonic()
-                if step.complete or now - self._last_reload >= RELOAD_EVERY_S:
+                if step.complete:
+                    await self.table.reload_now()  # every row is in the list before "end" shows
+                elif now - self._last_reload >= RELOAD_EVERY_S:
                     self._last_reload = now
                     self.table.reload()
+                self.table.set_state("complete" if step.complete else "loading", progress=self._progress)
                 self._update_status()
         except ImagesError as error:
             self._walk_failed(str(error))

@@ -306,6 +306,12 @@ class ImageTable(ScrollView, can_focus=True):
         """Re-read the view from the catalogue (it changed), keeping the cursor's image."""
         self._reload(sort=sort)
 
+    async def reload_now(self) -> None:
+        """Re-read the view and wait for it (the walk's last page: "complete" is said after)."""
+        await self.rows.reload()
+        self._view_changed()
+        self.reloads += 1
+
     @work(group="table-reload", exclusive=True, exit_on_error=False)
     async def _reload(self, *, sort: Sort | None = None, search: str | None = None) -> None:
         if search is not None:
