@@ -20,7 +20,7 @@ from imgtui.service.models import FileInfo, ImageMetadata
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION = 2  # 2: meta_json and variants are read back, for the list's ImageMetadata
+SCHEMA_VERSION = 3  # 2: meta_json and variants read back; 3: `listed`, the backend's order of ties
 
 
 class CatalogueRow(NamedTuple):
@@ -108,9 +108,12 @@ CREATE TABLE IF NOT EXISTS images (
     meta_json TEXT,
     variants TEXT NOT NULL DEFAULT '',
     search_text TEXT NOT NULL,
-    generation INTEGER NOT NULL DEFAULT 0
+    generation INTEGER NOT NULL DEFAULT 0,
+    -- The backend's own order among images uploaded in the same millisecond (a walk's
+    -- position, newest highest): the list then shows ties as the backend lists them.
+    listed INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS by_uploaded ON images (uploaded, id);
+CREATE INDEX IF NOT EXISTS by_uploaded ON images (uploaded, listed, id);
 CREATE INDEX IF NOT EXISTS by_filename ON images (filename, id);
 CREATE INDEX IF NOT EXISTS by_creator ON images (creator, id);
 CREATE INDEX IF NOT EXISTS by_size ON images (size, id);
@@ -237,8 +240,8 @@ def record(image: ImageMetadata, info: FileInfo | None = None) -> tuple[Any, ...
 
 _UPSERT = """
 INSERT INTO images (id, filename, uploaded, creator, signed, draft, format, size, width, height,
-                    meta_json, variants, search_text, generation)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    meta_json, variants, search_text, generation, listed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     filename = excluded.filename, uploaded = excluded.uploaded, creator = excluded.creator,
     signed = excluded.signed, draft = excluded.draft,
@@ -253,9 +256,22 @@ ON CONFLICT(id) DO UPDATE SET
 """
 
 
-def upsert(conn: sqlite3.Connection, records: Iterable[tuple[Any, ...]], generation: int) -> None:
-    """Insert or refresh rows (a known file format is kept when the new record lacks one)."""
-    conn.executemany(_UPSERT, [(*fields, generation) for fields in records])
+def upsert(
+    conn: sqlite3.Connection,
+    records: Iterable[tuple[Any, ...]],
+    generation: int,
+    listed: Iterable[int] | None = None,
+) -> None:
+    """Insert or refresh rows (a known file format is kept when the new record lacks one).
+    `listed` orders ties of upload time, higher first in newest-first order; by default the
+    rows are newer than every row so far, later records newer (uploads, in upload order)."""
+    rows = list(records)
+    if listed is None:
+        top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+        listed = range(top + 1, top + 1 + len(rows))
+    conn.executemany(
+        _UPSERT, [(*fields, generation, rank) for fields, rank in zip(rows, listed, strict=True)]
+    )
 
 
 def known_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:

@@ -55,7 +55,9 @@ def _begin(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
 def _save_page(
     conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, cursor: str | None, done: int
 ) -> None:
-    store.upsert(conn, records, generation)
+    # A walk lists newest first: the n-th row listed ranks -n (later uploads rank above 0).
+    start = done - len(records)
+    store.upsert(conn, records, generation, [-(start + i) for i in range(len(records))])
     store.set_state(conn, "cursor", cursor)
     store.set_state(conn, "walk_done", str(done))
 
@@ -73,7 +75,9 @@ def _finish(conn: sqlite3.Connection, generation: int, now: float) -> int:
 def _refresh_page(conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int) -> bool:
     """Save a page of the newest images; True when it reached ids already known."""
     known = store.known_ids(conn, [fields[0] for fields in records])
-    store.upsert(conn, records, generation)
+    top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+    # Newest first, above every row so far (a known row keeps its rank: upsert leaves it).
+    store.upsert(conn, records, generation, [top + len(records) - i for i in range(len(records))])
     return bool(known)
 
 

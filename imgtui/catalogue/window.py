@@ -73,6 +73,8 @@ def _order(sort: Sort, reverse: bool = False) -> tuple[str, str]:
     direction = "DESC" if descending else "ASC"
     if column == "id":
         return f"id {direction}", "id"
+    if column == "uploaded":  # ties in the backend's own order (store.py: listed)
+        return f"uploaded {direction}, listed {direction}, id {direction}", "uploaded, listed, id"
     return f"{column} {direction}, id {direction}", f"{column}, id"
 
 
