@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "service": set(),
     "backends": {"service", "common"},
     "emulator": {"service", "backends", "common"},
-    "workflows": {"service", "common"},
+    "workflows": {"service", "common", "catalogue"},
     "catalogue": {"service", "common"},
     "commands": {"workflows", "service", "common", "backends", "terminal"},
     "ui": {"workflows", "service", "common", "terminal"},

@@ -10,14 +10,17 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import quote
 
 from imgtui.service.models import FileInfo, ImageMetadata
 
 T = TypeVar("T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # 2: meta_json and variants read back; 3: `listed`, the backend's order of ties
 
 
 class CatalogueRow(NamedTuple):
@@ -33,9 +36,16 @@ class CatalogueRow(NamedTuple):
     size: int  # bytes, -1 when unknown
     width: int  # -1 when unknown (or SVG)
     height: int
+    meta_json: str | None = None
+    variants: str = ""  # the variant URLs, newline-separated, the quoted id as VARIANT_ID
 
 
-ROW_COLUMNS = "id, filename, uploaded, creator, signed, draft, format, size, width, height"
+ROW_COLUMNS = (
+    "id, filename, uploaded, creator, signed, draft, format, size, width, height, meta_json, variants"
+)
+# Variant URLs differ between images only by the id: stored with this mark in its place, every
+# row holds the same short text (one variant: ~50 bytes), not its own URLs.
+VARIANT_ID = "\x01"
 
 
 def catalogue_path(key: str, cache_dir: Path | None = None) -> Path:
@@ -96,10 +106,14 @@ CREATE TABLE IF NOT EXISTS images (
     height INTEGER NOT NULL DEFAULT -1,
     pixels INTEGER GENERATED ALWAYS AS (CASE WHEN width < 0 THEN -1 ELSE width * height END) VIRTUAL,
     meta_json TEXT,
+    variants TEXT NOT NULL DEFAULT '',
     search_text TEXT NOT NULL,
-    generation INTEGER NOT NULL DEFAULT 0
+    generation INTEGER NOT NULL DEFAULT 0,
+    -- The backend's own order among images uploaded in the same millisecond (a walk's
+    -- position, newest highest): the list then shows ties as the backend lists them.
+    listed INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS by_uploaded ON images (uploaded, id);
+CREATE INDEX IF NOT EXISTS by_uploaded ON images (uploaded, listed, id);
 CREATE INDEX IF NOT EXISTS by_filename ON images (filename, id);
 CREATE INDEX IF NOT EXISTS by_creator ON images (creator, id);
 CREATE INDEX IF NOT EXISTS by_size ON images (size, id);
@@ -119,10 +133,21 @@ def connect(path: Path | str) -> tuple[sqlite3.Connection, bool]:
     conn.execute("PRAGMA cache_size=-32768")  # 32 MB of page cache
     conn.execute("PRAGMA temp_store=MEMORY")
     fts = has_trigram(conn)
+    if _old_schema(conn):
+        # A cache: an older layout is dropped and walked again, never migrated.
+        conn.executescript(
+            "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS images; DROP TABLE IF EXISTS state;"
+        )
     conn.executescript(_schema(fts))
     if get_state(conn, "schema") is None:
         set_state(conn, "schema", str(SCHEMA_VERSION))
     return conn, fts
+
+
+def _old_schema(conn: sqlite3.Connection) -> bool:
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'state'").fetchone() is None:
+        return False
+    return get_state(conn, "schema") != str(SCHEMA_VERSION)
 
 
 def get_state(conn: sqlite3.Connection, key: str) -> str | None:
@@ -163,6 +188,36 @@ def format_name(content_type: str) -> str:
     return _FORMAT_OF.get(content_type, content_type.removeprefix("image/"))
 
 
+def variants_template(image_id: str, variants: list[str]) -> str:
+    quoted = quote(image_id, safe="/")
+    return "\n".join(url.replace(f"/{quoted}/", f"/{VARIANT_ID}/", 1) for url in variants)
+
+
+def to_metadata(row: CatalogueRow) -> ImageMetadata:
+    """The record the list's actions need (forms, copy), rebuilt from one catalogue row."""
+    quoted = quote(row.id, safe="/")
+    variants = (
+        [url.replace(VARIANT_ID, quoted, 1) for url in row.variants.split("\n")] if row.variants else []
+    )
+    return ImageMetadata(
+        id=row.id,
+        filename=row.filename or None,
+        uploaded=_EPOCH + timedelta(milliseconds=row.uploaded),
+        require_signed_urls=row.signed,
+        meta=None if row.meta_json is None else json.loads(row.meta_json),
+        variants=variants,
+        draft=row.draft,
+        creator=row.creator or None,
+    )
+
+
+def row_of(fields: tuple[Any, ...]) -> CatalogueRow:
+    """A CatalogueRow from a SELECT of ROW_COLUMNS."""
+    return CatalogueRow(
+        fields[0], fields[1], fields[2], fields[3], bool(fields[4]), bool(fields[5]), *fields[6:]
+    )
+
+
 def record(image: ImageMetadata, info: FileInfo | None = None) -> tuple[Any, ...]:
     filename = image.filename or ""
     creator = image.creator or ""
@@ -178,14 +233,15 @@ def record(image: ImageMetadata, info: FileInfo | None = None) -> tuple[Any, ...
         -1 if info is None or info.width is None else info.width,
         -1 if info is None or info.height is None else info.height,
         None if image.meta is None else json.dumps(image.meta, separators=(",", ":")),
+        variants_template(image.id, image.variants),
         search_text(image.id, filename, creator, image.meta),
     )
 
 
 _UPSERT = """
 INSERT INTO images (id, filename, uploaded, creator, signed, draft, format, size, width, height,
-                    meta_json, search_text, generation)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    meta_json, variants, search_text, generation, listed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     filename = excluded.filename, uploaded = excluded.uploaded, creator = excluded.creator,
     signed = excluded.signed, draft = excluded.draft,
@@ -194,14 +250,28 @@ ON CONFLICT(id) DO UPDATE SET
     width = CASE WHEN excluded.size >= 0 THEN excluded.width ELSE images.width END,
     height = CASE WHEN excluded.size >= 0 THEN excluded.height ELSE images.height END,
     meta_json = excluded.meta_json,
+    variants = excluded.variants,
     search_text = excluded.search_text,
     generation = max(images.generation, excluded.generation)
 """
 
 
-def upsert(conn: sqlite3.Connection, records: Iterable[tuple[Any, ...]], generation: int) -> None:
-    """Insert or refresh rows (a known file format is kept when the new record lacks one)."""
-    conn.executemany(_UPSERT, [(*fields, generation) for fields in records])
+def upsert(
+    conn: sqlite3.Connection,
+    records: Iterable[tuple[Any, ...]],
+    generation: int,
+    listed: Iterable[int] | None = None,
+) -> None:
+    """Insert or refresh rows (a known file format is kept when the new record lacks one).
+    `listed` orders ties of upload time, higher first in newest-first order; by default the
+    rows are newer than every row so far, later records newer (uploads, in upload order)."""
+    rows = list(records)
+    if listed is None:
+        top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+        listed = range(top + 1, top + 1 + len(rows))
+    conn.executemany(
+        _UPSERT, [(*fields, generation, rank) for fields, rank in zip(rows, listed, strict=True)]
+    )
 
 
 def known_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:

@@ -25,6 +25,9 @@ from .store import CatalogueStore
 
 # Cloudflare's list v2 allows up to 10,000 a page; a smaller page shows progress sooner.
 DEFAULT_PAGE = 1_000
+# The first page of a walk from the top (and of a refresh) is small: a new catalogue shows
+# its first screen sooner, and a refresh usually meets known ids within it.
+FIRST_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,9 @@ def _begin(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
 def _save_page(
     conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, cursor: str | None, done: int
 ) -> None:
-    store.upsert(conn, records, generation)
+    # A walk lists newest first: the n-th row listed ranks -n (later uploads rank above 0).
+    start = done - len(records)
+    store.upsert(conn, records, generation, [-(start + i) for i in range(len(records))])
     store.set_state(conn, "cursor", cursor)
     store.set_state(conn, "walk_done", str(done))
 
@@ -70,7 +75,9 @@ def _finish(conn: sqlite3.Connection, generation: int, now: float) -> int:
 def _refresh_page(conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int) -> bool:
     """Save a page of the newest images; True when it reached ids already known."""
     known = store.known_ids(conn, [fields[0] for fields in records])
-    store.upsert(conn, records, generation)
+    top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+    # Newest first, above every row so far (a known row keeps its rank: upsert leaves it).
+    store.upsert(conn, records, generation, [top + len(records) - i for i in range(len(records))])
     return bool(known)
 
 
@@ -88,6 +95,7 @@ class CatalogueWalker:
         catalogue: CatalogueStore,
         *,
         page_size: int = DEFAULT_PAGE,
+        first_page: int = FIRST_PAGE,
         count: Callable[[], Awaitable[int]] | None = None,
         file_info: bool = False,
         clock: Callable[[], float] = time.time,
@@ -95,6 +103,7 @@ class CatalogueWalker:
         self._images = images
         self._store = catalogue
         self._page_size = max(1, min(page_size, MAX_LIST_LIMIT))
+        self._first_page = max(1, min(first_page, self._page_size))
         self._count = count
         self._file_info = file_info
         self._clock = clock
@@ -151,7 +160,8 @@ class CatalogueWalker:
                 fetching.exception()  # a prefetched page's failure, retrieved: the next walk redoes it
 
     async def _page(self, cursor: str | None) -> ImageList:
-        return await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
+        limit = self._first_page if cursor is None else self._page_size
+        return await self._images.hosted.list(limit=limit, cursor=cursor, sort_order="desc")
 
     async def refresh(self) -> AsyncIterator[WalkProgress]:
         """New images since the last walk, newest first until a known id; a full walk when the
@@ -166,7 +176,7 @@ class CatalogueWalker:
         cursor: str | None = None
         done = 0
         while True:
-            page = await self._images.hosted.list(limit=self._page_size, cursor=cursor, sort_order="desc")
+            page = await self._page(cursor)
             records = await self._records(page.images)
             done += len(records)
             reached_known = await self._store.transaction(_refresh_page, records, generation)

@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.rules import MAX_LIST_LIMIT
+from imgtui.workflows.catalogue_query import QueryError, matching_images, parse_query
 from imgtui.workflows.output import (
     LIST_COLUMNS,
     column_widths,
@@ -17,9 +18,8 @@ from imgtui.workflows.output import (
     list_cells,
     table_line,
 )
-from imgtui.workflows.query import matching_images, parse_query
 
-from .base import EXIT_FAILED, EXIT_OK, Command, opened_library, positive_int
+from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command, opened_library, positive_int
 from .console import Console
 
 # Pages of 1000 (Cloudflare's default): few round trips, and the first line still comes at once.
@@ -30,7 +30,11 @@ def configure_ls(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--query",
         metavar="Q",
-        help="words that must all match (id, filename, creator, metadata); --query=-word excludes",
+        help=(
+            "the TUI's search: words (id, filename, creator, metadata), creator:NAME, "
+            "meta.KEY=VALUE, meta.KEY>=N, meta.KEY:in(a,b), private, public, draft, format:png, "
+            "uploaded>2026-01-01; --query=-word excludes"
+        ),
     )
     parser.add_argument("--creator", metavar="C", help="only images with this creator")
     parser.add_argument("--limit", metavar="N", type=positive_int, help="at most N images")
@@ -46,9 +50,9 @@ async def iter_images(
     images: Images, *, order: str, creator: str | None, limit: int | None, query: str | None
 ) -> AsyncGenerator[ImageMetadata, None]:
     """The library's images, filtered by the query, stopping after `limit`."""
-    matcher = parse_query(query or "")
+    matcher = parse_query(query or "")  # QueryError: checked by run_ls before any output
     # Without a query, --limit 5 asks for a page of 5, not 1000.
-    page_size = LIST_PAGE if limit is None or matcher else min(LIST_PAGE, limit, MAX_LIST_LIMIT)
+    page_size = LIST_PAGE if limit is None or not matcher.empty else min(LIST_PAGE, limit, MAX_LIST_LIMIT)
     left = limit
     found = matching_images(
         images, matcher, page_size=page_size, sort_order="desc" if order == "desc" else "asc", creator=creator
@@ -65,6 +69,11 @@ async def iter_images(
 
 
 async def run_ls(args: argparse.Namespace, console: Console) -> int:
+    try:
+        parse_query(args.query or "")
+    except QueryError as error:
+        console.note(f"imgtui ls: --query: {error}")
+        return EXIT_USAGE
     async with (
         opened_library(args) as images,
         # Closed before the library is (a page may be in flight when stdout goes away).

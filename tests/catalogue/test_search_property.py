@@ -188,7 +188,7 @@ def matches(fake: Fake, query: Query) -> bool:
     return all(matches_term(fake, c.term) != c.negated for c in query.clauses)
 
 
-def sort_key(fake: Fake, column: str) -> tuple[Any, str]:
+def sort_key(fake: Fake, column: str, index: int = 0) -> tuple[Any, int, str]:
     image, info = fake.image, fake.info
     value = {
         "uploaded": int(image.uploaded.timestamp() * 1000),
@@ -198,7 +198,8 @@ def sort_key(fake: Fake, column: str) -> tuple[Any, str]:
         "dimensions": -1 if info is None else (info.width or 0) * (info.height or 0),
         "id": image.id,
     }[column]
-    return value, image.id
+    # Upload-time ties keep the order the rows were stored in (store.py: listed).
+    return value, index if column == "uploaded" else 0, image.id
 
 
 async def check(fakes: list[Fake], text: str, sort: Sort, fts: bool) -> None:
@@ -209,9 +210,10 @@ async def check(fakes: list[Fake], text: str, sort: Sort, fts: bool) -> None:
         query = parse_query(text)
         window = CatalogueWindow(store)
         total = await window.set_view(query, sort)
+        order = {id(f): n for n, f in enumerate(fakes)}
         expected = sorted(
             (f for f in fakes if matches(f, query)),
-            key=lambda f: sort_key(f, sort.column),
+            key=lambda f: sort_key(f, sort.column, order[id(f)]),
             reverse=sort.descending,
         )
         expected_ids = [f.image.id for f in expected]
@@ -264,7 +266,7 @@ def test_meta_json_kept() -> None:
     image = ImageMetadata(id="x", uploaded=datetime.now(UTC), meta={"a": {"b": [1, "c"]}})
     fields = record(image)
     assert json.loads(fields[10]) == {"a": {"b": [1, "c"]}}
-    assert "a.b=1\na.b=c" in fields[11]
+    assert "a.b=1\na.b=c" in fields[-1]
 
 
 async def test_keystroke_reads_the_top_before_counting() -> None:

@@ -117,3 +117,29 @@ def test_sign(run, lib: Where) -> None:
     assert unknown.code == 1 and "ERROR 5404" in unknown.err  # the account has no key by that name
     named = run("sign", *lib.args, lib.ids[2], "--key", "default")
     assert named.code == 0 and "sig=" in named.out
+
+
+def test_ls_query_takes_the_tuis_clauses(run, lib: Where) -> None:
+    def ids(query: str) -> list[str]:
+        result = run("ls", *lib.args, "--ndjson", "--query", query)
+        assert result.code == 0, result.err
+        return [json.loads(line)["id"] for line in result.out.splitlines()]
+
+    assert ids("creator:bob") == ["dogs/rex"]  # sent to the server as its creator filter
+    assert ids("-creator:bob -cats") == [lib.ids[2]]
+    assert ids("private") == [lib.ids[2]]
+    assert ids("meta.k:in(v1,zzz)") == [lib.ids[2]]
+    assert ids("public creator:bob") == ["dogs/rex"]
+    assert ids("uploaded>2999-01-01") == []
+    assert ids("creator:bob creator:alice") == []
+
+
+def test_ls_a_bad_query_says_why_before_any_listing(run, lib: Where) -> None:
+    for bad, reason in (
+        ("meta.k>=x", "compares numbers"),
+        ('"open', "unclosed quote"),
+        ("x" * 3000, "at most"),
+    ):
+        result = run("ls", *lib.args, "--query", bad)
+        assert result.code == 2 and result.out == ""
+        assert reason in result.err

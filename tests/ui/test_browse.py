@@ -17,15 +17,9 @@ from imgtui.ui.screens.help import HelpScreen
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.image_table import ImageTable
+from tests.ui.conftest import CREATORS
 
 SIZE = (120, 36)
-
-
-@pytest.fixture(autouse=True)
-def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages of 40 then 50 rows: 200 images span five pages on a 30-row list."""
-    monkeypatch.setattr(MainScreen, "FIRST_PAGE_SIZE", 40)
-    monkeypatch.setattr(MainScreen, "PAGE_SIZE", 50)
 
 
 @pytest.fixture
@@ -64,45 +58,38 @@ def row_ids(table: ImageTable) -> list[str]:
     return [image.id for image in table.loaded_images]
 
 
-async def test_first_page_then_keys_page_to_the_end(library_path, filled, wait_until):
+async def test_every_row_is_reachable_and_G_goes_to_the_last_at_once(library_path, filled, wait_until):
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 40)
+        table = await loaded(pilot, wait_until, 200)
         assert table.has_focus  # the list, not an Input, has focus (drops land on the screen)
-        # 40 rows reach less than a screen past the viewport: the next page comes at once.
-        table = await loaded(pilot, wait_until, 90)
-        await pilot.pause(0.1)
-        assert table.loaded_count == 90 and table.load_state == "idle"
+        await wait_until(pilot, lambda: table.is_complete)
         assert row_ids(table)[0] == "img-0199"  # newest first
-        # G goes to the last loaded row and asks for the next page, again and again.
-        for expected in (140, 190, 200):
-            await pilot.press("G")
-            table = await loaded(pilot, wait_until, expected)
-        assert table.is_complete
-        assert row_ids(table) == [f"img-{i:04d}" for i in reversed(range(200))]  # no page twice
-        assert main_of(app)._pager.pages == 5  # 40 + 50 + 50 + 50 + 10 (the last one complete)
         await pilot.press("G")
+        await wait_until(
+            pilot, lambda: table.current_image is not None and table.current_image.id == "img-0000"
+        )
         last_line = table.row_count - int(table.scroll_offset.y) + 1
         assert "200 images · end" in table.render_line(last_line).text
-        assert table.current_image.id == "img-0000"
+        # Only the rows around the screen are held, not the whole list.
+        assert table.rows.cached_rows < 200
+        await pilot.press("g")
+        await wait_until(pilot, lambda: table.current_image.id == "img-0199")
 
 
-async def test_scrolling_pages_without_moving_the_cursor(library_path, filled, wait_until, pilot_wheel):
+async def test_scrolling_reads_rows_without_moving_the_cursor(library_path, filled, wait_until, pilot_wheel):
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 90)
-        # The wheel scrolls the view; within a screen of the end the next page loads.
-        await pilot_wheel(pilot, "#images", times=15)
-        table = await loaded(pilot, wait_until, 140)
-        assert table.scroll_offset.y > 0
-        assert table.cursor == 0
-        # The scrollbar (or any scroll_to) pages the same way.
-        for _ in range(4):
-            table.scroll_end(animate=False, immediate=True)
-            await pilot.pause(0.05)
-            await wait_until(pilot, lambda: table.load_state != "loading")
-        assert table.is_complete and table.loaded_count == 200
-        assert table.cursor == 0
+        table = await loaded(pilot, wait_until, 200)
+        await pilot_wheel(pilot, "#images", times=40)
+        assert table.scroll_offset.y > 0 and table.cursor == 0
+        table.scroll_end(animate=False, immediate=True)
+        top = int(table.scroll_offset.y)
+        # The rows scrolled to are read and shown (no placeholder left once they arrive).
+        await wait_until(
+            pilot, lambda: "img-0000" in "".join(table.render_line(y).text for y in range(1, 34))
+        )
+        assert top > 150 and table.cursor == 0
 
 
 async def test_highlight_shows_details(library_path, filled, wait_until):
@@ -136,31 +123,69 @@ async def test_details_debounce_drops_stale_answers(library_path, filled, wait_u
 async def test_quick_filter(library_path, filled, wait_until):
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 40)
+        table = await loaded(pilot, wait_until, 200)
         await pilot.press("slash")
         field = app.screen.query_one("#quick-filter")
         assert field.has_focus and field.display
-        await pilot.press(*"FILE-0195")  # any case, matches the filename
-        assert [image.id for image in table.rows.view] == ["img-0195"]
-        assert table.current_image.id == "img-0195"
+        await pilot.press(*"FILE-0015")  # any case, matches the filename, over every row
+        await wait_until(pilot, lambda: row_ids(table) == ["img-0015"])
+        assert table.current_image.id == "img-0015"
         await pilot.press("enter")
-        assert table.has_focus and table.filter_text == "file-0195"
+        assert table.has_focus and table.filter_text == "FILE-0015"
         await pilot.press("slash", "escape")
-        assert table.filter_text == "" and table.row_count == table.loaded_count
+        await wait_until(pilot, lambda: table.row_count == 200)
+        assert table.filter_text == ""
         assert table.has_focus and not field.display
+
+
+async def test_search_clauses_count_and_n_steps_through_matches(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 200)
+        await pilot.press("slash", *"creator:bob meta.n>=100", "enter")
+        expected = [f"img-{n:04d}" for n in range(199, 99, -1) if CREATORS[n % len(CREATORS)] == "bob"]
+        await wait_until(pilot, lambda: table.row_count == len(expected))
+        assert row_ids(table) == expected
+        status = plain_text(app.screen.query_one("#status"))
+        assert f"{len(expected)} found" in status and "ran on the catalogue" in status
+        await pilot.press("n")
+        await wait_until(pilot, lambda: table.current_image.id == expected[1])
+        await pilot.press("N", "N")
+        await wait_until(pilot, lambda: table.current_image.id == expected[-1])  # wraps around
+
+
+async def test_a_bad_clause_says_why_inline_and_keeps_the_list(library_path, filled, wait_until):
+    app = ImgTuiApp(Images.local(library_path))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await loaded(pilot, wait_until, 200)
+        note = app.screen.query_one("#search-note")
+        for bad, message in (
+            ("meta.n>=abc", "compares numbers"),
+            ("uploaded>yesterday", "not a date"),
+            ("format:exe", "format: is one of"),
+            ('"open', "unclosed quote"),
+            ("colour:red", "unknown field colour"),
+        ):
+            await pilot.press("slash")
+            app.screen.query_one("#quick-filter").value = bad
+            await wait_until(pilot, lambda m=message: note.display and m in plain_text(note))
+            assert table.row_count == 200 and app.is_running
+            await pilot.press("escape")
+        await wait_until(pilot, lambda: not note.display)
 
 
 async def test_escape_on_the_list_clears_the_filter_box_and_status_too(library_path, filled, wait_until):
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 40)
+        table = await loaded(pilot, wait_until, 200)
         await pilot.press("slash", *"file-0195", "enter")
         status = app.screen.query_one("#status")
-        assert "filter" in plain_text(status)
+        await wait_until(pilot, lambda: "search" in plain_text(status))
         await pilot.press("escape")  # the list has focus: escape clears the filter
         field = app.screen.query_one("#quick-filter")
+        await wait_until(pilot, lambda: table.row_count == 200)
         assert table.filter_text == "" and field.value == "" and not field.display
-        assert "filter" not in plain_text(status)
+        assert "search" not in plain_text(status)
 
 
 async def test_enter_offers_the_row_actions(library_path, filled, wait_until):
@@ -175,30 +200,26 @@ async def test_enter_offers_the_row_actions(library_path, filled, wait_until):
         await wait_until(pilot, lambda: type(app.screen).__name__ == "EditMetadataModal")
 
 
-async def test_creator_filter_is_server_side(library_path, filled, wait_until):
+async def test_creator_filter_is_a_clause(library_path, filled, wait_until):
     app = ImgTuiApp(Images.local(library_path))
     async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 40)
+        table = await loaded(pilot, wait_until, 200)
+        await wait_until(pilot, lambda: table.is_complete)
         await pilot.press("c")
-        assert isinstance(app.screen, CreatorScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, CreatorScreen))
         await pilot.press(*"bob", "enter")
-        await pilot.pause()
-        table = await loaded(pilot, wait_until, 40)
+        await wait_until(
+            pilot, lambda: table.row_count == sum(1 for n in range(200) if CREATORS[n % 3] == "bob")
+        )
         assert {image.creator for image in table.loaded_images} == {"bob"}
         assert main_of(app).creator == "bob"
-        assert "creator bob" in str(app.screen.query_one("#status").render())
+        assert 'creator:"bob"' in plain_text(app.screen.query_one("#status"))
         # Empty means every creator again.
-        await pilot.press("c", "ctrl+u", "enter")  # ctrl+u clears the Input
-        await pilot.pause()
-        table = await loaded(pilot, wait_until, 40)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CreatorScreen))
+        await pilot.press("ctrl+u", "enter")  # ctrl+u clears the Input
+        await wait_until(pilot, lambda: table.row_count == 200)
         assert main_of(app).creator is None
-        assert len({image.creator for image in table.loaded_images}) == 3
-        # Down walks from the (empty) field into the creators seen so far.
-        await pilot.press("c", "down", "down", "enter")
-        await pilot.pause()
-        table = await loaded(pilot, wait_until, 40)
-        assert main_of(app).creator == "bob"
-        assert {image.creator for image in table.loaded_images} == {"bob"}
 
 
 async def test_sort_toggle_and_refresh(library_path, filled, fill, wait_until):
@@ -313,10 +334,9 @@ async def test_command_palette_has_imgtui_commands(library_path, filled, wait_un
             commands
         )
         commands["Sort order"].run()
-        await pilot.pause()
-        assert main_of(app).list_order == "asc"
+        await wait_until(pilot, lambda: main_of(app).list_order == "asc")
         commands["Mark all"].run()
-        assert table_of(app).marked_count == table_of(app).row_count
+        await wait_until(pilot, lambda: table_of(app).marked_count == table_of(app).row_count)
         commands["Clear marks"].run()
         assert table_of(app).marked_count == 0
         commands["Help"].run()
@@ -422,13 +442,13 @@ async def test_list_error_notifies_and_retry_works(library_path, filled, wait_un
     async with app.run_test(size=SIZE) as pilot:
         table = table_of(app)
         await wait_until(pilot, lambda: table.load_state == "error")
-        assert any("ERROR 9000" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: any("ERROR 9000" in n.message for n in app._notifications))
         assert "ERROR 9000: cannot reach the library" in table.render_line(1).text
         assert app.is_running
         backend.fail = False
         await pilot.press("r")
-        await loaded(pilot, wait_until, 40)
-        assert table.loaded_count == 90  # the first page and the prefetched next one
+        await wait_until(pilot, lambda: table.is_complete)
+        assert table.loaded_count == 200
 
 
 async def test_unexpected_worker_error_keeps_the_app_alive(library_path, filled, wait_until):
@@ -436,32 +456,29 @@ async def test_unexpected_worker_error_keeps_the_app_alive(library_path, filled,
     async with app.run_test(size=SIZE) as pilot:
         table = table_of(app)
         await wait_until(pilot, lambda: table.load_state == "error")
-        assert any("RuntimeError" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: any("RuntimeError" in n.message for n in app._notifications))
         await pilot.press("j", "r")
         await pilot.pause()
         assert app.is_running
 
 
-async def test_failed_refresh_keeps_the_rows_on_screen(library_path, filled, wait_until):
+async def test_failed_refresh_keeps_the_catalogue_on_screen_read_only(library_path, filled, wait_until):
     backend = FailingList(library_path)
     backend.fail = False
     app = ImgTuiApp(Images(backend))
     async with app.run_test(size=SIZE) as pilot:
         table = table_of(app)
-        await loaded(pilot, wait_until, 40)
-        before = [image.id for image in table.loaded_images]
+        await loaded(pilot, wait_until, 200)
+        await wait_until(pilot, lambda: table.is_complete)
+        before = row_ids(table)
         backend.fail = True
         await pilot.press("r")
-        await wait_until(pilot, lambda: any("Still showing" in n.message for n in app._notifications))
-        assert [image.id for image in table.loaded_images] == before
-        assert table.current_image is not None and app.is_running
-        # A sort toggle that fails keeps the old order and says so in the status line.
+        status = app.screen.query_one("#status")
+        await wait_until(pilot, lambda: "offline: catalogue as of" in plain_text(status))
+        assert row_ids(table) == before and table.current_image is not None and app.is_running
+        # Sorting needs no server: the catalogue answers it.
         await pilot.press("s")
-        await pilot.pause()
-        assert app.screen.list_order == "desc" and [i.id for i in table.loaded_images] == before
-        backend.fail = False
-        await pilot.press("s")
-        await wait_until(pilot, lambda: table.loaded_images and table.loaded_images[0].id != before[0])
+        await wait_until(pilot, lambda: row_ids(table) and row_ids(table)[0] == "img-0000")
         assert app.screen.list_order == "asc"
 
 
@@ -482,30 +499,6 @@ async def test_row_action_menu_keys_pick_at_once(library_path, filled, wait_unti
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("d")  # the menu's key for delete
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmDeleteModal")
-
-
-async def test_G_loads_every_page_to_the_real_end(library_path, filled, wait_until):
-    app = ImgTuiApp(Images.local(library_path))
-    async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 40)
-        await pilot.press("G")
-        await wait_until(pilot, lambda: table.is_complete)
-        assert table.loaded_count == 200
-        await wait_until(
-            pilot, lambda: table.current_image.id == "img-0000"
-        )  # newest first: the oldest is last
-        assert "loading to the end" not in plain_text(app.screen.query_one("#status"))
-
-
-async def test_moving_away_stops_loading_to_the_end(library_path, filled, wait_until):
-    app = ImgTuiApp(Images.local(library_path))
-    async with app.run_test(size=SIZE) as pilot:
-        table = await loaded(pilot, wait_until, 40)
-        await pilot.press("G")
-        assert main_of(app)._follow_end or table.is_complete
-        await pilot.press("k")
-        assert not main_of(app)._follow_end
-        assert "loading to the end" not in plain_text(app.screen.query_one("#status"))
 
 
 async def test_a_wide_list_shows_size_pixels_and_type_of_a_local_library(library_path, filled, wait_until):

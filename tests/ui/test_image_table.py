@@ -1,15 +1,19 @@
-"""The list widget on its own: public methods the editing work relies on, layout, filter."""
+"""The list widget over a real catalogue: public methods the editing work relies on (add,
+remove, replace keep the cursor and marks), the windowed rows, sort and layout."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from textual.app import App, ComposeResult
 
-from imgtui.service import ImageMetadata
-from imgtui.ui.widgets import table_layout
+from imgtui.service import ImageMetadata, Images
 from imgtui.ui.widgets.image_table import ImageTable
 from imgtui.ui.widgets.table_layout import ELLIPSIS, clean, fit, format_uploaded, layout_columns
+from imgtui.workflows.catalogue_rows import CHUNK, MAX_CHUNKS, Sort
+from imgtui.workflows.cataloguing import Cataloguing
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -21,170 +25,151 @@ def meta(n: int, **changes) -> ImageMetadata:
 
 
 class TableApp(App[None]):
-    def __init__(self) -> None:
+    def __init__(self, cataloguing: Cataloguing) -> None:
         super().__init__()
+        self.cataloguing = cataloguing
         self.highlighted: list[str | None] = []
-        self.need_more = 0
+        self.sort_requests: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield ImageTable(id="images")
+        table = ImageTable(id="images")
+        table.attach(self.cataloguing)
+        yield table
 
     def on_image_table_highlighted(self, event: ImageTable.Highlighted) -> None:
         self.highlighted.append(event.image.id if event.image else None)
 
-    def on_image_table_need_more(self) -> None:
-        self.need_more += 1
+    def on_image_table_sort_requested(self, event: ImageTable.SortRequested) -> None:
+        self.sort_requests.append(event.column)
 
 
-def desc_rows(count: int) -> list[ImageMetadata]:
-    return [meta(n) for n in reversed(range(count))]
+@pytest.fixture
+async def cataloguing(tmp_path: Path):
+    images = Images.local(tmp_path / "lib")
+    opened = Cataloguing(images, tmp_path / "cat.sqlite3")
+    yield opened
+    await opened.aclose()
+    await images.aclose()
 
 
-async def test_remove_keeps_the_cursor_sensible():
-    app = TableApp()
+async def settled(pilot, table: ImageTable, wait_until, reloads: int) -> None:
+    await wait_until(pilot, lambda: table.reloads >= reloads and table.current_image is not None)
+
+
+async def filled(pilot, table: ImageTable, wait_until, cataloguing: Cataloguing, count: int) -> None:
+    await cataloguing.note_changed([meta(n) for n in range(count)])
+    table.reload()
+    await settled(pilot, table, wait_until, 1)
+
+
+async def test_remove_keeps_the_cursor_and_marks_sensible(cataloguing, wait_until):
+    app = TableApp(cataloguing)
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(ImageTable)
-        table.reset(sort_order="desc", creator=None)
-        table.append_page(desc_rows(10), complete=True)
-        table.move_cursor(3)
-        current = table.current_image.id
-        table.remove_images([current])
-        assert table.current_image.id == "id-005"  # the next row took its place
-        assert current not in [m.id for m in table.loaded_images]
-        table.move_cursor(table.row_count - 1)
-        table.remove_images([table.current_image.id, "not-listed"])
-        assert table.current_image.id == "id-001"  # at the end: the previous row
-        table.move_cursor(0)
-        table.remove_images(["id-001"])  # a row below the cursor: the cursor stays put
-        assert table.current_image.id == "id-009"
-        await pilot.pause()
-        assert app.highlighted[-1] == "id-009"
-        table.remove_images([m.id for m in table.loaded_images])
-        assert table.current_image is None and table.row_count == 0
-
-
-async def test_replace_updates_in_place():
-    app = TableApp()
-    async with app.run_test(size=(100, 20)):
-        table = app.query_one(ImageTable)
-        table.append_page(desc_rows(5), complete=True)
-        table.move_cursor(1)
-        table.replace_image(meta(3, filename="renamed.png", require_signed_urls=True))
-        assert table.current_image.filename == "renamed.png"
-        assert [m.id for m in table.loaded_images] == ["id-004", "id-003", "id-002", "id-001", "id-000"]
-        assert (
-            "renamed.png" in table.render_line(2).text
-            and table_layout.LOCK_GLYPH in table.render_line(2).text
-        )
-        table.replace_image(meta(99))  # not listed: ignored
-        assert table.loaded_count == 5
-
-
-async def test_add_images_desc_goes_on_top_and_keeps_the_highlight():
-    app = TableApp()
-    async with app.run_test(size=(100, 20)):
-        table = app.query_one(ImageTable)
-        table.reset(sort_order="desc", creator=None)
-        table.append_page(desc_rows(5), complete=False)
+        await filled(pilot, table, wait_until, cataloguing, 10)
         table.move_cursor(2)
-        table.add_images([meta(50)])
-        assert table.loaded_images[0].id == "id-050"
-        assert table.current_image.id == "id-002"  # still the same image under the cursor
+        table.action_toggle_mark()  # marks id-007, moves to id-006
+        assert table.current_image.id == "id-006" and table.marked_count == 1
+        table.remove_images(["id-006"])
+        await settled(pilot, table, wait_until, 2)
+        assert table.current_image.id == "id-005"  # the next row took its place
+        assert "id-006" not in [m.id for m in table.loaded_images]
+        assert [m.id for m in table.marked_images] == ["id-007"]  # marks kept
+        table.remove_images(["id-007", "not-listed"])
+        await settled(pilot, table, wait_until, 3)
+        assert table.marked_count == 0 and table.row_count == 8
+        table.move_cursor(table.row_count - 1)
+        table.remove_images([table.current_image.id])
+        await settled(pilot, table, wait_until, 4)
+        assert table.current_image.id == "id-001"  # at the end: the previous row
 
 
-async def test_add_images_asc_at_the_end_only_when_complete():
-    app = TableApp()
-    async with app.run_test(size=(100, 20)):
-        table = app.query_one(ImageTable)
-        table.reset(sort_order="asc", creator=None)
-        table.append_page([meta(n) for n in range(5)], complete=False)
-        table.add_images([meta(50)])
-        assert table.loaded_count == 5  # belongs after rows not loaded yet: paging brings it
-        table.add_images([meta(2, id="between", uploaded=BASE + timedelta(minutes=2, seconds=30))])
-        assert [m.id for m in table.loaded_images][3] == "between"  # where it belongs by time
-        table.append_page([meta(n) for n in range(5, 8)], complete=True)
-        table.add_images([meta(50)])
-        assert table.loaded_images[-1].id == "id-050"
-        table.add_images([meta(50, filename="again.png")])  # already listed: replaced, not doubled
-        assert [m.id for m in table.loaded_images].count("id-050") == 1
-        assert table.loaded_images[-1].filename == "again.png"
-
-
-async def test_add_images_respects_the_creator_filter():
-    app = TableApp()
-    async with app.run_test(size=(100, 20)):
-        table = app.query_one(ImageTable)
-        table.reset(sort_order="desc", creator="bob")
-        table.append_page([meta(1, creator="bob")], complete=True)
-        table.add_images([meta(5, creator="alice"), meta(6, creator="bob")])
-        assert [m.id for m in table.loaded_images] == ["id-006", "id-001"]
-
-
-async def test_marks_and_clear_marks():
-    app = TableApp()
+async def test_add_and_replace_keep_the_highlighted_image(cataloguing, wait_until):
+    app = TableApp(cataloguing)
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(ImageTable)
-        table.append_page(desc_rows(6), complete=True)
-        await pilot.press("space", "j", "space")
-        assert [m.id for m in table.marked_images] == ["id-005", "id-003"]
-        table.remove_images(["id-003"])
-        assert [m.id for m in table.marked_images] == ["id-005"]
-        table.clear_marks()
-        assert table.marked_images == []
+        await filled(pilot, table, wait_until, cataloguing, 10)
+        table.move_cursor(3)
+        table.action_toggle_mark()
+        assert table.current_image.id == "id-005"
+        table.add_images([meta(20), meta(21)])  # newest first: both on top
+        await settled(pilot, table, wait_until, 2)
+        assert [m.id for m in table.loaded_images][:2] == ["id-021", "id-020"]
+        assert table.current_image.id == "id-005" and table.cursor == 6
+        assert table.rows.is_marked("id-006")
+        table.replace_image(meta(5, filename="renamed.png", meta={"k": 1}))
+        await settled(pilot, table, wait_until, 3)
+        assert table.current_image.filename == "renamed.png" and table.current_image.meta == {"k": 1}
+        assert "renamed.png" in table.render_line(table.cursor + 1).text
 
 
-async def test_filter_narrows_widens_and_new_pages_respect_it():
-    app = TableApp()
-    async with app.run_test(size=(100, 20)):
-        table = app.query_one(ImageTable)
-        table.append_page(desc_rows(30), complete=False)
-        table.set_filter("ID-01")
-        assert [m.id for m in table.rows.view] == [f"id-{n:03d}" for n in range(19, 9, -1)]
-        table.set_filter("id-015")  # narrowing
-        assert [m.id for m in table.rows.view] == ["id-015"]
-        table.set_filter("f2")  # widening to another query, by filename
-        assert {m.id for m in table.rows.view} == {
-            "id-002",
-            "id-020",
-            "id-021",
-            "id-022",
-            "id-023",
-            "id-024",
-            "id-025",
-            "id-026",
-            "id-027",
-            "id-028",
-            "id-029",
-        }
-        table.append_page([meta(200, filename="f2-late.png"), meta(300, filename="zzz.png")], complete=True)
-        assert "id-200" in {m.id for m in table.rows.view} and "id-300" not in {m.id for m in table.rows.view}
-        table.set_filter("")
-        assert table.row_count == 32
-
-
-async def test_filter_pages_only_on_a_key_press_at_its_end():
-    app = TableApp()
+async def test_a_big_catalogue_is_read_by_window_and_every_row_is_reachable(cataloguing, wait_until):
+    app = TableApp(cataloguing)
+    count = CHUNK * MAX_CHUNKS + 500
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(ImageTable)
-        table.append_page(desc_rows(60), complete=False)
-        await pilot.pause()
-        before = app.need_more
-        table.set_filter("id-05")
-        table.append_page([meta(500)], complete=False)  # a page arriving while filtering
-        await pilot.pause()
-        assert app.need_more == before  # no automatic paging behind a filter
-        await pilot.press("G", "j")
-        await pilot.pause()
-        assert app.need_more == before + 1
+        await filled(pilot, table, wait_until, cataloguing, count)
+        assert table.row_count == count
+        for target in (count - 1, count // 2, 7, count - 1):
+            table.move_cursor(target)
+            await wait_until(
+                pilot,
+                lambda t=target: (
+                    table.current_image is not None and table.current_image.id == f"id-{count - 1 - t:03d}"
+                ),
+            )
+        # Bounded: the rows read stay within the cache, whatever was visited.
+        for target in range(0, count, CHUNK):
+            table.move_cursor(target)
+            table.rows.row(target)
+            await table.rows.load(table.rows.missing(target, target))
+        assert table.rows.cached_rows <= CHUNK * MAX_CHUNKS < count
 
 
-async def test_control_characters_never_reach_the_terminal():
-    app = TableApp()
-    async with app.run_test(size=(100, 20)):
+async def test_sort_by_column_is_shown_in_the_header_and_a_click_asks_for_it(cataloguing, wait_until):
+    app = TableApp(cataloguing)
+    async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(ImageTable)
-        table.append_page([meta(1, filename="evil\x1b[2Jname.png")], complete=True)
+        await cataloguing.note_changed([meta(n, filename=f"{'zyx'[n % 3]}-{n}.png") for n in range(9)])
+        table.reload()
+        await settled(pilot, table, wait_until, 1)
+        assert "UPLOADED ▼" in table.render_line(0).text
+        table.reload(sort=Sort("filename", False))
+        await settled(pilot, table, wait_until, 2)
+        names = [m.filename for m in table.loaded_images]
+        assert names == sorted(names) and "FILENAME ▲" in table.render_line(0).text
+        header = table.render_line(0).text
+        await pilot.click("#images", offset=(header.index("UPLOADED") + 1, 0))
+        await pilot.click("#images", offset=(3, 0))  # the id column does not sort
+        assert app.sort_requests == ["uploaded"]
+
+
+async def test_control_characters_never_reach_the_terminal(cataloguing, wait_until):
+    app = TableApp(cataloguing)
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(ImageTable)
+        await cataloguing.note_changed([meta(1, filename="evil\x1b[2Jname.png", creator="\x1b]52;c;x\x07")])
+        table.reload()
+        await settled(pilot, table, wait_until, 1)
         line = table.render_line(1).text
-        assert "\x1b" not in line and "evil" in line
+        assert "\x1b" not in line and "\x07" not in line and "evil" in line
+
+
+async def test_the_status_row_follows_the_walk_and_textual_loading_still_works(cataloguing, wait_until):
+    # Our status-row method once shadowed Widget.set_loading(loading), so Textual's own
+    # `widget.loading = True` raised TypeError on the list.
+    app = TableApp(cataloguing)
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(ImageTable)
+        table.loading = True
+        await pilot.pause()
+        assert table.loading and table.load_state == "idle"
+        table.loading = False
+        await filled(pilot, table, wait_until, cataloguing, 2)
+        table.set_state("loading", progress="catalogued 2 of 5")
+        assert "catalogued 2 of 5" in table.render_line(3).text
+        table.set_state("complete")
+        assert table.is_complete and "2 images · end" in table.render_line(3).text
 
 
 def test_layout_shares_flexible_space_and_drops_columns_when_narrow():
@@ -207,22 +192,6 @@ def test_fit_and_clean():
     assert clean("a\u200bb") == "a�b"  # other unprintables keep the row width
     assert clean(None) == ""
     assert format_uploaded(datetime(2025, 3, 1, 14, 22, 59, tzinfo=UTC)) == "2025-03-01 14:22"
-
-
-async def test_textual_loading_indicator_works_and_the_status_row_is_separate():
-    # Our status-row method once shadowed Widget.set_loading(loading), so Textual's own
-    # `widget.loading = True` raised TypeError on the list.
-    app = TableApp()
-    async with app.run_test(size=(100, 20)) as pilot:
-        table = app.query_one(ImageTable)
-        table.loading = True
-        await pilot.pause()
-        assert table.loading and table.load_state == "idle"
-        table.loading = False
-        table.show_loading_row()
-        assert table.load_state == "loading"
-        table.append_page(desc_rows(2), complete=True)
-        assert table.load_state == "complete"
 
 
 def test_whole_ids_and_file_columns_where_there_is_room():

@@ -1,13 +1,14 @@
 """The main screen: the image list on the left, the details panel (and preview) on the right.
 
-The screen owns the I/O of browsing: it pages the list (one request in flight at a time),
-resets it when the query changes (sort order, creator), and turns every ImagesError into a
-notification. Widgets only show what they are given.
+The screen owns the I/O of browsing: it opens the catalogue of what is open, keeps it up to
+date in the background (a walk, page by page, with its progress in the status line), and
+turns every ImagesError into a notification. The list reads its rows from the catalogue.
 """
 
 from __future__ import annotations
 
-import gc
+import time
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from textual import events, on, work
@@ -25,35 +26,49 @@ from imgtui.ui.config import UiConfig
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
-from imgtui.ui.widgets.image_table import ImageTable, SortOrder
+from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
-from imgtui.ui.widgets.table_layout import parse_columns
+from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
-from imgtui.workflows.pager import FIRST_PAGE, NEXT_PAGES, START_SORT_ORDER, ImagePager
+from imgtui.workflows.catalogue_rows import Sort
+from imgtui.workflows.cataloguing import Cataloguing, server_filter
 
 SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
+# A walk's page reloads the view at most this often (a reload recounts and finds the cursor).
+RELOAD_EVERY_S = 0.5
+
+
+def sort_label(sort: Sort) -> str:
+    if sort.column == "uploaded":
+        return SORT_LABELS["desc" if sort.descending else "asc"]
+    return f"by {TITLES[sort.column].lower()} {'▼' if sort.descending else '▲'}"
 
 
 class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
-    """Browse (list, quick filter, details) and edit (the forms in screens/editing.py)."""
+    """Browse (list, search, sort, details) and edit (the forms in screens/editing.py)."""
 
     BINDING_GROUP_TITLE = "Browse"
     # Below 76 columns the list and the details panel (min widths 40 and 34) cannot share
     # the width: the details panel goes, rather than the list overflowing its border.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal")]
     AUTO_FOCUS = "#images"
-    FIRST_PAGE_SIZE = FIRST_PAGE
-    PAGE_SIZE = NEXT_PAGES
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "slash",
             "quick_filter",
-            "Filter",
+            "Search",
             id="find.filter",
-            tooltip="Filter loaded images by id or filename",
+            tooltip="Search every image: words, creator:NAME, meta.KEY=VALUE, format:png…",
         ),
-        Binding("s", "toggle_sort", "Sort", id="find.sort", tooltip="Newest first / oldest first (reloads)"),
+        Binding(
+            "s",
+            "toggle_sort",
+            "Sort",
+            id="find.sort",
+            tooltip="Newest first / oldest first: flips the sort direction",
+        ),
+        Binding("S", "choose_sort", "Sort by", show=False, id="find.sort_by", tooltip="Sort by a column"),
         Binding(
             "c", "creator_filter", "Creator", id="find.creator", tooltip="List only one creator's images"
         ),
@@ -63,7 +78,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             "Refresh",
             show=False,
             id="view.refresh",
-            tooltip="Reload the list and retry the current image",
+            tooltip="Walk the whole list again and retry the current image",
         ),
         Binding("y", "copy", "Copy", id="copy.menu", tooltip="Copy the id or a delivery URL"),
         Binding(
@@ -90,19 +105,16 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self.images = images
         self.preview_mode = preview_mode
         self.demo = demo
-        # Not `sort_order`: Widget.sort_order is Textual's own (it orders sibling widgets).
-        self.list_order: SortOrder = START_SORT_ORDER  # the CLI prefetches this query
+        self.cataloguing = Cataloguing(images)
         self.creator: str | None = None
-        self._pager: ImagePager | None = None
-        # While a new query's first page is on its way, the rows on screen (and the pager they
-        # came from) stay, so a failed refresh can keep showing them.
-        self._reset_due = False
-        # After G: keep loading pages and following the last row until the list is complete,
-        # or until the user moves the cursor away from the end.
-        self._follow_end = False
-        self._previous_pager: ImagePager | None = None
-        self._pager_worker: Worker | None = None
-        self._file_facts_probed = False  # does the backend know sizes and pixels? asked once
+        self._walk_worker: Worker | None = None
+        self._progress = ""
+        self._where_ran = ""  # which parts of the search ran on the server
+        self._last_reload = 0.0
+
+    @property
+    def list_order(self) -> SortOrder:
+        return self.table.list_order
 
     # ----------------------------------------------------------------- layout
 
@@ -111,7 +123,10 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         with Horizontal(id="browser"):
             with Vertical(id="list-pane"):
                 yield ImageTable(id="images")
-                yield Input(placeholder="filter loaded images by id or filename", id="quick-filter")
+                yield Input(
+                    placeholder="search: words, creator:NAME, meta.KEY=VALUE, -word", id="quick-filter"
+                )
+                yield Static(id="search-note")
             config = getattr(self.app, "config", None)
             shown = config.preview_shown if isinstance(config, UiConfig) else True
             yield DetailsPanel(self.images, preview_mode=self.preview_mode, preview_shown=shown, id="details")
@@ -140,131 +155,65 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             self.set_class(not config.details_shown, "-no-details")
         self.query_one("#list-pane").border_title = "Images"
         self.quick_filter.display = False
+        self.query_one("#search-note", Static).display = False
+        self.table.attach(self.cataloguing)
         self._update_status()
+        self._start()
+
+    async def on_unmount(self) -> None:
+        await self.cataloguing.aclose()
+
+    # ----------------------------------------------------------------- the catalogue
+
+    @work(group="catalogue-open", exit_on_error=False)
+    async def _start(self) -> None:
+        await self.cataloguing.open()
+        self.table.reload()  # the last catalogue, at once
         if self.demo:
-            self._fill_demo()
-        else:
-            self.reload()
+            await self._fill_demo()
+        self.reload()
 
-    # ----------------------------------------------------------------- paging
-
-    def reload(self) -> None:
-        """Start the list again from the top with the current sort order and creator.
-
-        The rows on screen stay until the new first page arrives: a refresh that fails (server
-        gone, network down) keeps what the user was looking at instead of an empty list.
-        """
-        if self._pager_worker is not None:
-            self._pager_worker.cancel()
-            self._pager_worker = None
-        self._follow_end = False
-        if not self._reset_due:
-            self._reset_due, self._previous_pager = True, self._pager
-        self._pager = ImagePager(
-            self.images,
-            sort_order=self.list_order,
-            creator=self.creator,
-            first_page=self.FIRST_PAGE_SIZE,
-            page_size=self.PAGE_SIZE,
-        )
-        self._update_status()
-        self.load_more()
-
-    def _apply_pending_reset(self) -> None:
-        """The new query's first page is here: now forget the old rows."""
-        self._reset_due, self._previous_pager = False, None
-        self.table.reset(sort_order=self.list_order, creator=self.creator)
-
-    def _restore_previous_query(self, error: ImagesError) -> None:
-        """The first page of a new query failed: keep showing the old rows, as they were."""
-        previous = self._previous_pager
-        self._reset_due, self._previous_pager = False, None
-        if previous is None or self.table.loaded_count == 0:
-            self._pager = None
-            self.table.set_error(str(error))
-            self.notify(str(error), title="Listing failed", severity="error", timeout=8, markup=False)
-            return
-        self.notify(
-            f"{error}\nStill showing the previous list.",
-            title="Listing failed",
-            severity="error",
-            timeout=8,
-            markup=False,
-        )
-        self._pager = previous
-        self.list_order, self.creator = self.table.list_order, self.table.creator
-        self.table.append_page([], complete=previous.complete)  # back to idle/complete
-        self._update_status()
-
-    def load_more(self) -> None:
-        """Fetch the next page unless one is in flight or the list is complete."""
-        pager = self._pager
-        if pager is None or pager.complete:
-            return
-        if self._pager_worker is not None and self._pager_worker.is_running:
-            return
-        self.table.show_loading_row()
-        self._pager_worker = self._load_page(pager)
-
-    @work(group="pager", exit_on_error=False)
-    async def _load_page(self, pager: ImagePager) -> None:
-        try:
-            page = await pager.next_page()
-        except ImagesError as error:
-            if pager is not self._pager:
+    def reload(self, *, full: bool = False) -> None:
+        """Bring the catalogue up to date in the background (a full walk with `full`)."""
+        if self._walk_worker is not None and self._walk_worker.is_running:
+            if not full:
                 return
-            self._follow_end = False
-            if self._reset_due:
-                self._restore_previous_query(error)
-            else:
-                self.table.set_error(str(error))
-                self.notify(str(error), title="Listing failed", severity="error", timeout=8, markup=False)
-            return
-        if pager is not self._pager:
-            return  # the query changed while this page was on its way
-        if self._reset_due:
-            self._apply_pending_reset()
-        self.table.append_page(page.images, complete=pager.complete)
-        if not self._file_facts_probed and page.images:
-            self._file_facts_probed = True
-            self._probe_file_facts(page.images[0].id)
-        if self._follow_end:
-            self._follow_end = not pager.complete
-            self.table.move_cursor(self.table.row_count - 1)  # near the end: asks for the next page
-        # Loaded rows live as long as the list: move them out of the cyclic GC's sight, or
-        # its full collections walk every row (measured: 240 ms stalls at 50k rows).
-        gc.freeze()
+            self._walk_worker.cancel()
+        self.table.show_loading_row()
+        self._walk_worker = self._walk(full)
+
+    @work(group="catalogue-walk", exit_on_error=False)
+    async def _walk(self, full: bool) -> None:
+        cataloguing = self.cataloguing
+        try:
+            async for step in cataloguing.update(full=full):
+                if cataloguing.file_facts:
+                    self.table.enable_file_facts()
+                of = f" of {step.total:,}" if step.total is not None else ""
+                self._progress = "" if step.complete else f"catalogued {step.done:,}{of}"
+                now = time.monotonic()
+                if step.complete:
+                    await self.table.reload_now()  # every row is in the list before "end" shows
+                elif now - self._last_reload >= RELOAD_EVERY_S:
+                    self._last_reload = now
+                    self.table.reload()
+                self.table.set_state("complete" if step.complete else "loading", progress=self._progress)
+                self._update_status()
+        except ImagesError as error:
+            self._walk_failed(str(error))
+
+    def _walk_failed(self, message: str) -> None:
+        cataloguing = self.cataloguing
+        if self.table.row_count and cataloguing.complete_at is not None:
+            # Offline: the last catalogue, read-only, saying since when.
+            since = datetime.fromtimestamp(cataloguing.complete_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            self._progress = f"offline: catalogue as of {since}, read-only"
+            self.table.set_state("complete", progress=self._progress)
+        else:
+            self.table.set_error(message)
+        self.notify(message, title="Listing failed", severity="error", timeout=8, markup=False)
         self._update_status()
 
-    @on(ImageTable.NeedMore)
-    def _on_need_more(self) -> None:
-        self.load_more()
-
-    @work(group="file-facts", exit_on_error=False)
-    async def _probe_file_facts(self, image_id: str) -> None:
-        """One row's file facts: where the backend keeps none (Cloudflare), the size, pixels
-        and type columns never show and no row asks again."""
-        answer = await self.images.hosted.image(image_id).file_info()
-        if answer is not None and answer[1] is not None:
-            self.table.add_file_facts({image_id: answer[1]})
-            self.table.enable_file_facts()
-
-    @on(ImageTable.NeedFileFacts)
-    def _on_need_file_facts(self, event: ImageTable.NeedFileFacts) -> None:
-        self._fetch_file_facts(event.ids)
-
-    @work(group="file-facts", exit_on_error=False)
-    async def _fetch_file_facts(self, ids: list[str]) -> None:
-        facts = {}
-        for image_id in ids:  # only the rows on screen: a few dozen short reads
-            try:
-                answer = await self.images.hosted.image(image_id).file_info()
-            except ImagesError:
-                continue  # the cell stays blank; the details panel reports errors
-            facts[image_id] = answer[1] if answer is not None else None
-        self.table.add_file_facts(facts)
-
-    @work(group="demo", exit_on_error=False)
     async def _fill_demo(self) -> None:
         from imgtui.workflows.demo import DEMO_COUNT, fill_demo_library
 
@@ -284,29 +233,36 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             self.notify("The library is not empty: opened it as it is.", title="Demo library", markup=False)
         elif added > 0:
             self.notify(f"Added {added} demo images.", title="Demo library", markup=False)
-        self.reload()
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
-        """The App notifies (ui/worker_errors.py); a failed page also shows in the list."""
-        if worker.group == "pager" and self._pager_worker is worker:
-            self._follow_end = False
+        """The App notifies (ui/worker_errors.py); a failed walk also shows in the list."""
+        if worker.group == "catalogue-walk" and self._walk_worker is worker:
             self.table.set_error(describe_failure(error))
 
     # ----------------------------------------------------------------- list events
 
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
-        if self._follow_end and not self.table.cursor_at_end:
-            self._follow_end = False  # the user moved away: stop loading to the end
-            self._update_status()
         self.details.show(event.image.id if event.image else None)
 
-    @on(ImageTable.WantsEnd)
-    def _on_wants_end(self) -> None:
-        if self._pager is not None and not self._pager.complete and not self._follow_end:
-            self._follow_end = True
-            self._update_status()
-            self.load_more()
+    @on(ImageTable.ViewChanged)
+    def _on_view_changed(self) -> None:
+        search = self.table.search
+        note = self.query_one("#search-note", Static)
+        if search.error:
+            note.update(Content(safe_text(f"⚠ {search.error} (at {search.error_at + 1})")), layout=False)
+            note.display = True
+        else:
+            note.display = False
+        self._update_status()
+
+    @on(ImageTable.SortRequested)
+    def _on_sort_requested(self, event: ImageTable.SortRequested) -> None:
+        current = self.table.sort
+        if current.column == event.column:
+            self.set_sort(Sort(current.column, not current.descending))
+        else:
+            self.set_sort(Sort(event.column, event.column == "uploaded"))  # type: ignore[arg-type]
 
     @on(ImageTable.FilterCleared)
     def _on_filter_cleared(self) -> None:
@@ -325,15 +281,21 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     def _update_status(self) -> None:
         table = self.table
         markup = Content.from_markup  # typed text and creators enter only as $variables: literal
-        parts = [markup("[b]$order[/b]", order=SORT_LABELS[self.list_order])]
-        if self.creator is not None:
-            parts.append(markup("creator [b]$creator[/b]", creator=safe_text(self.creator) or "(none)"))
-        if table.filter_text:
-            parts.append(markup("filter [b]$filter[/b]", filter=safe_text(table.filter_text)))
-        loaded = table.loaded_count
-        parts.append(Content(f"{loaded} loaded" + (" (all)" if table.is_complete else "")))
-        if self._follow_end:
-            parts.append(markup("[b]loading to the end[/b] (move the cursor to stop)"))
+        parts = [markup("[b]$order[/b]", order=sort_label(table.sort))]
+        search = table.search
+        if search.text and not search.error:
+            count = f"{table.row_count:,}" + ("" if table.rows.total_exact else "+")
+            parts.append(
+                markup("search [b]$filter[/b]: $count", filter=safe_text(search.text), count=f"{count} found")
+            )
+            if self._where_ran:
+                parts.append(markup("$where", where=safe_text(self._where_ran)))
+        elif search.error:
+            parts.append(markup("[$text-error]search: $error[/]", error=safe_text(search.error)))
+        else:
+            parts.append(Content(f"{table.row_count:,} loaded" + (" (all)" if table.is_complete else "")))
+        if self._progress:
+            parts.append(markup("[b]$progress[/b]", progress=self._progress))
         marked = table.marked_count
         if marked:
             parts.append(markup("[$text-warning][b]$marked marked[/b][/]", marked=str(marked)))
@@ -350,6 +312,31 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     @on(Input.Changed, "#quick-filter")
     def _on_filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(event.value)
+        self._where_ran = ""
+        self._server_part(event.value)
+
+    @work(group="server-search", exclusive=True, exit_on_error=False)
+    async def _server_part(self, text: str) -> None:
+        """While the catalogue is incomplete, the clauses the API can run go to the server too
+        (what it finds joins the catalogue); the status line says which part ran where."""
+        if self.cataloguing.complete:
+            self._where_ran = "ran on the catalogue" if text.strip() else ""
+            return
+        from imgtui.workflows.catalogue_rows import parse_search
+
+        search = parse_search(text)
+        _, _, shown = server_filter(search.query)
+        if search.error or not shown:
+            self._where_ran = "ran on the catalogue so far (incomplete)" if text.strip() else ""
+            self._update_status()
+            return
+        try:
+            found, shown = await self.cataloguing.from_server(search.query)
+        except ImagesError as error:
+            self._where_ran = f"server part failed: {error}"
+        else:
+            self._where_ran = f"{shown} ran on the server ({found:,} found), the rest on the catalogue"
+            self.table.reload()
         self._update_status()
 
     @on(Input.Submitted, "#quick-filter")
@@ -373,18 +360,38 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self._update_status()
 
     def action_toggle_sort(self) -> None:
-        self.list_order = "asc" if self.list_order == "desc" else "desc"
-        self.notify(f"Sorted {SORT_LABELS[self.list_order]}", timeout=2, markup=False)
-        self.reload()
+        current = self.table.sort
+        self.set_sort(Sort(current.column, not current.descending))
+
+    def set_sort(self, sort: Sort) -> None:
+        self.notify(f"Sorted {sort_label(sort)}", timeout=2, markup=False)
+        self.table.reload(sort=sort)
+
+    def action_choose_sort(self) -> None:
+        keys = {"uploaded": "u", "filename": "f", "creator": "c", "size": "s", "dimensions": "d"}
+        columns: list[ColumnName] = [c for c in SORTABLE if c in ("uploaded", "filename", "creator")]
+        if self.table.file_facts_known:
+            columns += ["size", "dimensions"]
+        choices = [Choice(TITLES[c], c, key=keys[c]) for c in columns]
+
+        def chosen(column: str | None) -> None:
+            if column is not None:
+                self._on_sort_requested(ImageTable.SortRequested(self.table, column))  # type: ignore[arg-type]
+
+        self.app.push_screen(ChoiceScreen("Sort by", choices), callback=chosen)
 
     def action_refresh(self) -> None:
-        """Reload the list, and retry the current row's details and preview now."""
-        self.reload()
+        """Walk the whole list again (edits and deletes made elsewhere show), retry details."""
+        self.reload(full=True)
         self.details.reload()
 
     def action_creator_filter(self) -> None:
-        known = sorted({image.creator for image in self.table.loaded_images if image.creator})
-        self.app.push_screen(CreatorScreen(self.creator, known[:200]), self._apply_creator)
+        self._pick_creator()
+
+    @work(group="creators", exclusive=True, exit_on_error=False)
+    async def _pick_creator(self) -> None:
+        known = await self.cataloguing.creators(200)
+        self.app.push_screen(CreatorScreen(self.creator, known), self._apply_creator)
 
     def _apply_creator(self, creator: str | None) -> None:
         """`None`: cancelled. "": every creator. Anything else: that creator only."""
@@ -393,10 +400,16 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self.set_creator(creator or None)
 
     def set_creator(self, creator: str | None) -> None:
+        """A creator is a clause of the search: `creator:"NAME"` in the box."""
         if creator == self.creator:
             return
         self.creator = creator
-        self.reload()
+        self.table.creator = creator
+        words = [w for w in self.quick_filter.value.split() if not w.lower().startswith("creator:")]
+        if creator is not None:
+            words.append('creator:"' + creator.replace('"', "") + '"')
+        self.quick_filter.value = " ".join(words)
+        self.quick_filter.display = bool(words)
 
     def action_clear_creator(self) -> None:
         self.set_creator(None)
