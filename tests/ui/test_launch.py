@@ -10,8 +10,6 @@ import pytest
 
 from imgtui import cli as entry
 from imgtui.service import Images, ImagesError
-from imgtui.ui.app import ImgTuiApp
-from imgtui.ui.config import UiConfig
 from imgtui.workflows.pager import FIRST_PAGE, START_SORT_ORDER, ImagePager, prefetch_first_page
 
 
@@ -65,24 +63,6 @@ def test_prefetch_gives_up_after_its_timeout(library_path: Path):
     page = asyncio.run(first_pager(images).next_page())  # then the pager reads it itself
     assert page.images == [] and page.list_complete
     asyncio.run(images.aclose())
-
-
-async def test_the_app_shows_the_prefetched_page_and_refresh_reads_again(
-    library_path: Path, fill, wait_until
-):
-    images = Images.local(library_path)
-    await fill(images, 3)
-    # The CLI prefetches before App.run; from a thread here, as the test's loop is running.
-    assert await asyncio.to_thread(prefetch_first_page, images) is True
-    await fill(images, 1, prefix="late")
-    app = ImgTuiApp(images, config=UiConfig())
-    async with app.run_test(size=(120, 30)) as pilot:
-        table = app.screen.query_one("#images")
-        await wait_until(pilot, lambda: table.loaded_count == 3)
-        assert table.loaded_images[0].id == "img-0002"
-        await pilot.press("r")
-        await wait_until(pilot, lambda: table.loaded_count == 4)
-        assert table.loaded_images[0].id == "late-0000"
 
 
 def test_the_cli_turns_the_gc_back_on_whatever_happens(capsys, monkeypatch: pytest.MonkeyPatch):
