@@ -236,7 +236,8 @@ async def test_creator_picker_keeps_a_hostile_current_creator(library_path, wait
 async def test_header_label_of_a_library_path_with_controls(tmp_path, wait_until):
     local = Images.local(tmp_path / f"lib{TITLE}{CLOSE}")
     app = ImgTuiApp(local, config=UiConfig())
-    async with app.run_test(size=SIZE) as pilot:
+    # Wide enough for the quota and a pytest-xdist temp path before the label is cut.
+    async with app.run_test(size=(220, SIZE[1])) as pilot:
         table = app.screen.query_one("#images", ImageTable)
         await wait_until(pilot, lambda: table.load_state == "complete")
         await pilot.pause(0.1)

@@ -23,7 +23,7 @@ from textual.worker import Worker
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.config import UiConfig
-from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen
+from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen, copy_choices
 from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
@@ -468,26 +468,11 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     async def _copy_choices(self) -> list[Choice]:
         table = self.table
-        image = table.current_image
-        choices: list[Choice] = []
-        marked = table.marked_images
-        if len(marked) > 1:
-            choices.append(Choice(f"IDs of the {len(marked)} marked images", "\n".join(m.id for m in marked)))
-        if image is None:
-            return choices
-        choices.append(Choice("ID", image.id))
-        if image.filename:
-            choices.append(Choice("Filename", image.filename))
-        handle = self.images.hosted.image(image.id)
-        for url in image.variants:
-            variant = url.rstrip("/").rsplit("/", 1)[-1]
-            if image.require_signed_urls:
-                try:
-                    signed = await handle.signed_url(variant, expires_in=3600)
-                except ImagesError as error:
-                    self.notify(str(error), title="Cannot sign URL", severity="error", markup=False)
-                    continue
-                choices.append(Choice(f"{variant} URL (signed, valid 1 hour)", signed))
-            else:
-                choices.append(Choice(f"{variant} URL", url))
-        return choices
+        return await copy_choices(
+            self.images,
+            table.current_image,
+            table.marked_images,
+            on_error=lambda error: self.notify(
+                str(error), title="Cannot sign URL", severity="error", markup=False
+            ),
+        )
