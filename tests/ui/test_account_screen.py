@@ -319,3 +319,12 @@ async def test_help_lists_the_account_keys(library_path, wait_until):
         assert any(keys == "A" for keys, _ in main_groups["App"])
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+async def test_quota_counts_the_demo_images_drawn_after_it_was_read(library_path, wait_until, monkeypatch):
+    from imgtui.workflows.demo import DEMO_COUNT
+
+    monkeypatch.setattr(ImgTuiApp, "USAGE_REFRESH_SECONDS", 0.05)
+    app = ImgTuiApp(Images.local(library_path), demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: f"{DEMO_COUNT} / 100,000 images" in app.title, within=30)

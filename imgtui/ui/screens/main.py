@@ -233,6 +233,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             self.notify("The library is not empty: opened it as it is.", title="Demo library", markup=False)
         elif added > 0:
             self.notify(f"Added {added} demo images.", title="Demo library", markup=False)
+            self._count_changed(added)  # the header's quota was read before the fill
 
     def worker_failed(self, worker: Worker, error: BaseException) -> None:
         """The App notifies (ui/worker_errors.py); a failed walk also shows in the list."""
