@@ -328,3 +328,19 @@ async def test_quota_counts_the_demo_images_drawn_after_it_was_read(library_path
     app = ImgTuiApp(Images.local(library_path), demo=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: f"{DEMO_COUNT} / 100,000 images" in app.title, within=30)
+
+
+async def test_a_state_read_before_mount_finishes_is_still_shown(library_path, fill, wait_until, monkeypatch):
+    """The read worker can finish before on_mount returns (Python 3.12 in a real terminal):
+    `is_mounted` is still False then, and the screen must show the state anyway."""
+    images = Images.local(library_path)
+    await fill(images, 2)
+    monkeypatch.setattr(AccountScreen, "is_mounted", property(lambda self: False))
+    app = ImgTuiApp(images)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_account(pilot, wait_until)
+        await pilot.pause()
+        assert "2 / 100,000" in str(screen.query_one("#account-usage", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+    await images.aclose()

@@ -89,6 +89,7 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
         self.images = images
         self.cache = account_cache(images)
         self.state: AccountState | None = None
+        self._closed = False  # unmounted: a late publish must not touch its widgets
 
     def compose(self) -> ComposeResult:
         yield Header(icon="▣")
@@ -119,6 +120,7 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
         self._load(refresh=False)
 
     def on_unmount(self) -> None:
+        self._closed = True
         self._unsubscribe()
 
     # ----------------------------------------------------------------- reading
@@ -129,7 +131,9 @@ class AccountScreen(ForwardsWorkerErrors, Screen[None]):
         self._show(state)  # a cached state publishes nothing: show it here too
 
     def _show(self, state: AccountState) -> None:
-        if not self.is_mounted:
+        # Not `is_mounted`: that turns true only once on_mount has returned, and the read
+        # worker can finish before it does (seen on Python 3.12), leaving "Reading…" forever.
+        if self._closed:
             return
         self.state = state
         error = self.query_one("#account-error", Static)
