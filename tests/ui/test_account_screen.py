@@ -322,12 +322,14 @@ async def test_help_lists_the_account_keys(library_path, wait_until):
 
 
 async def test_quota_counts_the_demo_images_drawn_after_it_was_read(library_path, wait_until, monkeypatch):
-    from imgtui.workflows.demo import DEMO_COUNT
+    from imgtui.workflows import demo
 
+    few = demo.demo_catalog()[:4]  # drawing all 60 costs seconds; the count is what matters
+    monkeypatch.setattr(demo, "demo_catalog", lambda: few)
     monkeypatch.setattr(ImgTuiApp, "USAGE_REFRESH_SECONDS", 0.05)
     app = ImgTuiApp(Images.local(library_path), demo=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: f"{DEMO_COUNT} / 100,000 images" in app.title, within=30)
+        await wait_until(pilot, lambda: "4 / 100,000 images" in app.title, within=30)
 
 
 async def test_a_state_read_before_mount_finishes_is_still_shown(library_path, fill, wait_until, monkeypatch):
