@@ -233,13 +233,13 @@ async def upload(request: Request, state: EmulatorState, segments: list[str]) ->
         else:
             assert url is not None
             settings = state.settings
-            data = await fetch_image(
+            data, given = await fetch_image(
                 state.ingest_client(),
                 url,
                 private_allowed=settings.private_urls_allowed,
                 resolve=settings.resolve,
             )
-            filename = filename_from_url(url)
+            filename = given or filename_from_url(url)  # Content-Disposition, then the path
         image = await state.images.hosted.upload(
             data,
             id=_text_field(form, "id") or None,

@@ -52,8 +52,9 @@ def _describe(failure: Failure, detail: str, error: httpx.HTTPError | None) -> s
 
 async def fetch_image(
     client: httpx.AsyncClient, url: str, *, private_allowed: bool, resolve: Resolver = resolve_host
-) -> bytes:
-    """The bytes at `url` (at most MAX_UPLOAD_BYTES), or ImagesError 5400/5413."""
+) -> tuple[bytes, str | None]:
+    """The bytes at `url` (at most MAX_UPLOAD_BYTES) and the file name its Content-Disposition
+    gives (or None), or ImagesError 5400/5413."""
     fetched = await fetch_capped(
         client,
         url,
@@ -64,4 +65,4 @@ async def fetch_image(
         allow_address=None if private_allowed else is_public_address,
         resolve=resolve,
     )
-    return fetched.data
+    return fetched.data, fetched.filename

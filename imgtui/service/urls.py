@@ -15,11 +15,15 @@ it), and redirects are followed by hand, at most `max_redirects`, each target ch
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import re
 import socket
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from email.message import Message
+from email.utils import collapse_rfc2231_value
 from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote, urljoin, urlsplit
@@ -68,8 +72,51 @@ def filename_from_url(url: str) -> str | None:
     if delivery and ("imagedelivery" in parts.netloc or path.startswith("/cdn-cgi/imagedelivery/")):
         path = "/" + delivery.group("id")
     name = PurePosixPath(unquote(path)).name  # decoded first: %2F splits too
-    name = "".join(ch for ch in name if ord(ch) >= 0x20)[:MAX_FILENAME_CHARS]
+    name = _without_controls(name)[:MAX_FILENAME_CHARS]
     return name or None
+
+
+# A Content-Disposition longer than this is not parsed (a hostile server's megabyte header).
+MAX_DISPOSITION_CHARS = 2048
+
+
+def filename_from_disposition(header: str | None) -> str | None:
+    """The file name a `Content-Disposition` answer header gives (RFC 6266: `filename*=` in
+    RFC 5987 encoding wins over `filename=`), as a bare name: any folder part dropped, control
+    characters dropped, cut to Cloudflare's limit; None when there is none or it is unusable.
+    https://developer.mozilla.org/docs/Web/HTTP/Reference/Headers/Content-Disposition"""
+    if not header or len(header) > MAX_DISPOSITION_CHARS:
+        return None
+    message = Message()
+    message["content-disposition"] = header
+    plain: str | None = None
+    extended: str | None = None
+    try:
+        params = message.get_params([], header="content-disposition")
+    except (ValueError, IndexError, TypeError):  # the stdlib parser on a malformed header
+        return None
+    for key, value in params:
+        if key.lower() != "filename":
+            continue
+        if isinstance(value, tuple):  # filename*=charset'lang'percent-encoded
+            charset = value[0] or "us-ascii"
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                continue  # an unknown charset: not a name we can read
+            extended = collapse_rfc2231_value(value)
+        elif plain is None:
+            plain = value
+    raw = extended or plain
+    if not raw:
+        return None
+    name = _without_controls(PurePosixPath(raw.replace("\\", "/")).name)[:MAX_FILENAME_CHARS].strip()
+    return None if name in ("", ".", "..") else name
+
+
+def _without_controls(text: str) -> str:
+    """C0, DEL and C1 (the 8-bit CSI too) dropped: a name never carries a terminal escape."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -131,6 +178,7 @@ class FetchCodes:
 class Fetched:
     data: bytes
     final_url: str  # after redirects
+    filename: str | None = None  # from the answer's Content-Disposition, when it names one
 
 
 async def fetch_capped(
@@ -177,7 +225,8 @@ async def fetch_capped(
                     continue
                 data = await _read_capped(response, cap, codes, describe, chunk_size, on_progress)
                 final_url = url if by_hand else str(response.url)
-                return Fetched(data, final_url)
+                disposition = filename_from_disposition(response.headers.get("content-disposition"))
+                return Fetched(data, final_url, disposition)
             finally:
                 await response.aclose()
     except httpx.TimeoutException as exc:

@@ -85,10 +85,11 @@ class UploadItem:
 
 # A Cloudflare delivery URL ends in a variant name (`…/<hash>/<id>/public`), which says
 # nothing of the image: https://developers.cloudflare.com/images/manage-images/serve-images/
-def filename_from_url(url: str, extension: str | None = None) -> str:
-    """The service's name for a URL (for a delivery URL the image id's last segment, not the
-    variant), with the type's extension when it has none; `image.<ext>` when there is none."""
-    stem = url_filename(url)
+def filename_from_url(url: str, extension: str | None = None, *, given: str | None = None) -> str:
+    """The name the server `given` (Content-Disposition), else the service's name for the URL
+    (for a delivery URL the image id's last segment, not the variant), with the type's
+    extension when it has none; `image.<ext>` when there is none."""
+    stem = given or url_filename(url)
     if stem is None:
         return f"image.{extension or 'jpg'}"
     return stem if "." in stem or not extension else f"{stem}.{extension}"
@@ -200,7 +201,7 @@ async def fetch_remote_image(
         info = await sniff_image_async(fetched.data)  # a hostile animation: off the loop
     except ImagesError as exc:
         raise ImagesError(exc.code, f"{url} is not an image Cloudflare takes: {exc.message}") from None
-    return fetched.data, filename_from_url(fetched.final_url, info.extension)
+    return fetched.data, filename_from_url(fetched.final_url, info.extension, given=fetched.filename)
 
 
 class UploadQueue:

@@ -24,6 +24,10 @@ from .conftest import TOKEN, assert_error, assert_ok, make_png
 CODES = FetchCodes(unreachable=ErrorCode.BAD_REQUEST, overloaded=ErrorCode.BAD_REQUEST, only_200=True)
 
 
+# RFC 6266: filename*= (RFC 5987, UTF-8) wins; the plain one tries a path and an escape.
+DISPOSITION = "attachment; filename=\"../../etc/evil\x1b.png\"; filename*=UTF-8''%E2%9C%93%20cat.png"
+
+
 @dataclass
 class Origin:
     """A little server on 127.0.0.1: `/pic.png`, `/hops/N` (N redirects to the picture),
@@ -45,13 +49,19 @@ def _handler(origin: Origin) -> type[BaseHTTPRequestHandler]:
                 self._answer(307, b"", location=self.path[len("/to/") :])
             elif self.path == "/pic.png":
                 self._answer(200, make_png())
+            elif self.path == "/download?id=7":  # a file name only the answer's header gives
+                self._answer(200, make_png(), disposition=DISPOSITION)
             else:
                 self._answer(404, b"nope")
 
-        def _answer(self, status: int, body: bytes, location: str | None = None) -> None:
+        def _answer(
+            self, status: int, body: bytes, location: str | None = None, disposition: str | None = None
+        ) -> None:
             self.send_response(status)
             if location is not None:
                 self.send_header("Location", location)
+            if disposition is not None:
+                self.send_header("Content-Disposition", disposition)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -105,6 +115,15 @@ async def test_three_redirects_are_followed_and_a_fourth_is_refused(
     message = assert_error(await _ingest(server, f"{origin.url}/hops/4"), 400, 5400)
     assert "redirected more than 3 times" in message
     assert len(origin.seen) - before == 4  # /hops/4 .. /hops/1; /hops/0 was never asked for
+
+
+async def test_the_file_name_comes_from_content_disposition_first(
+    server: BackgroundEmulator, origin: Origin
+) -> None:
+    named = assert_ok(await _ingest(server, f"{origin.url}/download?id=7"))
+    assert named["filename"] == "\u2713 cat.png"
+    plain = assert_ok(await _ingest(server, f"{origin.url}/pic.png"))
+    assert plain["filename"] == "pic.png"  # no header: the path's last segment
 
 
 async def test_a_redirect_to_another_scheme_is_refused(server: BackgroundEmulator, origin: Origin) -> None:

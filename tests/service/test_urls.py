@@ -6,7 +6,13 @@ import httpx
 import pytest
 
 from imgtui.service import ErrorCode, ImagesError
-from imgtui.service.urls import FetchCodes, fetch_capped, filename_from_url, is_http_url
+from imgtui.service.urls import (
+    FetchCodes,
+    fetch_capped,
+    filename_from_disposition,
+    filename_from_url,
+    is_http_url,
+)
 
 CLIENT_CODES = FetchCodes(unreachable=ErrorCode.NETWORK, overloaded=ErrorCode.NETWORK)
 SERVE_CODES = FetchCodes(unreachable=ErrorCode.BAD_REQUEST, overloaded=ErrorCode.BAD_REQUEST, only_200=True)
@@ -35,6 +41,43 @@ def _client(handler) -> httpx.AsyncClient:
 )
 def test_filename_from_url(url: str, name: str | None) -> None:
     assert filename_from_url(url) == name
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ('attachment; filename="cat.png"', "cat.png"),
+        ("inline; filename=cat.png", "cat.png"),
+        ("attachment; filename=\"a.png\"; filename*=UTF-8''caf%C3%A9.png", "caf\u00e9.png"),
+        ('attachment; filename="../../etc/passwd"', "passwd"),  # never a path
+        ('attachment; filename="C:\\evil\\x.png"', "x.png"),
+        ('attachment; filename="a\x1b]0;PWNED\x07.png"', "a]0;PWNED.png"),  # no control chars
+        ('attachment; filename="b\x9b2Jc.png"', "b2Jc.png"),  # nor the 8-bit CSI
+        ('attachment; filename=".."', None),
+        ("attachment", None),
+        ("attachment; filename*=x-unknown''abc.png", None),  # an unknown charset
+        ("attachment; filename=\"b.png\"; filename*=x-unknown''abc.png", "b.png"),
+        ('attachment; filename="' + "n" * 300 + '.png"', "n" * 255),
+        ("attachment; filename=" + "x" * 5000, None),  # too long to parse at all
+        ("", None),
+        (None, None),
+    ],
+)
+def test_filename_from_disposition(header: str | None, name: str | None) -> None:
+    assert filename_from_disposition(header) == name
+
+
+async def test_the_answer_s_file_name_is_kept() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=b"x", headers={"Content-Disposition": 'attachment; filename="d.png"'}
+        )
+
+    async with _client(answer) as client:
+        fetched = await fetch_capped(
+            client, "http://a.test/get?id=1", cap=10, codes=CLIENT_CODES, describe=_describe
+        )
+    assert fetched.filename == "d.png"
 
 
 @pytest.mark.parametrize(
