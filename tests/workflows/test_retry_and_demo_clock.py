@@ -70,3 +70,6 @@ def test_a_delivery_url_is_named_after_the_image_not_the_variant():
     served = "http://127.0.0.1:1/cdn-cgi/imagedelivery/CloGLh9pe3Lfq69oIQuAuw/brand/logo.svg/thumbnail"
     assert filename_from_url(served, "svg") == "logo.svg"
     assert filename_from_url("https://example.com/pics/cat.png", "png") == "cat.png"
+    # The server's Content-Disposition name comes first, with the type's extension when it has none.
+    assert filename_from_url("https://example.com/get?id=7", "png", given="report") == "report.png"
+    assert filename_from_url("https://example.com/get?id=7", "png", given="cat.webp") == "cat.webp"
