@@ -87,9 +87,9 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
     Raises Unpreviewable with a user-facing message for SVG, undecodable or corrupt bytes.
     `use_draft=False` exists for the benchmark (full-size decode, then downscale).
     """
-    if looks_like_svg(data):
-        raise Unpreviewable("SVG: no preview (vector images are not rasterised)", "SVG")
     box = (max(1, box[0]), max(1, box[1]))
+    if looks_like_svg(data):
+        return _rasterise_svg(data, box)
     try:
         with Image.open(io.BytesIO(data)) as source:
             _check_pixel_ceiling(source.size)  # Pillow has read the header only, so far
@@ -119,6 +119,17 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
         # Truncated or corrupt pixel data ("image file is truncated", bad zlib stream, ...).
         raise Unpreviewable(f"No preview: the image data is corrupt ({_short(exc)})", "corrupt") from None
     return Thumbnail(image=image, original_size=original_size, format=fmt, note=note)
+
+
+def _rasterise_svg(data: bytes, box: tuple[int, int]) -> Thumbnail:
+    from .svg_raster import SvgRefused, rasterise  # multiprocessing and XML: only for SVG
+
+    try:
+        image = rasterise(data, box)
+    except SvgRefused as refused:
+        raise Unpreviewable(refused.message, refused.problem) from None
+    # A vector has no pixel size to respect: the render is made at the box, and is "original".
+    return Thumbnail(image=image, original_size=image.size, format="SVG")
 
 
 def _short(exc: BaseException, limit: int = 80) -> str:
