@@ -215,5 +215,7 @@ async def test_rendering_does_not_hold_up_the_event_loop():
     took = time.perf_counter() - started
     done = True
     await ticker
-    assert took > 0.1  # the render did real work meanwhile
-    assert max(gaps) < 0.1
+    # Holding the GIL, the longest gap would be the whole render; the machine may be busy, so
+    # the bound is relative.
+    assert took > 0.1, took  # the render did real work meanwhile
+    assert max(gaps) < took / 2, (max(gaps), took)
