@@ -7,7 +7,8 @@ import asyncio
 import io
 import itertools
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,15 @@ def centre(result: ThumbnailResult) -> tuple[int, ...]:
 
 def close_to(pixel: tuple[int, ...], color: tuple[int, int, int]) -> bool:
     return all(abs(a - b) <= 12 for a, b in zip(pixel, color, strict=False))
+
+
+async def settle_until(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Let the loop run until `predicate()` holds (fails after `within` seconds)."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -191,14 +201,12 @@ async def test_cancelled_requests_never_decode_and_priority_orders_the_queue(lib
     monkeypatch.setattr(thumbnails_module, "decode_thumbnail", slow_decode)
     try:
         first = asyncio.create_task(source.get(records[0], BOX))
-        while not decoded:
-            await asyncio.sleep(0.01)
+        await settle_until(lambda: bool(decoded))
         queued = {
             n: asyncio.create_task(source.get(records[n], BOX, priority=priority))
             for n, priority in ((1, 5), (2, 9), (3, 1), (4, 3))
         }
-        while source._decode_gate.queued < 4:
-            await asyncio.sleep(0.01)
+        await settle_until(lambda: source._decode_gate.queued == 4)
         queued[2].cancel()  # scrolled away
         await asyncio.sleep(0)
         release.set()
@@ -245,7 +253,7 @@ def test_the_smallest_whole_picture_variant_at_least_the_box_is_picked():
 
 
 async def test_over_rest_flexible_then_named_variant_then_original(tmp_path):
-    async with rest_server_and_images(tmp_path / "served") as (server, images):
+    async with rest_server_and_images(tmp_path / "served") as (_server, images):
         record = await images.hosted.upload(jpeg((0, 160, 0), (1200, 900)), id="photo")
 
         async def fresh_get(box: tuple[int, int]) -> tuple[ThumbnailResult, str]:
