@@ -63,13 +63,16 @@ def render_png(header: dict[str, Any], svg: str) -> bytes:
     import resvg_py
 
     fonts: list[str] = [str(path) for path in header.get("font_files") or []]
+    # One side only: resvg-py fits that side and derives the other (given both, it fits
+    # the width whatever the height says).
+    width, height = header.get("width"), header.get("height")
     family = header.get("font_family")
     family = str(family) if family else None
     return bytes(
         resvg_py.svg_to_bytes(
             svg_string=svg,
-            width=int(header["width"]),
-            height=int(header["height"]),
+            width=None if width is None else int(width),
+            height=None if height is None else int(height),
             # Scanning every installed font costs 20 ms to half a second per call: one font
             # file, found once by the parent, renders the text of a thumbnail.
             skip_system_fonts=True,

@@ -333,7 +333,7 @@ class RenderProcess:
         )
         return self._process
 
-    def render(self, svg: str, size: tuple[int, int]) -> bytes:
+    def render(self, svg: str, size: tuple[int | None, int | None]) -> bytes:
         with self._lock:
             if self._fonts is None:
                 self._fonts = default_font()
@@ -405,14 +405,22 @@ def rasterise(data: bytes, box: tuple[int, int], *, renderer: RenderProcess | No
     file is refused or the render fails."""
     clean = sanitise(data)
     size = target_size(clean.size, box)
-    png = (renderer or _RENDERER).render(clean.text, size)
+    # Name only the side that binds (see svg_process.render_png).
+    box_w, box_h = max(1, min(box[0], MAX_OUTPUT_SIDE_PX)), max(1, min(box[1], MAX_OUTPUT_SIDE_PX))
+    binds_width = box_w / clean.size[0] <= box_h / clean.size[1]
+    request = (size[0], None) if binds_width else (None, size[1])
+    png = (renderer or _RENDERER).render(clean.text, request)
     try:
         with Image.open(io.BytesIO(png)) as rendered:
-            if rendered.width > size[0] or rendered.height > size[1] or rendered.format != "PNG":
+            # resvg rounds the side it derives up: a pixel over is fine, more is not ours.
+            if rendered.width > size[0] + 1 or rendered.height > size[1] + 1 or rendered.format != "PNG":
                 raise SvgRefused("SVG: the renderer answered the wrong size", "SVG failed")
-            return rendered.convert("RGBA")
+            image = rendered.convert("RGBA")
     except (OSError, ValueError, SyntaxError):
         raise SvgRefused("SVG: the renderer's answer did not decode", "SVG failed") from None
+    if image.width > box[0] or image.height > box[1]:
+        image.thumbnail((max(1, box[0]), max(1, box[1])), Image.Resampling.BICUBIC)
+    return image
 
 
 def shutdown() -> None:

@@ -219,3 +219,13 @@ async def test_rendering_does_not_hold_up_the_event_loop():
     # the bound is relative.
     assert took > 0.1, took  # the render did real work meanwhile
     assert max(gaps) < took / 2, (max(gaps), took)
+
+
+@pytest.mark.parametrize("view_box", ["1000 25", "3 1000", "333 334", "1 12000"])
+@pytest.mark.parametrize("box", [(256, 256), (17, 5), (1, 1), (640, 480), (9000, 20)])
+def test_the_render_fits_the_box_whatever_the_aspect(view_box, box):
+    document = svg('<rect width="100%" height="100%"/>', f'viewBox="0 0 {view_box}"')
+    image = rasterise(document, box)
+    expected = target_size(sanitise(document).size, box)
+    assert image.width <= box[0] and image.height <= box[1]
+    assert abs(image.width - expected[0]) <= 1 and abs(image.height - expected[1]) <= 1
