@@ -43,7 +43,7 @@ def photo_jpeg(seed: int, width: int = 1600, height: int = 1200) -> bytes:
 
 def complex_svg(shapes: int) -> bytes:
     body = "".join(
-        f'<circle cx="{i % 40 * 25}" cy="{i // 40 * 25}" r="{8 + i % 9}" fill="hsl({i * 7 % 360},70%,50%)"'
+        f'<circle cx="{i % 200 * 5}" cy="{i // 200 * 5}" r="{2 + i % 9}" fill="hsl({i * 7 % 360},70%,50%)"'
         f' opacity=".6"/>'
         for i in range(shapes)
     )
@@ -52,7 +52,7 @@ def complex_svg(shapes: int) -> bytes:
         '<stop offset="1" stop-color="#f90"/></linearGradient></defs>'
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 {max(25, shapes // 40 * 25)}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 {max(100, shapes // 200 * 5)}">'
         f'{gradient}<rect width="100%" height="100%" fill="url(#g)"/>{body}'
         '<text x="20" y="60" font-size="48">imgtui</text></svg>'
     ).encode()
