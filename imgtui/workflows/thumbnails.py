@@ -139,6 +139,9 @@ class Thumbnails:
         self._mode: Mode = "unknown"
         self._prepared = False
         self._prepare_lock = asyncio.Lock()
+        self._mode_lock = asyncio.Lock()
+        self._jobs: dict[tuple[str, str, tuple[int, int]], asyncio.Future[ThumbnailResult]] = {}
+        self._waiters: dict[tuple[str, str, tuple[int, int]], int] = {}
         self._variants: list[Variant] = []
         self._flexible = False
         self._label = "thumbnails: originals"
@@ -160,17 +163,46 @@ class Thumbnails:
         """Fetch + decode off the event loop. Cancelling the awaiting task cancels queued work
         (a cell scrolled away never costs a decode); lower priority number = sooner."""
         box = clamp_box(box)
-        known = self.memory.get(_memory_key(image, box))
+        key = _memory_key(image, box)
+        known = self.memory.get(key)
         if known is not None:
             return known
+        # The same picture asked for twice (a re-laid-out grid) is made once; the work goes on
+        # while anyone still waits for it, and is cancelled when the last waiter is.
+        job = self._jobs.get(key)
+        if job is None:
+            job = asyncio.ensure_future(self._outcome(image, box, priority))
+            self._jobs[key] = job
+            self._waiters[key] = 0
+            job.add_done_callback(lambda _, key=key: self._job_done(key))
+        self._waiters[key] += 1
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            self._waiters[key] -= 1
+            if self._waiters[key] <= 0 and not job.done():
+                job.cancel()
+            raise
+
+    def _job_done(self, key: tuple[str, str, tuple[int, int]]) -> None:
+        self._jobs.pop(key, None)
+        self._waiters.pop(key, None)
+
+    def forget(self, image_id: str) -> None:
+        """Drop what memory holds for `image_id` (after a delete; a re-upload has a new
+        upload time, so it never meets the old entries anyway)."""
+        self.memory.discard_where(lambda key: key[0] == image_id)
+
+    async def _outcome(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        key = _memory_key(image, box)
         try:
             result = await self._make(image, box, priority)
         except Unpreviewable as exc:
             result = ThumbnailResult(None, exc.problem, "original")
-            self.memory.put(_memory_key(image, box), result)  # a fact about these bytes
+            self.memory.put(key, result)  # a fact about these bytes: not tried again
             return result
         except ImagesError as exc:
-            return ThumbnailResult(None, _problem_for(exc), "original")
+            return ThumbnailResult(None, _problem_for(exc), "original")  # tried again next time
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:
@@ -178,7 +210,7 @@ class Thumbnails:
             # only: a foreign exception's text is not vetted for display.
             return ThumbnailResult(None, f"failed: {type(exc).__name__}", "original")
         if result.image is not None:
-            self.memory.put(_memory_key(image, box), replace(result, source="cache"))
+            self.memory.put(key, replace(result, source="cache"))
         return result
 
     async def prepare(self) -> None:
@@ -206,7 +238,9 @@ class Thumbnails:
 
     async def _make(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         if self._mode == "unknown":
-            return await self._make_first(image, box, priority)
+            async with self._mode_lock:  # one probe, not one per cell of the first screen
+                if self._mode == "unknown":
+                    return await self._make_first(image, box, priority)
         if self._mode == "local":
             return await self._make_local(image, box, priority)
         return await self._make_delivered(image, box, priority)
@@ -220,15 +254,13 @@ class Thumbnails:
         finally:
             self._fetch_gate.release()
         if found is None:
-            return ThumbnailResult(None, "missing", "original")
+            return ThumbnailResult(None, "missing", "original")  # the next image decides
         record, info = found
-        if self._mode == "unknown":
-            self._mode = "local" if info is not None else "delivery"
-            self._label = "thumbnails: local cache" if info is not None else self._label
-        if self._mode == "local":
-            size = info.size if info is not None else None
-            return await self._from_original(record, box, priority, self._disk_key(record, size, box))
-        return await self._make_delivered(image, box, priority)
+        if info is None:
+            self._mode = "delivery"
+            return await self._make_delivered(image, box, priority)
+        self._mode, self._label = "local", "thumbnails: local cache"
+        return await self._from_original(record, box, priority, self._disk_key(record, info.size, box))
 
     async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         await self._fetch_gate.acquire(priority)

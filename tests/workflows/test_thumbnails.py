@@ -221,6 +221,30 @@ async def test_cancelled_requests_never_decode_and_priority_orders_the_queue(lib
         await source.aclose()
 
 
+async def test_the_same_picture_asked_twice_is_made_once_and_survives_one_cancel(
+    library, thumbs, monkeypatch
+):
+    record = await library.hosted.upload(jpeg((0, 90, 180)), id="twice")
+    calls: list[int] = []
+    real_decode = thumbnails_module.decode_thumbnail
+
+    def counting(data: bytes, box: tuple[int, int]):
+        calls.append(1)
+        return real_decode(data, box)
+
+    monkeypatch.setattr(thumbnails_module, "decode_thumbnail", counting)
+    impatient = asyncio.create_task(thumbs.get(record, BOX))
+    patient = asyncio.create_task(thumbs.get(record, BOX, priority=3))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    result = await patient
+    assert result.image is not None and calls == [1]
+    with pytest.raises(asyncio.CancelledError):
+        await impatient
+    thumbs.forget("twice")
+    assert thumbs.peek(record, BOX) is None
+
+
 async def test_memory_budget_bounds_what_peek_keeps(library, tmp_path):
     source = Thumbnails(library, cache_dir=tmp_path / "cache", memory_budget_bytes=64 * 48 * 3 * 2)
     try:
