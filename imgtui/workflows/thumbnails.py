@@ -167,6 +167,8 @@ class Thumbnails:
         known = self.memory.get(key)
         if known is not None:
             return known
+        if self._closed:
+            return ThumbnailResult(None, "closed", "original")
         # The same picture asked for twice (a re-laid-out grid) is made once; the work goes on
         # while anyone still waits for it, and is cancelled when the last waiter is.
         job = self._jobs.get(key)
@@ -412,9 +414,9 @@ class Thumbnails:
 
         try:
             job = self._pool.submit(fn, *args)
-        except RuntimeError:  # the pool was shut down (aclose)
+        except RuntimeError:  # the pool was shut down (aclose): the caller's cell says "closed"
             gate.release()
-            raise asyncio.CancelledError from None
+            raise
         job.add_done_callback(give_back)
         return await asyncio.wrap_future(job)
 

@@ -315,3 +315,25 @@ async def test_over_rest_flexible_then_named_variant_then_original(tmp_path):
             await again.aclose()
         finally:
             await source.aclose()
+
+
+async def test_over_rest_a_private_image_gets_a_signed_named_variant_never_flexible(tmp_path):
+    async with rest_server_and_images(tmp_path / "served") as (_server, images):
+        record = await images.hosted.upload(jpeg((150, 0, 150), (1200, 900)), require_signed_urls=True)
+        await images.account.variants.create(
+            "thumb", {"fit": "scale-down", "width": 160, "height": 160, "metadata": "none"}
+        )
+        await images.account.settings.update(flexible_variants=True)
+        source = Thumbnails(images, cache_dir=tmp_path / "cache")
+        try:
+            result = await source.get(record, BOX)
+            assert result.source == "variant:thumb" and close_to(centre(result), (150, 0, 150))
+        finally:
+            await source.aclose()
+
+
+async def test_after_aclose_a_get_answers_closed(library, tmp_path):
+    record = await library.hosted.upload(jpeg((1, 1, 1)), id="late")
+    source = Thumbnails(library, cache_dir=tmp_path / "cache")
+    await source.aclose()
+    assert (await source.get(record, BOX)).problem == "closed"
