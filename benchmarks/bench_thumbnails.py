@@ -72,7 +72,7 @@ async def grid_pass(source: Thumbnails, records: list, box: tuple[int, int]) -> 
     return took, {result.source for result in results}
 
 
-async def measure(count: int, runs: int, box: tuple[int, int]) -> list[str]:
+async def measure(count: int, runs: int, box: tuple[int, int], threads: int) -> list[str]:
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="imgtui-bench-thumbs-") as temp:
         root = Path(temp)
@@ -87,13 +87,13 @@ async def measure(count: int, runs: int, box: tuple[int, int]) -> list[str]:
             cold, warm, memory, disk_bytes = [], [], [], 0
             for run in range(runs):
                 cache = root / f"cache-{run}"
-                first = Thumbnails(images, cache_dir=cache, threads=2)
+                first = Thumbnails(images, cache_dir=cache, threads=threads)
                 took, sources = await grid_pass(first, records, box)
                 assert sources == {"original"}, sources
                 cold.append(count / took)
                 disk_bytes = first.disk.disk_bytes()
                 await first.aclose()
-                second = Thumbnails(images, cache_dir=cache, threads=2)
+                second = Thumbnails(images, cache_dir=cache, threads=threads)
                 took, sources = await grid_pass(second, records, box)
                 assert sources == {"cache"}, sources
                 warm.append(count / took)
@@ -116,7 +116,7 @@ async def measure(count: int, runs: int, box: tuple[int, int]) -> list[str]:
     lines.append(
         row("photos generated (1600x1200 JPEG q90)", f"{mean_kb:,.0f} KB avg", f"{count} in {made:.1f} s")
     )
-    lines.append(row(f"cold: from originals, 2 threads, box {box[0]}x{box[1]}", rate(cold), spread))
+    lines.append(row(f"cold: from originals, {threads} threads, box {box[0]}x{box[1]}", rate(cold), spread))
     lines.append(row("warm disk cache (new session)", rate(warm), spread))
     lines.append(row("memory cache (peek)", rate(memory), spread))
     lines.append(
@@ -174,12 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=48)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--box", default="192x144", help="pixels, WxH")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-svg", action="store_true")
     args = parser.parse_args(argv)
     width, _, height = args.box.partition("x")
     box = (int(width), int(height))
     lines = [row("measure", "value", "notes"), f"|{'-' * 48}|{'-' * 18}|{'-' * 42}|"]
-    lines += asyncio.run(measure(args.images, args.runs, box))
-    lines += measure_svg(args.runs)
+    lines += asyncio.run(measure(args.images, args.runs, box, args.threads))
+    if not args.no_svg:
+        lines += measure_svg(args.runs)
     print("\n".join(lines))
     return 0
 

@@ -33,7 +33,7 @@ import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from PIL import Image
 
@@ -91,19 +91,21 @@ def _parse(data: bytes) -> ET.Element:
         raise SvgRefused(f"SVG: over {MAX_SVG_BYTES // 2**20} MiB, not rendered", "too large")
     if re.search(rb"<!ENTITY", data, re.I) or re.search(rb"<!DOCTYPE[^>\[]*\[", data, re.I):
         raise SvgRefused("SVG: entity declarations are not rendered", "SVG refused")
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     depth = elements = 0
     root: ET.Element | None = None
     try:
         for offset in range(0, len(data), PARSE_CHUNK):
             parser.feed(data[offset : offset + PARSE_CHUNK])
-            for event, element in parser.read_events():
+            for item in parser.read_events():
+                event, element = cast(tuple[str, object], item)  # only start/end were asked for
                 if event == "end":
                     depth -= 1
                     continue
                 depth += 1
                 elements += 1
-                root = element if root is None else root
+                if root is None and isinstance(element, ET.Element):
+                    root = element
                 if depth > MAX_DEPTH or elements > MAX_ELEMENTS:
                     raise SvgRefused("SVG: too many or too deeply nested elements", "too complex")
         parser.close()
@@ -341,8 +343,8 @@ class RenderProcess:
             if process is None or process.poll() is not None:
                 self._kill()
                 process = self._start()
-            header = {"width": size[0], "height": size[1], "font_files": self._fonts[0]}
-            header["font_family"] = self._fonts[1]
+            header: dict[str, object] = {"width": size[0], "height": size[1]}
+            header["font_files"], header["font_family"] = self._fonts
             try:
                 assert process.stdin is not None and process.stdout is not None
                 process.stdin.write(sized(json.dumps(header).encode()) + sized(svg.encode("utf-8")))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -176,7 +177,7 @@ class Thumbnails:
             job = asyncio.ensure_future(self._outcome(image, box, priority))
             self._jobs[key] = job
             self._waiters[key] = 0
-            job.add_done_callback(lambda _, key=key: self._job_done(key))
+            job.add_done_callback(functools.partial(self._job_done, key))
         self._waiters[key] += 1
         try:
             return await asyncio.shield(job)
@@ -186,7 +187,7 @@ class Thumbnails:
                 job.cancel()
             raise
 
-    def _job_done(self, key: tuple[str, str, tuple[int, int]]) -> None:
+    def _job_done(self, key: tuple[str, str, tuple[int, int]], _: object = None) -> None:
         self._jobs.pop(key, None)
         self._waiters.pop(key, None)
 
