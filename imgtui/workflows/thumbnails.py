@@ -26,10 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
+from urllib.parse import quote
 
 from PIL import Image
 
 from imgtui.common.lru import ByteBudgetLRU
+from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.account import PUBLIC_VARIANT, Variant
 from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
@@ -51,6 +53,8 @@ MAX_BOX_PX = 4096  # a box past this is clamped: no terminal shows more
 MAX_FETCH_BYTES = 4 * MAX_UPLOAD_BYTES
 FETCH_SLOTS = 6  # concurrent downloads: latency-bound, so more than the decode threads
 DELIVERY_SECONDS = 15.0
+DELIVERY_GIVE_UP = 3  # consecutive unreachable deliveries: then originals, no more waiting
+MAX_NAME_CHARS = 40
 SIGNED_URL_SECONDS = 300  # a signed URL made only to fetch a thumbnail now: short-lived
 # Only these fits keep the whole picture (cover/crop cut it, pad adds bars).
 _WHOLE_PICTURE_FITS = frozenset({"scale-down", "contain"})
@@ -147,6 +151,7 @@ class Thumbnails:
         self._flexible = False
         self._label = "thumbnails: originals"
         self._client: httpx.AsyncClient | None = None
+        self._delivery_failures = 0
         self._closed = False
 
     # ----------------------------------------------------------------- public API
@@ -322,12 +327,20 @@ class Thumbnails:
         cached = await self._from_cache(key, box, priority)
         if cached is not None:
             return cached
-        url, source = await self._delivery_url(image, box)
+        url: str | None = None
+        source: Source = "original"
+        if self._delivery_failures < DELIVERY_GIVE_UP:
+            url, source = await self._delivery_url(image, box)
         if url is not None:
             try:
-                data = await self._fetch_url(url, priority)
-            except ImagesError:
+                data: bytes | None = await self._fetch_url(url, priority)
+                self._delivery_failures = 0
+            except ImagesError as error:
                 data = None  # a variant that does not answer: the original still may
+                if error.code == ErrorCode.NETWORK:
+                    self._delivery_failures += 1  # unreachable: soon stop waiting on it
+                    if self._delivery_failures >= DELIVERY_GIVE_UP:
+                        self._label = "thumbnails: originals (delivery not reachable)"
             if data is not None:
                 made = await self._blocking(priority, self._decode_and_store, data, box, key)
                 return ThumbnailResult(made, None, source)
@@ -347,7 +360,9 @@ class Thumbnails:
         if variant is None:
             self._label = "thumbnails: originals"
             return None, "original"
-        self._label = f"thumbnails: variant '{variant.id}'"
+        # A variant's name comes from the backend: shown only as safe text, and cut short.
+        name = safe_text(variant.id)[:MAX_NAME_CHARS]
+        self._label = f"thumbnails: variant '{name}'"
         if image.require_signed_urls and not variant.never_require_signed_urls:
             try:
                 url = await self.images.hosted.image(image.id).signed_url(
@@ -355,8 +370,8 @@ class Thumbnails:
                 )
             except ImagesError:
                 return None, "original"
-            return url, f"variant:{variant.id}"
-        return f"{prefix}/{variant.id}", f"variant:{variant.id}"
+            return url, f"variant:{name}"
+        return f"{prefix}/{quote(variant.id, safe='')}", f"variant:{name}"
 
     async def _fetch_url(self, url: str, priority: int) -> bytes:
         from imgtui.service.urls import FetchCodes, fetch_capped

@@ -337,3 +337,38 @@ async def test_after_aclose_a_get_answers_closed(library, tmp_path):
     source = Thumbnails(library, cache_dir=tmp_path / "cache")
     await source.aclose()
     assert (await source.get(record, BOX)).problem == "closed"
+
+
+async def test_over_rest_an_unreachable_delivery_falls_back_to_originals_then_stops_trying(tmp_path):
+    async with rest_server_and_images(tmp_path / "served") as (_server, images):
+        await images.account.variants.create(
+            "thumb", {"fit": "scale-down", "width": 160, "height": 160, "metadata": "none"}
+        )
+        uploaded = [await images.hosted.upload(jpeg((0, 0, 200 - n)), id=f"far{n}") for n in range(4)]
+        # The records name a delivery host where nothing listens (port 9, discard: refused).
+        records = [
+            record.model_copy(update={"variants": [f"http://127.0.0.1:9/h/{record.id}/public"]})
+            for record in uploaded
+        ]
+        source = Thumbnails(images, cache_dir=tmp_path / "cache")
+        try:
+            for record in records:
+                result = await source.get(record, BOX)
+                assert result.source == "original" and result.image is not None
+            assert source._delivery_failures == thumbnails_module.DELIVERY_GIVE_UP
+            assert source.source_label == "thumbnails: originals (delivery not reachable)"
+        finally:
+            await source.aclose()
+
+
+async def test_a_hostile_variant_name_reaches_the_status_line_as_safe_text(library, thumbs):
+    from imgtui.service.account import Variant, VariantOptions
+
+    thumbs._variants = [Variant("\x1b]52;c;ZXZpbA==\x07thumb", VariantOptions(width=200, height=200))]
+    thumbs._prepared = True
+    record = ImageMetadata(
+        id="x", uploaded="2026-01-01T00:00:00Z", variants=["https://cdn.invalid/h/x/public"]
+    )
+    url, source = await thumbs._delivery_url(record, BOX)
+    assert "\x1b" not in thumbs.source_label and "\x07" not in thumbs.source_label
+    assert "\x1b" not in source and url is not None and "%1B" in url
