@@ -134,7 +134,7 @@ class Thumbnails:
             from .cataloguing import cache_dir as default_cache_dir
 
             cache_dir = default_cache_dir() / "thumbnails"
-        self.disk = DiskThumbnailCache(cache_dir, disk_budget_bytes)
+        self.disk = DiskThumbnailCache(cache_dir, disk_budget_bytes, max_side_px=BUCKETS_PX[-1])
         self.memory: ByteBudgetLRU[tuple[str, str, tuple[int, int]], ThumbnailResult] = ByteBudgetLRU(
             memory_budget_bytes, lambda result: result.cost
         )

@@ -151,6 +151,20 @@ async def test_a_corrupt_cache_file_is_ignored_and_rebuilt(library, thumbs, tmp_
         await fresh.aclose()
 
 
+async def test_a_planted_pixel_bomb_in_the_cache_is_not_decoded(library, thumbs, tmp_path):
+    from tests.service.imagedata import crafted_png
+
+    record = await library.hosted.upload(jpeg((90, 90, 90)), id="planted")
+    await thumbs.get(record, BOX)
+    (cached,) = (tmp_path / "cache").rglob("*.thumb")
+    cached.write_bytes(crafted_png(50_000, 50_000))
+    fresh = Thumbnails(library, cache_dir=tmp_path / "cache")
+    try:
+        assert (await fresh.get(record, BOX)).source == "original"  # ignored, made again
+    finally:
+        await fresh.aclose()
+
+
 async def test_bad_images_become_placeholders_not_exceptions(library, thumbs):
     broken = await library.hosted.upload(corrupt_png(), id="broken")
     gone = ImageMetadata(id="gone", uploaded=broken.uploaded)
