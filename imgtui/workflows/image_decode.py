@@ -61,6 +61,13 @@ def _check_pixel_ceiling(size: tuple[int, int]) -> None:
         )
 
 
+def fitted_size(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """`size` scaled down (never up) to fit `box`, keeping its aspect."""
+    width, height = max(1, size[0]), max(1, size[1])
+    scale = min(1.0, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _note_for(image: Image.Image, fmt: str) -> str | None:
     frames = getattr(image, "n_frames", 1)
     if getattr(image, "is_animated", False) and frames > 1:
@@ -97,8 +104,10 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
             original_size = source.size
             note = _note_for(source, fmt)
             if use_draft:
-                # JPEG only (a no-op elsewhere): decode at the smallest DCT scale >= box.
-                source.draft("RGB", box)
+                # JPEG only (a no-op elsewhere): decode at the smallest DCT scale that still
+                # covers the picture's fitted size (its aspect kept: a 4:3 photo in a square
+                # box needs 4:3 pixels, and a square request would decode twice as many).
+                source.draft("RGB", fitted_size(source.size, box))
             frame: Image.Image = source
             if source.mode in ("P", "PA", "1"):
                 # Palette images resize with nearest-neighbour only: go to RGB(A) first.

@@ -43,6 +43,22 @@ def test_a_large_jpeg_is_decoded_at_the_needed_scale(monkeypatch):
 
 
 # (A crafted GIF of only a screen descriptor is not even identified: "unknown format".)
+def test_a_square_box_drafts_at_the_photos_own_aspect(monkeypatch):
+    photo = encoded(Image.linear_gradient("L").resize((1600, 1200)).convert("RGB"), "JPEG")
+    sizes: list[tuple[int, int]] = []
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = real_draft(self, mode, size)
+        sizes.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    thumb = decode_thumbnail(photo, (192, 192))
+    assert thumb.image.size == (192, 144)
+    assert sizes[0] == (200, 150)  # 1/8: a square request would have decoded 400x300
+
+
 @pytest.mark.parametrize("crafted", [crafted_png, crafted_jpeg, crafted_webp])
 def test_a_pixel_bomb_header_is_refused_before_decoding(crafted):
     started = time.perf_counter()
