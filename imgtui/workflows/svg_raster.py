@@ -322,12 +322,14 @@ class RenderProcess:
     def _start(self) -> subprocess.Popen[bytes]:
         import imgtui
 
-        # The child must import this package even from a source checkout that is not installed.
+        # The child imports this very package: found first through PYTHONPATH (a source
+        # checkout that is not installed works too), and `-P` keeps the working directory off
+        # sys.path, where another `imgtui` folder (another checkout) would be taken instead.
         package_root = str(Path(imgtui.__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "imgtui.workflows.svg_process"],
+            [sys.executable, "-P", "-m", "imgtui.workflows.svg_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

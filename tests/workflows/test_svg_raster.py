@@ -230,3 +230,16 @@ def test_the_render_fits_the_box_whatever_the_aspect(view_box, box):
     expected = target_size(sanitise(document).size, box)
     assert image.width <= box[0] and image.height <= box[1]
     assert abs(image.width - expected[0]) <= 1 and abs(image.height - expected[1]) <= 1
+
+
+def test_another_imgtui_in_the_working_directory_is_not_the_one_the_renderer_runs(tmp_path, monkeypatch):
+    impostor = tmp_path / "imgtui"
+    (impostor / "workflows").mkdir(parents=True)
+    (impostor / "__init__.py").write_text("raise SystemExit('the wrong imgtui')\n")
+    (impostor / "workflows" / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    renderer = RenderProcess()
+    try:
+        assert rasterise(RED_SQUARE, (8, 8), renderer=renderer).size == (8, 8)
+    finally:
+        renderer.close()
