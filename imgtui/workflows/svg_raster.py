@@ -19,6 +19,7 @@ then rendered, in a child process (svg_process.py) under a deadline:
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import contextlib
@@ -402,6 +403,16 @@ class RenderProcess:
 
 
 _RENDERER = RenderProcess()
+
+
+@atexit.register
+def _kill_at_exit() -> None:
+    # Without the lock: a render in flight must not hold up the exit. The child would end
+    # on its own anyway (its stdin closes), this only makes it immediate.
+    process = _RENDERER._process
+    if process is not None:
+        with contextlib.suppress(OSError):
+            process.kill()
 
 
 def rasterise(data: bytes, box: tuple[int, int], *, renderer: RenderProcess | None = None) -> Image.Image:

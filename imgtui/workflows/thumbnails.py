@@ -65,6 +65,11 @@ Mode = Literal["unknown", "local", "delivery"]
 
 @dataclass(frozen=True, slots=True)
 class ThumbnailResult:
+    """A thumbnail, or why there is none. Problems are a few plain words, safe to show:
+    "missing", "corrupt", "too large", "too complex" (an SVG), "SVG refused", "SVG failed",
+    "HEIC", "unknown format", "error <code>" (the service's error code), "closed",
+    "failed: <ExceptionType>" (a bug)."""
+
     image: Image.Image | None  # RGB/RGBA, fits the requested box (never larger)
     problem: str | None  # short safe placeholder text when image is None
     source: Source
