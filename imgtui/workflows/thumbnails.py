@@ -226,12 +226,14 @@ class Thumbnails:
             self.memory.put(key, replace(result, source="cache"))
         return result
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, again: bool = False) -> None:
         """Choose the source once: read the account's variants and flexible-variant setting
-        (a backend without an account, or a failure, means originals)."""
+        (a backend without an account, or a failure, means originals). `again=True` reads
+        them anew (after the account screen changed them)."""
         async with self._prepare_lock:
-            if self._prepared:
+            if self._prepared and not again:
                 return
+            self._variants, self._flexible, self._delivery_failures = [], False, 0
             with contextlib.suppress(ImagesError):
                 self._variants = [
                     v for v in await self.images.account.variants.list() if v.id != PUBLIC_VARIANT

@@ -386,3 +386,25 @@ async def test_a_hostile_variant_name_reaches_the_status_line_as_safe_text(libra
     url, source = await thumbs._delivery_url(record, BOX)
     assert "\x1b" not in thumbs.source_label and "\x07" not in thumbs.source_label
     assert "\x1b" not in source and url is not None and "%1B" in url
+
+
+async def test_the_default_cache_dir_honours_imgtui_cache_dir(library, tmp_path, monkeypatch):
+    monkeypatch.setenv("IMGTUI_CACHE_DIR", str(tmp_path / "xdg-like"))
+    source = Thumbnails(library)
+    try:
+        assert source.disk.root == tmp_path / "xdg-like" / "thumbnails"
+    finally:
+        await source.aclose()
+
+
+async def test_prepare_again_sees_new_variants(tmp_path):
+    async with rest_server_and_images(tmp_path / "served") as (_server, images):
+        record = await images.hosted.upload(jpeg((0, 120, 120), (1200, 900)), id="later")
+        source = Thumbnails(images, cache_dir=tmp_path / "cache", memory_budget_bytes=1)
+        try:
+            assert (await source.get(record, BOX)).source == "original"
+            await images.account.settings.update(flexible_variants=True)
+            await source.prepare(again=True)
+            assert (await source.get(record, (200, 150))).source == "flexible:w=256"
+        finally:
+            await source.aclose()
