@@ -34,6 +34,7 @@ from imgtui.common.lru import ByteBudgetLRU
 from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.account import PUBLIC_VARIANT, Variant
+from imgtui.service.models import FileInfo
 from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
 
 from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail
@@ -49,8 +50,9 @@ T = TypeVar("T")
 # to the exact box on the way out, so a resized grid still hits the cache.
 BUCKETS_PX: tuple[int, ...] = (64, 128, 192, 256, 384, 512, 768, 1024)
 MAX_BOX_PX = 4096  # a box past this is clamped: no terminal shows more
-# Originals past Cloudflare's upload cap are not worth a thumbnail (and bound the memory).
-MAX_FETCH_BYTES = 4 * MAX_UPLOAD_BYTES
+# Nothing stored is past Cloudflare's upload cap; twice it bounds the memory of FETCH_SLOTS
+# downloads at once (a larger answer is cut off and shown as "too large").
+MAX_FETCH_BYTES = 2 * MAX_UPLOAD_BYTES
 FETCH_SLOTS = 6  # concurrent downloads: latency-bound, so more than the decode threads
 DELIVERY_SECONDS = 15.0
 DELIVERY_GIVE_UP = 3  # consecutive unreachable deliveries: then originals, no more waiting
@@ -275,7 +277,7 @@ class Thumbnails:
             self._mode = "delivery"
             return await self._make_delivered(image, box, priority)
         self._mode, self._label = "local", "thumbnails: local cache"
-        return await self._from_original(record, box, priority, self._disk_key(record, info.size, box))
+        return await self._from_stored(record, info, box, priority)
 
     async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         await self._fetch_gate.acquire(priority)
@@ -286,6 +288,13 @@ class Thumbnails:
         if found is None:
             return ThumbnailResult(None, "missing", "original")
         record, info = found  # the fresh record: its upload time, not a stale row's
+        return await self._from_stored(record, info, box, priority)
+
+    async def _from_stored(
+        self, record: ImageMetadata, info: FileInfo | None, box: tuple[int, int], priority: int
+    ) -> ThumbnailResult:
+        if info is not None and info.size > MAX_FETCH_BYTES:
+            return ThumbnailResult(None, "too large", "original")  # known before reading it
         key = self._disk_key(record, info.size if info is not None else None, box)
         return await self._from_original(record, box, priority, key)
 

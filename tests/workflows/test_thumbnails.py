@@ -408,3 +408,18 @@ async def test_prepare_again_sees_new_variants(tmp_path):
             assert (await source.get(record, (200, 150))).source == "flexible:w=256"
         finally:
             await source.aclose()
+
+
+async def test_an_original_larger_than_the_cap_is_not_read(library, thumbs, monkeypatch):
+    record = await library.hosted.upload(jpeg((5, 5, 5)), id="big")
+    monkeypatch.setattr(thumbnails_module, "MAX_FETCH_BYTES", 100)
+    reads: list[str] = []
+    real_bytes = library.backend.bytes
+
+    async def spy(image_id: str):
+        reads.append(image_id)
+        return await real_bytes(image_id)
+
+    monkeypatch.setattr(library.backend, "bytes", spy)
+    assert (await thumbs.get(record, BOX)).problem == "too large"
+    assert reads == []
