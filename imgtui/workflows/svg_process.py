@@ -7,10 +7,14 @@ it can also be given a deadline (the parent kills it) and a memory ceiling (RLIM
 crash in native code costs one thumbnail, not the app. A plain subprocess rather than
 multiprocessing's spawn, which re-runs the parent's main script in the child.
 
-Frames (big-endian lengths): request = u32 header length, JSON header {width, height,
-font_files, font_family}, u32 SVG length, SVG text (UTF-8); answer = one status byte
-(b"+" PNG follows, b"-" a short error text follows), u32 length, payload. No pickle: the
-answer comes from a process that has just parsed hostile input.
+The child also parses and sanitises the file (svg_sanitise.py): that is pure Python, and in
+the app's process it would hold the GIL for up to ~0.2 s on a large drawing.
+
+Frames (big-endian lengths): request = u32 header length, JSON header {box: [w, h],
+font_files, font_family}, u32 SVG length, the SVG's bytes as stored; answer = one status
+byte and a u32-sized payload: b"+" a PNG, b"!" a refusal ("<problem>\n<message>"), b"-" a
+failure's short text. No pickle: the answer comes from a process that has just parsed hostile
+input, and the parent checks what it gets.
 """
 
 from __future__ import annotations
@@ -58,19 +62,22 @@ def _limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
 
 
-def render_png(header: dict[str, Any], svg: str) -> bytes:
-    """One render: sanitised SVG text in, PNG bytes out (no system fonts, no resources dir)."""
+def render_png(header: dict[str, Any], data: bytes) -> bytes:
+    """One render: the stored SVG in, PNG bytes out, the file sanitised first (SvgRefused);
+    no system fonts, no resources directory."""
     import resvg_py
 
+    from .svg_sanitise import render_size, sanitise
+
+    box = (int(header["box"][0]), int(header["box"][1]))
+    clean = sanitise(data)
+    width, height = render_size(clean.size, box)
     fonts: list[str] = [str(path) for path in header.get("font_files") or []]
-    # One side only: resvg-py fits that side and derives the other (given both, it fits
-    # the width whatever the height says).
-    width, height = header.get("width"), header.get("height")
     family = header.get("font_family")
     family = str(family) if family else None
     return bytes(
         resvg_py.svg_to_bytes(
-            svg_string=svg,
+            svg_string=clean.text,
             width=None if width is None else int(width),
             height=None if height is None else int(height),
             # Scanning every installed font costs 20 ms to half a second per call: one font
@@ -87,15 +94,19 @@ def render_png(header: dict[str, Any], svg: str) -> bytes:
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """Answer render requests until the parent closes stdin."""
+    from .svg_sanitise import SvgRefused
+
     _limit_memory()
     while True:
         try:
             header = json.loads(read_sized(requests))
-            svg = read_sized(requests).decode("utf-8")
+            data = read_sized(requests)
         except (EOFError, OSError, ValueError):
             return
         try:
-            answer = b"+" + sized(render_png(header, svg))
+            answer = b"+" + sized(render_png(header, data))
+        except SvgRefused as refused:
+            answer = b"!" + sized(f"{refused.problem}\n{refused.message}".encode())
         except MemoryError:
             answer = b"-" + sized(b"out of memory")
         except Exception as exc:  # resvg's ValueError, a panic surfaced as an exception

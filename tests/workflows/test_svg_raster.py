@@ -11,9 +11,10 @@ import time
 import pytest
 from PIL import Image
 
-from imgtui.workflows import svg_raster
+from imgtui.workflows import svg_sanitise
 from imgtui.workflows.image_decode import Unpreviewable, decode_thumbnail
-from imgtui.workflows.svg_raster import RenderProcess, SvgRefused, rasterise, sanitise, target_size
+from imgtui.workflows.svg_raster import RenderProcess, SvgRefused, rasterise
+from imgtui.workflows.svg_sanitise import sanitise, target_size
 from tests.service.imagedata import crafted_png
 
 NS = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
@@ -121,17 +122,24 @@ def test_huge_canvases_are_refused_before_rendering(attrs):
 
 
 def test_huge_input_is_refused_without_parsing():
-    padding = b"<!--" + b"x" * svg_raster.MAX_SVG_BYTES + b"-->"
-    with pytest.raises(SvgRefused, match="MiB") as refused:
-        sanitise(padding + RED_SQUARE)
-    assert refused.value.problem == "too large"
+    padding = b"<!--" + b"x" * svg_sanitise.MAX_SVG_BYTES + b"-->"
+    for refuse in (sanitise, lambda data: rasterise(data, (8, 8))):
+        with pytest.raises(SvgRefused, match="MiB") as refused:
+            refuse(padding + RED_SQUARE)
+        assert refused.value.problem == "too large"
+
+
+def test_a_refusal_in_the_child_comes_back_with_its_words():
+    with pytest.raises(SvgRefused) as refused:
+        rasterise(svg("<g>" * 300 + "</g>" * 300), (8, 8))  # parsed in the render child
+    assert refused.value.problem == "too complex" and "nested" in refused.value.message
 
 
 def test_deep_nesting_and_too_many_elements_are_refused(monkeypatch):
-    deep = svg("<g>" * (svg_raster.MAX_DEPTH + 1) + "</g>" * (svg_raster.MAX_DEPTH + 1))
+    deep = svg("<g>" * (svg_sanitise.MAX_DEPTH + 1) + "</g>" * (svg_sanitise.MAX_DEPTH + 1))
     with pytest.raises(SvgRefused, match="nested"):
         sanitise(deep)
-    monkeypatch.setattr(svg_raster, "MAX_ELEMENTS", 50)
+    monkeypatch.setattr(svg_sanitise, "MAX_ELEMENTS", 50)
     with pytest.raises(SvgRefused, match="too many"):
         sanitise(svg("<rect/>" * 60))
 
