@@ -6,7 +6,7 @@ never does (the parse is pure Python: it would hold the GIL in the app for up to
 - refused before parsing: more than MAX_SVG_BYTES, any `<!ENTITY` (entity bombs and external
   entities), an internal DTD subset;
 - refused while parsing: more than MAX_ELEMENTS elements or MAX_DEPTH levels;
-- dropped: `<script>`, `<foreignObject>`, event attributes (`on…`), every `href` that is not
+- dropped: `<script>`, `<foreignObject>`, animation elements, event attributes (`on…`), every `href` that is not
   a same-document `#fragment` or a raster `data:` image under the pixel ceiling, every `url()`
   that is not `url(#…)`, `@import` in `<style>`;
 - refused after parsing: a canvas (width/height, else the viewBox) over the raster ceiling,
@@ -37,7 +37,12 @@ PARSE_CHUNK = 64 * 1024
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-_DROPPED_TAGS = frozenset({"script", "foreignObject", "handler", "listener"})
+# Scripts and HTML, and animation (a still picture needs none, and `<set attributeName="href">`
+# would be a way round the href rule for a renderer that animates).
+_DROPPED_TAGS = frozenset(
+    {"script", "foreignObject", "handler", "listener", "set", "animate", "animateMotion"}
+    | {"animateTransform", "animateColor", "discard"}
+)
 _DATA_IMAGE = re.compile(r"^\s*data:image/(png|jpeg|jpg|gif|webp);base64,", re.I)
 _FOREIGN_URL = re.compile(r"url\(\s*(?![\s'\"]*#)[^)]*\)", re.I)
 _IMPORT = re.compile(r"@import\b[^;]*;?", re.I)

@@ -74,6 +74,11 @@ def test_external_and_file_references_are_dropped_before_rendering(tmp_path):
     assert image.getchannel("G").getextrema()[1] < 255  # the green file was never drawn
 
 
+def test_animation_cannot_bring_an_href_back():
+    hostile = svg('<image width="10" height="10"><set attributeName="href" to="/etc/passwd"/></image>')
+    assert "passwd" not in sanitise(hostile).text
+
+
 def test_style_imports_and_foreign_urls_are_removed():
     hostile = svg(
         "<style>@import url(http://example.invalid/a.css); rect { fill: url(file:///x#p) }"
