@@ -26,7 +26,12 @@ from typing import cast
 
 from PIL import Image
 
-from imgtui.service.rules import MAX_AREA_PX, MAX_SIDE_PX, MAX_UPLOAD_BYTES
+# Cloudflare's limits (imgtui.service.rules), written out: the render child imports this
+# module, and importing the service package costs it ~130 ms (pydantic) for three numbers.
+# tests/workflows/test_svg_raster.py checks they still match.
+MAX_SIDE_PX = 12_000
+MAX_AREA_PX = 100_000_000
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 MAX_SVG_BYTES = MAX_UPLOAD_BYTES  # Cloudflare's upload cap: nothing bigger is stored
 MAX_ELEMENTS = 100_000

@@ -256,3 +256,10 @@ def test_another_imgtui_in_the_working_directory_is_not_the_one_the_renderer_run
         assert rasterise(RED_SQUARE, (8, 8), renderer=renderer).size == (8, 8)
     finally:
         renderer.close()
+
+
+def test_the_sanitisers_limits_match_the_service_rules():
+    from imgtui.service import rules
+
+    assert (svg_sanitise.MAX_SIDE_PX, svg_sanitise.MAX_AREA_PX) == (rules.MAX_SIDE_PX, rules.MAX_AREA_PX)
+    assert svg_sanitise.MAX_UPLOAD_BYTES == rules.MAX_UPLOAD_BYTES
