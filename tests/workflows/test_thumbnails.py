@@ -423,3 +423,41 @@ async def test_an_original_larger_than_the_cap_is_not_read(library, thumbs, monk
     monkeypatch.setattr(library.backend, "bytes", spy)
     assert (await thumbs.get(record, BOX)).problem == "too large"
     assert reads == []
+
+
+async def test_an_unwritable_cache_only_means_no_cache(library, tmp_path):
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache folder should be")
+    source = Thumbnails(library, cache_dir=blocked)
+    try:
+        record = await library.hosted.upload(jpeg((77, 0, 0)), id="nocache")
+        assert (await source.get(record, BOX)).source == "original"
+        assert (await source.get(record, (40, 40))).source == "original"  # made again, no error
+        assert source.disk.disk_bytes() == 0
+    finally:
+        await source.aclose()
+
+
+async def test_the_priority_gate_serves_lowest_first_and_skips_the_cancelled():
+    from imgtui.workflows.priority_gate import PriorityGate
+
+    gate = PriorityGate(1)
+    await gate.acquire()
+    order: list[str] = []
+
+    async def wait(name: str, priority: int) -> None:
+        await gate.acquire(priority)
+        order.append(name)
+        gate.release()
+
+    tasks = {
+        name: asyncio.create_task(wait(name, priority)) for name, priority in [("c", 3), ("a", 1), ("b", 2)]
+    }
+    await settle_until(lambda: gate.queued == 3)
+    tasks["b"].cancel()
+    await settle_until(lambda: gate.queued == 2)
+    gate.release()
+    await asyncio.gather(tasks["a"], tasks["c"])
+    assert order == ["a", "c"] and gate.queued == 0
+    with pytest.raises(ValueError):
+        PriorityGate(0)
