@@ -70,10 +70,26 @@ def row(name: str, value: str, note: str = "") -> str:
     return f"| {name:<46} | {value:>16} | {note:<40} |"
 
 
+LOOP_GAPS: list[float] = []  # the event loop's longest wait between 5 ms ticks, per pass
+
+
 async def grid_pass(source: Thumbnails, records: list, box: tuple[int, int]) -> tuple[float, set[str]]:
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        longest, last = 0.0, time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            longest, last = max(longest, now - last - 0.005), now
+        LOOP_GAPS.append(longest)
+
+    ticker = asyncio.create_task(tick())
     started = time.perf_counter()
     results = await asyncio.gather(*(source.get(record, box, priority=n) for n, record in enumerate(records)))
     took = time.perf_counter() - started
+    done.set()
+    await ticker
     problems = [result.problem for result in results if result.problem]
     if problems:
         raise SystemExit(f"thumbnails failed: {problems[:3]}")
@@ -93,10 +109,12 @@ async def measure(count: int, runs: int, box: tuple[int, int], threads: int) -> 
                 await images.hosted.upload(photo, id=f"photo-{n:04d}") for n, photo in enumerate(photos)
             ]
             cold, warm, memory, disk_bytes = [], [], [], 0
+            cold_gaps: list[float] = []
             for run in range(runs):
                 cache = root / f"cache-{run}"
                 first = Thumbnails(images, cache_dir=cache, threads=threads)
                 took, sources = await grid_pass(first, records, box)
+                cold_gaps.append(LOOP_GAPS[-1])
                 assert sources == {"original"}, sources
                 cold.append(count / took)
                 disk_bytes = first.disk.disk_bytes()
@@ -132,6 +150,9 @@ async def measure(count: int, runs: int, box: tuple[int, int], threads: int) -> 
         row("photos generated (1600x1200 JPEG q90)", f"{mean_kb:,.0f} KB avg", f"{count} in {made:.1f} s")
     )
     lines.append(row(f"cold: from originals, {threads} threads, box {box[0]}x{box[1]}", rate(cold), spread))
+    lines.append(
+        row("event loop's longest stall, cold pass", f"{max(cold_gaps) * 1000:.0f} ms", "worst of the runs")
+    )
     lines.append(row("warm disk cache (new session)", rate(warm), spread))
     lines.append(row("memory cache (peek)", rate(memory), spread))
     now_ms, before_ms = statistics.median(decode_ms), statistics.median(square_ms)
