@@ -72,7 +72,7 @@ class PreviewLoader:
             thumbnail_budget, lambda thumb: thumb.cost
         )
         self.originals: ByteBudgetLRU[str, bytes] = ByteBudgetLRU(original_budget, len)
-        # "SVG: no preview", "corrupt": facts about the bytes, so remembered like thumbnails
+        # "corrupt", "over the limits" (SVG canvases too): facts about the bytes, kept like thumbnails
         # (failures such as network errors are not: the next show() tries again).
         self.verdicts: ByteBudgetLRU[str, PreviewMessage] = ByteBudgetLRU(VERDICT_BUDGET_BYTES, _text_cost)
         # Bumped by forget(): a fetch or decode that started before it must not refill the
