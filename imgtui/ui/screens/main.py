@@ -24,7 +24,8 @@ from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.config import UiConfig
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen, copy_choices
-from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
+from imgtui.ui.screens.editing import EDIT_BINDINGS, ROW_ACTIONS, EditingActions
+from imgtui.ui.screens.grid_view import GRID_BINDINGS, VIEW_FULL_ACTION, GridView
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
@@ -44,7 +45,7 @@ def sort_label(sort: Sort) -> str:
     return f"by {TITLES[sort.column].lower()} {'▼' if sort.descending else '▲'}"
 
 
-class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
+class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     """Browse (list, search, sort, details) and edit (the forms in screens/editing.py)."""
 
     BINDING_GROUP_TITLE = "Browse"
@@ -98,6 +99,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             tooltip="Show or hide the details panel (the list takes the whole width)",
         ),
         *EDIT_BINDINGS,
+        *GRID_BINDINGS,
     ]
 
     def __init__(self, images: Images, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
@@ -157,10 +159,13 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self.quick_filter.display = False
         self.query_one("#search-note", Static).display = False
         self.table.attach(self.cataloguing)
+        if isinstance(config, UiConfig) and config.view == "grid":
+            self.set_view("grid")
         self._update_status()
         self._start()
 
     async def on_unmount(self) -> None:
+        await self.close_grid()
         await self.cataloguing.aclose()
 
     # ----------------------------------------------------------------- the catalogue
@@ -244,6 +249,8 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
         self.details.show(event.image.id if event.image else None)
+        if self.grid is not None:
+            self.grid.cursor_moved()  # n/N, a delete, a reload: the grid follows the list's cursor
 
     @on(ImageTable.ViewChanged)
     def _on_view_changed(self) -> None:
@@ -254,6 +261,8 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             note.display = True
         else:
             note.display = False
+        if self.grid is not None:
+            self.grid.sync()
         self._update_status()
 
     @on(ImageTable.SortRequested)
@@ -270,7 +279,21 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     @on(ImageTable.MarksChanged)
     def _on_marks_changed(self) -> None:
+        if self.grid is not None:
+            self.grid.marks_changed()
         self._update_status()
+
+    def on_image_table_selected(self, event: ImageTable.Selected) -> None:
+        """Enter (or a double click): the row's actions, and the full-screen viewer."""
+        event.prevent_default()  # this menu replaces EditingActions' own
+        choices = [Choice(label, action, key=key) for label, key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]]
+        actions = {action for _label, _key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]}
+
+        def run(chosen: str | None) -> None:
+            if chosen in actions:
+                getattr(self, f"action_{chosen}")()
+
+        self.app.push_screen(ChoiceScreen(event.image.id, choices), callback=run)
 
     def refresh_details(self) -> None:
         """Re-fetch the details panel (after the current image was edited)."""
@@ -299,6 +322,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         marked = table.marked_count
         if marked:
             parts.append(markup("[$text-warning][b]$marked marked[/b][/]", marked=str(marked)))
+        grid = self.grid_status()
+        if grid:
+            parts.append(markup("$grid", grid=safe_text(grid)))
         # One fixed-height line: no layout pass needed (a layout costs ~30 ms on a big screen).
         self.query_one("#status", Static).update(Content(" · ").join(parts), layout=False)
 
@@ -344,7 +370,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         # Enter keeps the filter and hands the keys back to the list.
         if not event.value.strip():
             self.quick_filter.display = False
-        self.table.focus()
+        self.focus_view()
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.quick_filter.has_focus:
@@ -356,7 +382,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         field.value = ""
         field.display = False
         self.table.set_filter("")
-        self.table.focus()
+        self.focus_view()
         self._update_status()
 
     def action_toggle_sort(self) -> None:
@@ -384,6 +410,8 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         """Walk the whole list again (edits and deletes made elsewhere show), retry details."""
         self.reload(full=True)
         self.details.reload()
+        if self.grid is not None:
+            self.grid.retry()
 
     def action_creator_filter(self) -> None:
         self._pick_creator()
@@ -444,7 +472,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         shown = self.has_class("-no-details")
         self.set_class(not shown, "-no-details")
         if not shown and self.focused is not None and self.details in self.focused.ancestors_with_self:
-            self.table.focus()  # focus must not stay in a hidden panel
+            self.focus_view()  # focus must not stay in a hidden panel
         self.notify("Details shown" if shown else "Details hidden: i shows them", timeout=2, markup=False)
         remember = getattr(self.app, "remember", None)
         if remember is not None:

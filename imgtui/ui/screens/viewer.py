@@ -1,0 +1,249 @@
+"""`f`: one image as large as the terminal allows, stepping through the list's order.
+
+The viewer moves the list's own cursor (`ImageTable.move_cursor`), so `esc` returns to the
+list or the grid on the image last viewed, with the details panel on it. Pictures come from
+a `PreviewLoader` of its own: the original is fetched once and decoded once at the screen's
+pixel box (`decode_thumbnail`, JPEG `draft()`), off the event loop; the neighbours in the
+list's order are fetched and decoded ahead, so a step shows them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from PIL import Image as PILImage
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Static
+
+from imgtui.common.sizes import human_size
+from imgtui.common.text import safe_text
+from imgtui.ui.preview.decode import Thumbnail
+from imgtui.ui.preview.geometry import decode_box, fit_cells
+from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
+from imgtui.ui.preview.terminal import PreviewMode, cell_size, widget_class
+from imgtui.ui.widgets.table_layout import clean, fit_middle
+from imgtui.ui.worker_errors import ForwardsWorkerErrors
+from imgtui.workflows.catalogue_rows import CatalogueRow
+
+if TYPE_CHECKING:
+    from textual_image.widget._base import Image as ImageWidget
+
+    from imgtui.service import Images
+    from imgtui.ui.widgets.image_table import ImageTable
+
+__all__ = ["ViewerScreen"]
+
+# A few full-screen pictures and originals: the one shown and its prefetched neighbours.
+VIEWER_THUMBNAILS_BYTES = 64 * 1024 * 1024
+VIEWER_ORIGINALS_BYTES = 48 * 1024 * 1024
+PREFETCH = 1  # neighbours each way
+OFF_TEXT = "Pictures are off for this session: start imgtui with --preview auto"
+
+
+class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
+    """The cursor's image, full screen; left/right (j/k) step, esc goes back."""
+
+    BINDING_GROUP_TITLE = "Viewer"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f,q", "close", "Back", id="viewer.close", tooltip="Back to the list"),
+        Binding("right,j,l,space,pagedown", "step(1)", "Next", id="viewer.next", tooltip="Next image"),
+        Binding("left,k,h,backspace,pageup", "step(-1)", "Previous", id="viewer.previous", tooltip="Previous"),
+        Binding("home,g", "jump(0)", "First", show=False, id="viewer.first", tooltip="First image"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="viewer.last", tooltip="Last image"),
+    ]
+
+    DEFAULT_CSS = """
+    ViewerScreen { background: $background; layout: vertical; }
+    ViewerScreen > #viewer-stage { width: 1fr; height: 1fr; align: center middle; }
+    ViewerScreen #viewer-message { width: auto; max-width: 100%; height: auto; color: $text-muted; }
+    ViewerScreen #viewer-message.-error { color: $text-error; }
+    ViewerScreen > #viewer-caption { height: 1; padding: 0 1; background: $panel; color: $text; }
+    """
+
+    def __init__(self, images: Images, table: ImageTable, *, mode: PreviewMode) -> None:
+        super().__init__(id="viewer")
+        self.images = images
+        self.table = table
+        self.mode: PreviewMode = mode
+        self.loader = PreviewLoader(
+            images, thumbnail_budget=VIEWER_THUMBNAILS_BYTES, original_budget=VIEWER_ORIGINALS_BYTES
+        )
+        self.shown_id: str | None = None  # whose picture (or message) is up
+        self.wanted_id: str | None = None
+        self._picture: ImageWidget | None = widget_class(mode)(None) if mode != "off" else None
+        self._message = Static("", markup=False, id="viewer-message")
+        self._caption = Static("", markup=False, id="viewer-caption")
+        self._load: asyncio.Task[None] | None = None
+        self._prefetch: list[asyncio.Task[PreviewOutcome]] = []
+        self.shown_at: float = 0.0  # loop time of the last picture painted (the benchmark reads it)
+
+    def compose(self) -> ComposeResult:
+        with Container(id="viewer-stage"):
+            if self._picture is not None:
+                yield self._picture
+            yield self._message
+        yield self._caption
+
+    def on_mount(self) -> None:
+        if self._picture is not None:
+            self._picture.display = False
+        self.call_after_refresh(self._show_current)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.is_mounted and self.shown_id is not None:
+            self.shown_id = None
+            self.call_after_refresh(self._show_current)
+
+    def on_unmount(self) -> None:
+        self._cancel_all()
+        self.loader.close()
+
+    # ----------------------------------------------------------------- actions
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_step(self, delta: int) -> None:
+        rows = self.table.rows
+        target = max(0, min(rows.cursor + delta, rows.total - 1))
+        if target != rows.cursor:
+            self.table.move_cursor(target)
+            self._show_current()
+
+    def action_jump(self, index: int) -> None:
+        rows = self.table.rows
+        self.table.move_cursor(index if index >= 0 else rows.total - 1)
+        self._show_current()
+
+    # ----------------------------------------------------------------- showing
+
+    def _area(self) -> tuple[int, int] | None:
+        size = self.query_one("#viewer-stage").content_size
+        return (size.width, size.height) if size.width > 0 and size.height > 0 else None
+
+    def _box(self, area: tuple[int, int]) -> tuple[int, int]:
+        return bucket_box(*decode_box(self.mode, area, cell_size()))
+
+    def _show_current(self) -> None:
+        rows = self.table.rows
+        row = rows.current_row
+        self._caption.update(self._caption_text(row, rows.cursor, rows.total), layout=False)
+        if row is None:
+            self._set_message("Nothing to show: the list is empty." if rows.total == 0 else "…")
+            if rows.total:
+                self._await_row()
+            return
+        self.wanted_id = row.id
+        if self.mode == "off":
+            self._set_message(OFF_TEXT)
+            return
+        area = self._area()
+        if area is None:
+            return
+        box = self._box(area)
+        if self._load is not None:
+            self._load.cancel()
+        cached = self.loader.cached(row.id, box)
+        if cached is not None:
+            self._present(row.id, cached, area)
+        else:
+            if self.shown_id != row.id:
+                self._set_message("Loading…")
+            self._load = asyncio.create_task(self._fetch(row.id, box, area))
+        self._prefetch_neighbours(box)
+
+    def _await_row(self) -> None:
+        """The cursor's row is not read yet (a jump to the end): read it, then show."""
+
+        async def read() -> None:
+            rows = self.table.rows
+            await rows.load(rows.missing(rows.cursor, rows.cursor))
+            if rows.current_row is not None:
+                self._show_current()
+
+        self.run_worker(read(), group="viewer-row", exclusive=True, exit_on_error=False)
+
+    async def _fetch(self, image_id: str, box: tuple[int, int], area: tuple[int, int]) -> None:
+        outcome = await self.loader.load(image_id, box)
+        if image_id == self.wanted_id:  # a step meanwhile: this picture is no longer wanted
+            self._present(image_id, outcome, area)
+
+    def _prefetch_neighbours(self, box: tuple[int, int]) -> None:
+        """Fetch and decode the next and previous images now, one at a time (the loader
+        has one decode thread: on 2 cores a second would only slow the screen)."""
+        for task in self._prefetch:
+            task.cancel()
+        rows = self.table.rows
+        ids: list[str] = []
+        for delta in [d for step in range(1, PREFETCH + 1) for d in (step, -step)]:
+            row = rows.row(rows.cursor + delta)
+            if row is not None:
+                ids.append(row.id)
+
+        async def ahead(image_id: str) -> PreviewOutcome:
+            if self._load is not None:
+                await asyncio.wait([self._load])  # the shown picture first
+            return await self.loader.load(image_id, box)
+
+        self._prefetch = [asyncio.create_task(ahead(image_id)) for image_id in ids]
+
+    def _present(self, image_id: str, outcome: PreviewOutcome, area: tuple[int, int]) -> None:
+        self.shown_id = image_id
+        if isinstance(outcome, PreviewMessage):
+            self._set_message(outcome.text, error=outcome.is_error)
+            return
+        assert self._picture is not None
+        self._fit(outcome, area)
+        self._message.display = False
+        self._picture.image = self._flattened(outcome.image)
+        self._picture.display = True
+        self.shown_at = asyncio.get_running_loop().time()
+
+    def _fit(self, thumbnail: Thumbnail, area: tuple[int, int]) -> None:
+        assert self._picture is not None
+        width, height = fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
+        self._picture.styles.width, self._picture.styles.height = width, height
+
+    def _flattened(self, image: PILImage.Image) -> PILImage.Image:
+        if image.mode != "RGBA" or self.mode not in ("halfcell", "unicode"):
+            return image
+        flat = PILImage.new("RGB", image.size, self.background_colors[1].rgb)
+        flat.paste(image, mask=image.getchannel("A"))
+        return flat
+
+    def _set_message(self, text: str, *, error: bool = False) -> None:
+        if self._picture is not None:
+            self._picture.display = False
+            self._picture.image = None
+        self._message.update(safe_text(text, multiline=True))
+        self._message.set_class(error, "-error")
+        self._message.display = True
+
+    def _caption_text(self, row: CatalogueRow | None, cursor: int, total: int) -> Content:
+        width = max(20, self.size.width - 2)
+        position = f"{cursor + 1:,} of {total:,}" if total else "0 of 0"
+        if row is None:
+            return Content(position)
+        facts = []
+        if row.width > 0 and row.height > 0:
+            facts.append(f"{row.width}\u00d7{row.height}")
+        if row.size >= 0:
+            facts.append(human_size(row.size))
+        if row.signed:
+            facts.append("signed URLs")
+        tail = "  ·  ".join([*facts, position, "←/→ step · esc back"])
+        name = fit_middle(clean(row.filename) or clean(row.id), max(8, width - len(tail) - 4))
+        return Content.from_markup("[b]$name[/b]  ·  $tail", name=name.rstrip(), tail=tail)
+
+    def _cancel_all(self) -> None:
+        if self._load is not None:
+            self._load.cancel()
+        for task in self._prefetch:
+            task.cancel()
+        self._prefetch = []
