@@ -1,0 +1,401 @@
+"""The grid's thumbnails, from the cheapest honest source (no Textual here).
+
+- A local library (its backend knows each stored file: `file_info` answers a FileInfo): the
+  thumbnail is made once from the original and kept in a disk cache (thumbnail_cache.py),
+  keyed by the backend, id, upload time and stored size, so a re-upload under the same id
+  never shows the old picture.
+- A Cloudflare account (or `imgtui serve` over REST): a small delivery variant when the
+  account has one, a flexible `w=…,h=…` when flexible variants are on
+  (https://developers.cloudflare.com/images/transform-images/flexible-variants/), else the
+  smallest named variant at least as large as the box; the original only when nothing
+  smaller exists. Delivery answers are fetched with the service's capped fetcher.
+
+Fetching and decoding run off the event loop, a few at a time, lowest priority number first;
+a cancelled `get()` that has not started yet never costs a fetch or a decode. Every failure
+comes back as a `ThumbnailResult` with a short `problem` ("corrupt", "missing", "error 5404"),
+never as an exception (CancelledError excepted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from PIL import Image
+
+from imgtui.common.lru import ByteBudgetLRU
+from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
+from imgtui.service.account import PUBLIC_VARIANT, Variant
+from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
+
+from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail
+from .priority_gate import PriorityGate
+from .thumbnail_cache import DiskThumbnailCache, cache_key
+
+if TYPE_CHECKING:
+    import httpx
+
+T = TypeVar("T")
+
+# Disk thumbnails are made at one of these squares (the smallest at least the box) and fitted
+# to the exact box on the way out, so a resized grid still hits the cache.
+BUCKETS_PX: tuple[int, ...] = (64, 128, 192, 256, 384, 512, 768, 1024)
+MAX_BOX_PX = 4096  # a box past this is clamped: no terminal shows more
+# Originals past Cloudflare's upload cap are not worth a thumbnail (and bound the memory).
+MAX_FETCH_BYTES = 4 * MAX_UPLOAD_BYTES
+FETCH_SLOTS = 6  # concurrent downloads: latency-bound, so more than the decode threads
+DELIVERY_SECONDS = 15.0
+SIGNED_URL_SECONDS = 300  # a signed URL made only to fetch a thumbnail now: short-lived
+# Only these fits keep the whole picture (cover/crop cut it, pad adds bars).
+_WHOLE_PICTURE_FITS = frozenset({"scale-down", "contain"})
+
+Source = str  # "cache" | "original" | "variant:<name>" | "flexible:w=<n>"
+Mode = Literal["unknown", "local", "delivery"]
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailResult:
+    image: Image.Image | None  # RGB/RGBA, fits the requested box (never larger)
+    problem: str | None  # short safe placeholder text when image is None
+    source: Source
+
+    @property
+    def cost(self) -> int:
+        if self.image is None:
+            return 64 + len(self.problem or "")
+        return self.image.width * self.image.height * len(self.image.getbands())
+
+
+def clamp_box(box: tuple[int, int]) -> tuple[int, int]:
+    return (min(MAX_BOX_PX, max(1, int(box[0]))), min(MAX_BOX_PX, max(1, int(box[1]))))
+
+
+def bucket_for(box: tuple[int, int]) -> int | None:
+    """The disk bucket (a square side) for `box`, or None when larger than every bucket."""
+    side = max(box)
+    return next((bucket for bucket in BUCKETS_PX if bucket >= side), None)
+
+
+def fit(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    """`image` fitting `box` (a copy when it must shrink; never enlarged)."""
+    if image.width <= box[0] and image.height <= box[1]:
+        return image
+    fitted = image.copy()
+    fitted.thumbnail(box, RESAMPLE)
+    return fitted
+
+
+def _problem_for(error: ImagesError) -> str:
+    if error.code == ErrorCode.NOT_FOUND:
+        return "missing"
+    if error.code == ErrorCode.TOO_LARGE:
+        return "too large"
+    return f"error {error.code}"
+
+
+def pick_variant(variants: list[Variant], box: tuple[int, int]) -> Variant | None:
+    """The smallest named variant that keeps the whole picture, is at least `box` and is
+    smaller than an original could be; None when no such variant exists."""
+    fitting = [
+        variant
+        for variant in variants
+        if variant.options.fit in _WHOLE_PICTURE_FITS
+        and variant.options.width >= box[0]
+        and variant.options.height >= box[1]
+        and max(variant.options.width, variant.options.height) < MAX_SIDE_PX
+    ]
+    if not fitting:
+        return None
+    return min(fitting, key=lambda variant: (variant.options.width * variant.options.height, variant.id))
+
+
+class Thumbnails:
+    def __init__(
+        self,
+        images: Images,
+        *,
+        cache_dir: Path | None = None,
+        disk_budget_bytes: int = 256 * 2**20,
+        memory_budget_bytes: int = 64 * 2**20,
+        threads: int = 2,
+    ) -> None:
+        self.images = images
+        if cache_dir is None:
+            from .cataloguing import cache_dir as default_cache_dir
+
+            cache_dir = default_cache_dir() / "thumbnails"
+        self.disk = DiskThumbnailCache(cache_dir, disk_budget_bytes)
+        self.memory: ByteBudgetLRU[tuple[str, str, tuple[int, int]], ThumbnailResult] = ByteBudgetLRU(
+            memory_budget_bytes, lambda result: result.cost
+        )
+        self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="imgtui-thumbs")
+        self._decode_gate = PriorityGate(max(1, threads))
+        self._fetch_gate = PriorityGate(FETCH_SLOTS)
+        self._mode: Mode = "unknown"
+        self._prepared = False
+        self._prepare_lock = asyncio.Lock()
+        self._variants: list[Variant] = []
+        self._flexible = False
+        self._label = "thumbnails: originals"
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    # ----------------------------------------------------------------- public API
+
+    @property
+    def source_label(self) -> str:
+        """For the status line: where the thumbnails come from."""
+        return self._label
+
+    def peek(self, image: ImageMetadata, box: tuple[int, int]) -> ThumbnailResult | None:
+        """Synchronous memory-cache hit, or None (never blocks; lets a warm grid paint at once)."""
+        return self.memory.get(_memory_key(image, clamp_box(box)))
+
+    async def get(self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0) -> ThumbnailResult:
+        """Fetch + decode off the event loop. Cancelling the awaiting task cancels queued work
+        (a cell scrolled away never costs a decode); lower priority number = sooner."""
+        box = clamp_box(box)
+        known = self.memory.get(_memory_key(image, box))
+        if known is not None:
+            return known
+        try:
+            result = await self._make(image, box, priority)
+        except Unpreviewable as exc:
+            result = ThumbnailResult(None, exc.problem, "original")
+            self.memory.put(_memory_key(image, box), result)  # a fact about these bytes
+            return result
+        except ImagesError as exc:
+            return ThumbnailResult(None, _problem_for(exc), "original")
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            # Anything else is a bug somewhere: the cell says so, the grid goes on. The type
+            # only: a foreign exception's text is not vetted for display.
+            return ThumbnailResult(None, f"failed: {type(exc).__name__}", "original")
+        if result.image is not None:
+            self.memory.put(_memory_key(image, box), replace(result, source="cache"))
+        return result
+
+    async def prepare(self) -> None:
+        """Choose the source once: read the account's variants and flexible-variant setting
+        (a backend without an account, or a failure, means originals)."""
+        async with self._prepare_lock:
+            if self._prepared:
+                return
+            with contextlib.suppress(ImagesError):
+                self._variants = [
+                    v for v in await self.images.account.variants.list() if v.id != PUBLIC_VARIANT
+                ]
+            with contextlib.suppress(ImagesError):
+                self._flexible = (await self.images.account.settings.get()).flexible_variants
+            self._prepared = True
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    # ----------------------------------------------------------------- the work
+
+    async def _make(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        if self._mode == "unknown":
+            return await self._make_first(image, box, priority)
+        if self._mode == "local":
+            return await self._make_local(image, box, priority)
+        return await self._make_delivered(image, box, priority)
+
+    async def _make_first(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        """The first image tells which kind of backend this is: one that knows its stored files
+        (a local library, where originals are cheap) or one that does not (over HTTP)."""
+        await self._fetch_gate.acquire(priority)
+        try:
+            found = await self.images.hosted.image(image.id).file_info()
+        finally:
+            self._fetch_gate.release()
+        if found is None:
+            return ThumbnailResult(None, "missing", "original")
+        record, info = found
+        if self._mode == "unknown":
+            self._mode = "local" if info is not None else "delivery"
+            self._label = "thumbnails: local cache" if info is not None else self._label
+        if self._mode == "local":
+            size = info.size if info is not None else None
+            return await self._from_original(record, box, priority, self._disk_key(record, size, box))
+        return await self._make_delivered(image, box, priority)
+
+    async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        await self._fetch_gate.acquire(priority)
+        try:
+            found = await self.images.hosted.image(image.id).file_info()
+        finally:
+            self._fetch_gate.release()
+        if found is None:
+            return ThumbnailResult(None, "missing", "original")
+        record, info = found  # the fresh record: its upload time, not a stale row's
+        key = self._disk_key(record, info.size if info is not None else None, box)
+        return await self._from_original(record, box, priority, key)
+
+    def _disk_key(self, record: ImageMetadata, size: int | None, box: tuple[int, int]) -> str | None:
+        bucket = bucket_for(box)
+        if bucket is None:
+            return None
+        return cache_key(self.images.label, record.id, record.uploaded.isoformat(), size, bucket)
+
+    async def _from_cache(
+        self, key: str | None, box: tuple[int, int], priority: int
+    ) -> ThumbnailResult | None:
+        if key is None:
+            return None
+        cached = await self._blocking(priority, self._load_fitted, key, box)
+        return None if cached is None else ThumbnailResult(cached, None, "cache")
+
+    def _load_fitted(self, key: str, box: tuple[int, int]) -> Image.Image | None:
+        image = self.disk.load(key)
+        return None if image is None else fit(image, box)
+
+    async def _from_original(
+        self, record: ImageMetadata, box: tuple[int, int], priority: int, key: str | None
+    ) -> ThumbnailResult:
+        cached = await self._from_cache(key, box, priority)
+        if cached is not None:
+            return cached
+        data = await self._read_original(record.id, priority)
+        if data is None:
+            return ThumbnailResult(None, "missing", "original")
+        image = await self._blocking(priority, self._decode_and_store, data, box, key)
+        return ThumbnailResult(image, None, "original")
+
+    def _decode_and_store(self, data: bytes, box: tuple[int, int], key: str | None) -> Image.Image:
+        bucket = bucket_for(box)
+        made = decode_thumbnail(data, (bucket, bucket) if bucket else box).image
+        if key is not None:
+            self.disk.store(key, made)
+        return fit(made, box)
+
+    async def _make_delivered(
+        self, image: ImageMetadata, box: tuple[int, int], priority: int
+    ) -> ThumbnailResult:
+        await self.prepare()
+        key = self._disk_key(image, None, box)
+        cached = await self._from_cache(key, box, priority)
+        if cached is not None:
+            return cached
+        url, source = await self._delivery_url(image, box)
+        if url is not None:
+            try:
+                data = await self._fetch_url(url, priority)
+            except ImagesError:
+                data = None  # a variant that does not answer: the original still may
+            if data is not None:
+                made = await self._blocking(priority, self._decode_and_store, data, box, key)
+                return ThumbnailResult(made, None, source)
+        return await self._from_original(image, box, priority, None if url is None else key)
+
+    async def _delivery_url(self, image: ImageMetadata, box: tuple[int, int]) -> tuple[str | None, Source]:
+        """The cheapest delivery URL for `box`, or (None, "original")."""
+        if not image.variants:
+            return None, "original"
+        prefix = image.variants[0].rsplit("/", 1)[0]
+        bucket = bucket_for(box) or max(box)
+        if self._flexible and not image.require_signed_urls:
+            # Cloudflare never serves flexible variants of private images.
+            self._label = "thumbnails: flexible variants"
+            return f"{prefix}/w={bucket},h={bucket},fit=scale-down", f"flexible:w={bucket}"
+        variant = pick_variant(self._variants, (bucket, bucket)) or pick_variant(self._variants, box)
+        if variant is None:
+            self._label = "thumbnails: originals"
+            return None, "original"
+        self._label = f"thumbnails: variant '{variant.id}'"
+        if image.require_signed_urls and not variant.never_require_signed_urls:
+            try:
+                url = await self.images.hosted.image(image.id).signed_url(
+                    variant.id, expires_in=SIGNED_URL_SECONDS
+                )
+            except ImagesError:
+                return None, "original"
+            return url, f"variant:{variant.id}"
+        return f"{prefix}/{variant.id}", f"variant:{variant.id}"
+
+    async def _fetch_url(self, url: str, priority: int) -> bytes:
+        from imgtui.service.urls import FetchCodes, fetch_capped
+
+        codes = FetchCodes(unreachable=ErrorCode.NETWORK, overloaded=ErrorCode.NETWORK)
+        await self._fetch_gate.acquire(priority)
+        try:
+            fetched = await fetch_capped(
+                self._http(), url, cap=MAX_UPLOAD_BYTES, codes=codes, describe=_describe_fetch
+            )
+        finally:
+            self._fetch_gate.release()
+        return fetched.data
+
+    def _http(self) -> httpx.AsyncClient:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(DELIVERY_SECONDS), follow_redirects=True)
+        return self._client
+
+    async def _read_original(self, image_id: str, priority: int) -> bytes | None:
+        await self._fetch_gate.acquire(priority)
+        try:
+            stream = await self.images.hosted.image(image_id).bytes()
+            if stream is None:
+                return None
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in stream:
+                    size += len(chunk)
+                    if size > MAX_FETCH_BYTES:
+                        raise Unpreviewable("No preview: the original is too large", "too large")
+                    chunks.append(chunk)
+            finally:
+                # Abandoning a download (cancel, error) must release its connection or file now.
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await asyncio.shield(aclose())
+            return b"".join(chunks)
+        finally:
+            self._fetch_gate.release()
+
+    async def _blocking(self, priority: int, fn: Callable[..., T], *args: object) -> T:
+        """`fn(*args)` on the pool once a decode slot is free. The slot is given back when the
+        thread is done (or the job is dropped before it starts), not when the awaiting task
+        is cancelled: a running decode still occupies its core."""
+        await self._decode_gate.acquire(priority)
+        loop = asyncio.get_running_loop()
+        gate = self._decode_gate
+
+        def give_back(_: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(gate.release)
+
+        try:
+            job = self._pool.submit(fn, *args)
+        except RuntimeError:  # the pool was shut down (aclose)
+            gate.release()
+            raise asyncio.CancelledError from None
+        job.add_done_callback(give_back)
+        return await asyncio.wrap_future(job)
+
+
+def _memory_key(image: ImageMetadata, box: tuple[int, int]) -> tuple[str, str, tuple[int, int]]:
+    return (image.id, image.uploaded.isoformat(), box)
+
+
+def _describe_fetch(failure: str, detail: str, error: object) -> str:
+    if failure == "status":
+        return f"delivery answered HTTP {detail}"
+    if failure == "too_large":
+        return "delivery answer too large"
+    if failure == "timeout":
+        return "delivery timed out"
+    return "delivery not reachable"
