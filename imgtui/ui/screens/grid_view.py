@@ -15,7 +15,8 @@ from textual.widget import Widget
 
 from imgtui.service import Images
 from imgtui.ui.preview.terminal import PreviewMode, resolve_in_app
-from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid, ThumbnailSource
+from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -31,12 +32,9 @@ GRID_BINDINGS = [
 VIEW_FULL_ACTION = ("View full screen", "f", "view_full")
 
 
-def make_source(images: Images) -> ThumbnailSource | None:
-    """The thumbnail source of this library (workflows/thumbnails.py), None when absent."""
-    try:
-        from imgtui.workflows.thumbnails import Thumbnails
-    except ImportError:  # pragma: no cover - until the thumbnail source is merged
-        return None
+def make_source(images: Images) -> Thumbnails:
+    """The thumbnail source of this library: a disk cache for a local one, small delivery
+    variants for an account (workflows/thumbnails.py)."""
     return Thumbnails(images)
 
 
@@ -47,7 +45,7 @@ class GridView:
     preview_mode: PreviewMode
     view: View = "list"
     _grid: ThumbnailGrid | None = None
-    _source: ThumbnailSource | None = None
+    _source: Thumbnails | None = None
 
     if TYPE_CHECKING:
         app: App[object]
@@ -103,14 +101,12 @@ class GridView:
 
     @work(group="thumbnails-prepare", exit_on_error=False)
     async def _prepare_source(self) -> None:
-        prepare = getattr(self._source, "prepare", None)
-        if prepare is not None:
-            await prepare()
+        if self._source is not None:
+            await self._source.prepare()  # reads the account's variants once
 
     async def close_grid(self) -> None:
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        if self._source is not None:
+            await self._source.aclose()
 
     def action_view_full(self) -> None:
         from imgtui.ui.screens.viewer import ViewerScreen
@@ -133,7 +129,7 @@ class GridView:
         if self.view != "grid" or self._grid is None:
             return ""
         grid = self._grid
-        text = f"thumbnails: {grid.source_label}"
+        text = grid.source_label  # "thumbnails: local cache"
         failed = grid.failed_count
         if failed:
             text += f" · {failed} failed (r retries)"

@@ -53,7 +53,9 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f,q", "close", "Back", id="viewer.close", tooltip="Back to the list"),
         Binding("right,j,l,space,pagedown", "step(1)", "Next", id="viewer.next", tooltip="Next image"),
-        Binding("left,k,h,backspace,pageup", "step(-1)", "Previous", id="viewer.previous", tooltip="Previous"),
+        Binding(
+            "left,k,h,backspace,pageup", "step(-1)", "Previous", id="viewer.previous", tooltip="Previous"
+        ),
         Binding("home,g", "jump(0)", "First", show=False, id="viewer.first", tooltip="First image"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="viewer.last", tooltip="Last image"),
     ]

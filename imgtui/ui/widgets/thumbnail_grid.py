@@ -24,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -31,7 +32,6 @@ from textual.worker import Worker, WorkerState
 from imgtui.common.text import safe_text
 from imgtui.service import ImageMetadata
 from imgtui.ui.preview.geometry import decode_box, fit_cells
-from imgtui.ui.preview.loader import bucket_box
 from imgtui.ui.preview.terminal import PreviewMode, cell_size, widget_class
 from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.grid_geometry import Shape, grid_shape, last_top_row, moved, top_row_for, wanted
@@ -75,6 +75,12 @@ class ThumbnailSource(Protocol):
     ) -> ThumbnailResultLike: ...
 
 
+def is_transient(problem: str) -> bool:
+    """A failure worth retrying (`r`): the backend did not answer. "SVG", "corrupt",
+    "missing", "too large" are facts about the image, not failures."""
+    return problem.startswith(("error ", "failed", "Thumbnail failed"))
+
+
 def caption(row: CatalogueRow, width: int, *, marked: bool) -> Content:
     """`● name ◆`: the mark, the filename (else the id) cut in the middle, the lock."""
     glyphs = table_layout.glyphs()
@@ -99,7 +105,7 @@ class GridCell(Widget):
         border: round $panel-lighten-1;
         layout: vertical;
     }
-    GridCell.-cursor { border: round $text-muted; }
+    GridCell.-cursor { border: round $foreground-muted; }
     ThumbnailGrid:focus GridCell.-cursor { border: heavy $accent; background: $boost; }
     GridCell.-marked { border: round $warning; }
     GridCell.-marked.-cursor { border: heavy $warning; }
@@ -118,7 +124,8 @@ class GridCell(Widget):
         self.index = -1  # the list index shown (-1: none)
         self.image_id: str | None = None
         self.box: tuple[int, int] | None = None  # the pixel box its picture is wanted at
-        self.state = "empty"  # empty | row-loading | loading | picture | problem | off
+        # empty | row-loading | loading | picture | problem (retry with r) | verdict (SVG…) | off
+        self.state = "empty"
         self.problem = ""
         self._row: CatalogueRow | None = None
         self._fitted: tuple[int, int] | None = None
@@ -137,6 +144,9 @@ class GridCell(Widget):
     def on_mount(self) -> None:
         if self._picture is not None:
             self._picture.display = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.recaption(marked=self.has_class("-marked"))  # the name is cut to the new width
 
     # -- pointing ---------------------------------------------------------------------
 
@@ -190,9 +200,10 @@ class GridCell(Widget):
 
     def paint(self, result: ThumbnailResultLike, area: tuple[int, int]) -> None:
         if result.image is None:
-            self.state = "problem"
             self.problem = result.problem or "no picture"
-            self._set_message(self.problem, problem=True)
+            transient = is_transient(self.problem)
+            self.state = "problem" if transient else "verdict"
+            self._set_message(f"⚠ {self.problem}" if transient else f"({self.problem})", problem=transient)
             return
         assert self._picture is not None
         self.state = "picture"
@@ -283,6 +294,9 @@ class ThumbnailGrid(Widget, can_focus=True):
         ),
     ]
 
+    class StatusChanged(Message):
+        """The thumbnail source's label or the count of failed cells changed."""
+
     DEFAULT_CSS = """
     ThumbnailGrid {
         layout: grid;
@@ -313,6 +327,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         self._cursor_cell: GridCell | None = None
         self._wanted_chunks: set[int] = set()
         self.painted = 0  # pictures painted (tests and the benchmark wait on it)
+        self._status: tuple[str, int] = ("", 0)  # what the status line last heard
 
     # ----------------------------------------------------------------- public API
 
@@ -331,14 +346,16 @@ class ThumbnailGrid(Widget, can_focus=True):
 
     @property
     def source_label(self) -> str:
-        return self.source.source_label if self.source is not None else "previews off"
+        return self.source.source_label if self.source is not None else "thumbnails: off (--preview off)"
 
     def sync(self) -> None:
         """Re-point every cell (the view changed: a reload, a search, marks, a resize)."""
         if not self.cells:
             return
         total = self.rows.total
-        self.top_row = min(top_row_for(self.rows.cursor, self.top_row, self.shape), last_top_row(total, self.shape))
+        self.top_row = min(
+            top_row_for(self.rows.cursor, self.top_row, self.shape), last_top_row(total, self.shape)
+        )
         self._repoint()
 
     def cursor_moved(self) -> None:
@@ -507,7 +524,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         return self.shape.picture_area
 
     def _box(self) -> tuple[int, int]:
-        return bucket_box(*decode_box(self.mode, self._area(), cell_size()))
+        return decode_box(self.mode, self._area(), cell_size())
 
     def _schedule(self, *, force_failed: bool = False) -> None:
         """Fetch what is visible and one screen ahead; cancel what fell out of it."""
@@ -517,7 +534,9 @@ class ThumbnailGrid(Widget, can_focus=True):
         rows = self.rows
         box, area = self._box(), self._area()
         keep: set[tuple[str, tuple[int, int]]] = set()
-        for index, priority in wanted(rows.total, self.top_row, self.shape, rows.cursor, downward=self._downward):
+        for index, priority in wanted(
+            rows.total, self.top_row, self.shape, rows.cursor, downward=self._downward
+        ):
             row = rows.row(index)
             if row is None:
                 continue
@@ -566,6 +585,10 @@ class ThumbnailGrid(Widget, can_focus=True):
     def _paint(self, cell: GridCell, result: ThumbnailResultLike, area: tuple[int, int]) -> None:
         cell.paint(result, area)
         self.painted += 1
+        status = (self.source_label, self.failed_count)
+        if status != self._status:
+            self._status = status
+            self.post_message(self.StatusChanged())
 
     # ----------------------------------------------------------------- mouse
 
