@@ -542,13 +542,13 @@ class ThumbnailGrid(Widget, can_focus=True):
                 continue
             key = (row.id, box)
             cell = self._by_id.get(row.id)
-            if cell is not None and cell.box == box and not (force_failed and cell.state == "problem"):
-                continue  # painted (or on its way) at this size already
             if key in self._fetches:
-                keep.add(key)
+                keep.add(key)  # on its way
                 if cell is not None:
                     cell.box = box
                 continue
+            if cell is not None and cell.box == box and not (force_failed and cell.state == "problem"):
+                continue  # painted at this size already
             image = to_metadata(row)
             if not (force_failed and cell is not None):
                 known = source.peek(image, box)
