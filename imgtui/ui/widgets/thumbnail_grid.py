@@ -106,9 +106,8 @@ class GridCell(Widget):
         layout: vertical;
     }
     GridCell.-cursor { border: round $foreground-muted; }
-    ThumbnailGrid:focus GridCell.-cursor { border: heavy $accent; background: $boost; }
     GridCell.-marked { border: round $warning; }
-    GridCell.-marked.-cursor { border: heavy $warning; }
+    GridCell.-marked.-cursor { border: round $warning-lighten-2; }
     GridCell.-empty { border: none; }
     GridCell > .cell--stage { width: 1fr; height: 1fr; align: center middle; }
     GridCell .cell--message { width: auto; max-width: 100%; height: auto; color: $text-muted; }
@@ -303,6 +302,9 @@ class ThumbnailGrid(Widget, can_focus=True):
         grid-size: 1 1;
         grid-gutter: 0;
         height: 1fr;
+        & > GridCell.-cursor { background: $boost; }
+        &:focus > GridCell.-cursor { border: heavy $accent; }
+        &:focus > GridCell.-cursor.-marked { border: heavy $warning; }
     }
     """
 
