@@ -133,7 +133,7 @@ async def test_moves_in_two_dimensions_and_the_details_follow(library, wait_unti
         table = app.screen.table
         await pilot.press("right", "down")
         assert table.cursor == 1 + columns
-        assert grid.cells[1 + columns].has_class("-cursor")
+        assert grid.cells[1 + columns].is_cursor
         await pilot.press("h", "k")
         assert table.cursor == 0
         await pilot.press("pagedown")
@@ -161,7 +161,7 @@ async def test_marks_and_the_action_menu_apply_from_the_grid(library, wait_until
         await pilot.press("space", "space")
         table = app.screen.table
         assert table.marked_count == 2 and table.cursor == 2
-        assert grid.cells[0].has_class("-marked") and grid.cells[1].has_class("-marked")
+        assert grid.cells[0].marked and grid.cells[1].marked
         assert grid.cells[0].caption_text.startswith("●")
         assert "2 marked" in str(app.screen.query_one("#status").render())
         await pilot.press("d")
@@ -169,7 +169,7 @@ async def test_marks_and_the_action_menu_apply_from_the_grid(library, wait_until
         assert [image.id for image in app.screen.targets] == ["img-039", "img-038"]
         await pilot.press("escape")
         await pilot.press("escape")  # in the grid: clears the marks
-        assert table.marked_count == 0 and not grid.cells[0].has_class("-marked")
+        assert table.marked_count == 0 and not grid.cells[0].marked
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         labels = [option.prompt for option in app.screen.query_one("OptionList").options]

@@ -19,8 +19,12 @@ from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from collections.abc import Callable
 
+    from textual.app import App
+    from textual.timer import Timer
+
+    from imgtui.ui.widgets.details import DetailsPanel
     from imgtui.ui.widgets.image_table import ImageTable
 
 View = Literal["list", "grid"]
@@ -30,6 +34,7 @@ GRID_BINDINGS = [
     Binding("f", "view_full", "Full screen", id="view.full", tooltip="The image full screen (esc: back)"),
 ]
 VIEW_FULL_ACTION = ("View full screen", "f", "view_full")
+DETAILS_AFTER_S = 0.08  # the grid's cursor rests this long before the details panel follows
 
 
 def make_source(images: Images) -> Thumbnails:
@@ -46,6 +51,8 @@ class GridView:
     view: View = "list"
     _grid: ThumbnailGrid | None = None
     _source: Thumbnails | None = None
+    _details_timer: Timer | None = None
+    _details_wanted: str | None = None
 
     if TYPE_CHECKING:
         app: App[object]
@@ -53,7 +60,11 @@ class GridView:
         @property
         def table(self) -> ImageTable: ...
 
+        @property
+        def details(self) -> DetailsPanel: ...
+
         def query_one(self, selector: str) -> Widget: ...
+        def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
         def notify(self, message: str, **kwargs: object) -> None: ...
         def _update_status(self) -> None: ...
 
@@ -118,6 +129,20 @@ class GridView:
             ViewerScreen(self.images, self.table, mode=resolve_in_app(self.preview_mode)),
             callback=lambda _: self._viewer_closed(),
         )
+
+    def details_follow(self, image_id: str | None) -> None:
+        """The details panel follows the grid's cursor once it rests for DETAILS_AFTER_S: each
+        show() clears its preview, a layout of the screen (~60 ms at 160x45), which held pgdn
+        would pay on every page."""
+        self._details_wanted = image_id
+        if self._details_timer is None:
+            self._details_timer = self.set_timer(DETAILS_AFTER_S, self._details_due)
+        else:
+            self._details_timer.reset()
+
+    def _details_due(self) -> None:
+        self._details_timer = None
+        self.details.show(self._details_wanted)
 
     def _viewer_closed(self) -> None:
         if self._grid is not None:

@@ -249,9 +249,13 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
-        self.details.show(event.image.id if event.image else None)
+        image_id = event.image.id if event.image else None
         if self.grid is not None:
             self.grid.cursor_moved()  # n/N, a delete, a reload: the grid follows the list's cursor
+        if self.view == "grid":
+            self.details_follow(image_id)  # once the grid's cursor rests (see grid_view.py)
+        else:
+            self.details.show(image_id)
 
     @on(ImageTable.ViewChanged)
     def _on_view_changed(self) -> None:

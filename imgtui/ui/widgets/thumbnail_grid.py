@@ -19,12 +19,16 @@ import asyncio
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from PIL import Image as PILImage
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.content import Content
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -34,7 +38,16 @@ from imgtui.service import ImageMetadata
 from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.terminal import PreviewMode, cell_size, widget_class
 from imgtui.ui.widgets import table_layout
-from imgtui.ui.widgets.grid_geometry import Shape, grid_shape, last_top_row, moved, top_row_for, wanted
+from imgtui.ui.widgets.grid_geometry import (
+    CAPTION_ROWS,
+    CELL_BORDER,
+    Shape,
+    grid_shape,
+    last_top_row,
+    moved,
+    top_row_for,
+    wanted,
+)
 from imgtui.ui.widgets.table_layout import clean, fit, fit_middle
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.catalogue_rows import CatalogueRow, to_metadata
@@ -44,7 +57,7 @@ if TYPE_CHECKING:
 
     from imgtui.ui.widgets.image_table import ImageTable
 
-__all__ = ["GridCell", "ThumbnailGrid", "ThumbnailResultLike", "ThumbnailSource"]
+__all__ = ["GridCell", "PictureCell", "TextCell", "ThumbnailGrid", "ThumbnailResultLike", "ThumbnailSource"]
 
 LOADING_GLYPH = "…"
 NO_PICTURE = "no preview"
@@ -96,28 +109,14 @@ def caption(row: CatalogueRow, width: int, *, marked: bool) -> Content:
 
 
 class GridCell(Widget):
-    """One cell of the pool: a picture (or why there is none) over a caption line."""
+    """One cell of the pool: a picture (or why there is none) over a caption line.
 
-    DEFAULT_CSS = """
-    GridCell {
-        width: 1fr;
-        height: 1fr;
-        border: round $panel-lighten-1;
-        layout: vertical;
-    }
-    GridCell.-cursor { border: round $foreground-muted; }
-    GridCell.-marked { border: round $warning; }
-    GridCell.-marked.-cursor { border: round $warning-lighten-2; }
-    GridCell.-empty { border: none; }
-    GridCell > .cell--stage { width: 1fr; height: 1fr; align: center middle; }
-    GridCell .cell--message { width: auto; max-width: 100%; height: auto; color: $text-muted; }
-    GridCell .cell--message.-problem { color: $text-error; }
-    GridCell > .cell--caption { width: 1fr; height: 1; }
-    GridCell.-marked > .cell--caption { color: $text-warning; }
-    """
+    The grid re-points cells (`point`) and paints results into them (`paint`); how a cell
+    draws is its subclass's: `TextCell` for the text renderers (and no pictures), `PictureCell`
+    for the graphics protocols."""
 
     def __init__(self, slot: int, mode: PreviewMode) -> None:
-        super().__init__(classes="-empty")
+        super().__init__()
         self.slot = slot  # position in the pool: row-major on screen
         self.mode = mode
         self.index = -1  # the list index shown (-1: none)
@@ -126,51 +125,39 @@ class GridCell(Widget):
         # empty | row-loading | loading | picture | problem (retry with r) | verdict (SVG…) | off
         self.state = "empty"
         self.problem = ""
+        self.is_cursor = False
+        self.marked = False
+        self.focused_grid = False
         self._row: CatalogueRow | None = None
-        self._fitted: tuple[int, int] | None = None
-        self._stage = Container(classes="cell--stage")
-        self._message = Static("", markup=False, classes="cell--message")
-        self._caption = Static("", markup=False, classes="cell--caption")
-        self._picture: ImageWidget | None = widget_class(mode)(None) if mode != "off" else None
-
-    def compose(self) -> ComposeResult:
-        with self._stage:
-            if self._picture is not None:
-                yield self._picture
-            yield self._message
-        yield self._caption
-
-    def on_mount(self) -> None:
-        if self._picture is not None:
-            self._picture.display = False
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.recaption(marked=self.has_class("-marked"))  # the name is cut to the new width
+        self.message = ""  # what the cell says instead of a picture
+        self.caption_text = ""
 
     # -- pointing ---------------------------------------------------------------------
 
     def point(self, index: int, row: CatalogueRow | None, *, cursor: bool, marked: bool) -> bool:
         """Show list index `index` (row None: not read yet). True when the image changed:
         the caller then asks for its picture."""
-        self.set_classes(cursor=cursor, marked=marked, empty=index < 0)
-        changed = row is None or row.id != self.image_id
+        self.set_marks(cursor=cursor and index >= 0, marked=marked and index >= 0)
+        if (index < 0) != (self.index < 0):
+            self.index = index
+            self._restyle()  # into or out of the empty look
         if index < 0:
-            self.index, self._row = -1, None
-            self._caption.update("", layout=False)
-            self._set_message("")
-            self.image_id, self.state = None, "empty"
+            if self.state != "empty":
+                self.index, self._row, self.image_id, self.state = -1, None, None, "empty"
+                self._set_caption("")
+                self._set_message("")
             return False
         self.index = index
         if row is None:
             if self.state != "row-loading":
                 self.image_id, self._row, self.state = None, None, "row-loading"
-                self._caption.update(LOADING_GLYPH, layout=False)
+                self._set_caption(LOADING_GLYPH)
                 self._set_message(LOADING_GLYPH)
             return False
-        if changed or row != self._row or marked != self.has_class("-marked-shown"):
-            self._caption.update(caption(row, self._caption_width(), marked=marked), layout=False)
-            self.set_class(marked, "-marked-shown")
-        self._row = row
+        changed = row.id != self.image_id
+        if changed or row != self._row:
+            self._row = row
+            self.recaption()
         if changed:
             self.image_id = row.id
             self.box = None
@@ -182,18 +169,29 @@ class GridCell(Widget):
                 self._set_message(LOADING_GLYPH)
         return changed and self.mode != "off"
 
-    def set_classes(self, *, cursor: bool, marked: bool, empty: bool) -> None:
-        self.set_class(cursor and not empty, "-cursor")
-        self.set_class(marked and not empty, "-marked")
-        self.set_class(empty, "-empty")
+    def set_marks(self, *, cursor: bool, marked: bool) -> None:
+        if (cursor, marked) != (self.is_cursor, self.marked):
+            marked_before = self.marked
+            self.is_cursor, self.marked = cursor, marked
+            if marked != marked_before:
+                self.recaption()
+            self._restyle()
+
+    def set_grid_focus(self, focused: bool) -> None:
+        if focused != self.focused_grid:
+            self.focused_grid = focused
+            if self.is_cursor:
+                self._restyle()
+
+    def recaption(self) -> None:
+        if self._row is not None:
+            self._set_caption(caption(self._row, self._caption_width(), marked=self.marked))
 
     def _caption_width(self) -> int:
-        width = self._caption.content_size.width
-        return width if width > 0 else max(1, self.size.width - 2)
+        return max(1, self.size.width - 2)
 
-    def recaption(self, *, marked: bool) -> None:
-        if self._row is not None:
-            self._caption.update(caption(self._row, self._caption_width(), marked=marked), layout=False)
+    def on_resize(self, event: events.Resize) -> None:
+        self.recaption()  # the name is cut to the new width
 
     # -- pictures ---------------------------------------------------------------------
 
@@ -204,16 +202,9 @@ class GridCell(Widget):
             self.state = "problem" if transient else "verdict"
             self._set_message(f"⚠ {self.problem}" if transient else f"({self.problem})", problem=transient)
             return
-        assert self._picture is not None
         self.state = "picture"
         self.problem = ""
-        fitted = fit_cells(result.image.size, area, cell_size(), self.mode)
-        if fitted != self._fitted:
-            self._fitted = fitted
-            self._picture.styles.width, self._picture.styles.height = fitted
-        self._message.display = False
-        self._picture.image = self._flattened(result.image)
-        self._picture.display = True
+        self._set_picture(self._flattened(result.image), area)
 
     def show_loading(self) -> None:
         self.state = "loading"
@@ -227,23 +218,269 @@ class GridCell(Widget):
         flat.paste(image, mask=image.getchannel("A"))
         return flat
 
-    def _set_message(self, text: str, *, problem: bool = False) -> None:
-        if self._picture is not None and self._picture.display:
-            self._picture.display = False
-            self._picture.image = None
-        shown = safe_text(text[:PROBLEM_CHARS] + ("…" if len(text) > PROBLEM_CHARS else ""))
-        self._message.update(shown, layout=False)
-        self._message.set_class(problem, "-problem")
-        self._message.display = bool(text)
-
     @property
     def shown_text(self) -> str:
         """What the cell says instead of a picture (tests read it)."""
-        return str(self._message.render()) if self._message.display else ""
+        return self.message
 
-    @property
-    def caption_text(self) -> str:
-        return str(self._caption.render())
+    # -- drawing (the subclass's) -------------------------------------------------------
+
+    def _set_caption(self, content: Content | str) -> None:
+        self.caption_text = content.plain if isinstance(content, Content) else content
+
+    def _set_message(self, text: str, *, problem: bool = False) -> None:
+        self.message = safe_text(text[:PROBLEM_CHARS] + ("…" if len(text) > PROBLEM_CHARS else ""))
+
+    def _set_picture(self, image: PILImage.Image, area: tuple[int, int]) -> None:
+        self.message = ""
+
+    def _restyle(self) -> None:
+        pass
+
+
+class TextCell(GridCell):
+    """A cell drawn line by line (half-cell and unicode pictures, or none): its frame, picture
+    and caption are Strips it renders itself, so re-pointing it, moving the cursor over it or
+    painting its picture is a repaint of its own region, never a layout of the screen (a
+    layout costs ~60 ms on a 160x45 screen: holding pgdn would stall on every page)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "grid-cell--frame",
+        "grid-cell--cursor",
+        "grid-cell--cursor-focused",
+        "grid-cell--marked",
+        "grid-cell--mark",
+        "grid-cell--lock",
+        "grid-cell--message",
+        "grid-cell--problem",
+    }
+
+    DEFAULT_CSS = """
+    TextCell {
+        width: 1fr;
+        height: 1fr;
+        & > .grid-cell--frame { color: $panel-lighten-2; }
+        & > .grid-cell--cursor { color: $foreground-muted; }
+        & > .grid-cell--cursor-focused { color: $accent; text-style: bold; }
+        & > .grid-cell--marked { color: $warning; }
+        & > .grid-cell--mark { color: $text-warning; text-style: bold; }
+        & > .grid-cell--lock { color: $text-warning; }
+        & > .grid-cell--message { color: $text-muted; }
+        & > .grid-cell--problem { color: $text-error; }
+    }
+    """
+
+    def __init__(self, slot: int, mode: PreviewMode) -> None:
+        super().__init__(slot, mode)
+        self._caption: Content = Content("")
+        self._problem = False
+        self._picture: list[Strip] = []
+        self._styles: dict[str, Style] = {}
+        self._lines: dict[tuple[int, int, int], Strip] = {}  # until the cell changes
+
+    def _changed(self) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def _set_caption(self, content: Content | str) -> None:
+        super()._set_caption(content)
+        self._caption = content if isinstance(content, Content) else Content(content)
+        self._changed()
+
+    def _set_message(self, text: str, *, problem: bool = False) -> None:
+        super()._set_message(text, problem=problem)
+        self._problem = problem
+        self._picture = []
+        self._changed()
+
+    def _set_picture(self, image: PILImage.Image, area: tuple[int, int]) -> None:
+        super()._set_picture(image, area)
+        stage = self._stage_size() or area
+        width, height = fit_cells(image.size, stage, cell_size(), self.mode)
+        self._picture = render_picture(self, image, self.mode, width, height)
+        self._changed()
+
+    def _restyle(self) -> None:
+        self._changed()
+
+    def _stage_size(self) -> tuple[int, int] | None:
+        width, height = self.size
+        inner = (width - CELL_BORDER, height - CELL_BORDER - CAPTION_ROWS)
+        return inner if inner[0] > 0 and inner[1] > 0 else None
+
+    def _style(self, name: str) -> Style:
+        """The base style plus a component's, computed once per theme (`rich_style` walks the
+        DOM: per line it was half of what a repaint of the grid cost)."""
+        styles = self._styles
+        if not styles:
+            base = self.rich_style
+            styles[""] = base
+            for component in self.COMPONENT_CLASSES:
+                styles[component] = base + self.get_component_rich_style(component, partial=True)
+        return styles[name]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._lines.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lines.clear()
+        super().on_resize(event)
+
+    def _frame_style(self) -> Style:
+        if self.is_cursor:
+            return self._style("grid-cell--cursor-focused" if self.focused_grid else "grid-cell--cursor")
+        return self._style("grid-cell--marked" if self.marked else "grid-cell--frame")
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        key = (y, width, height)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = self._render_line(y, width, height)
+        return line
+
+    def _render_line(self, y: int, width: int, height: int) -> Strip:
+        if width <= 0:
+            return Strip.blank(0)
+        base = self._style("")
+        if self.index < 0:
+            return Strip.blank(width, base)
+        frame = self._frame_style()
+        heavy = self.is_cursor and self.focused_grid
+        glyphs = "┏━┓┃┗┛" if heavy else "╭─╮│╰╯"
+        inner = max(0, width - 2)
+        if y == 0:
+            return Strip([Segment(glyphs[0] + glyphs[1] * inner + glyphs[2], frame)], width)
+        if y == height - 1:
+            return Strip([Segment(glyphs[4] + glyphs[1] * inner + glyphs[5], frame)], width)
+        fill = base
+        side = Segment(glyphs[3], frame)
+        if y == height - 2:
+            body = self._caption_strip(inner, fill)
+        else:
+            body = self._stage_strip(y - 1, inner, max(0, height - 3), fill)
+        return Strip([side, *body, side], width)
+
+    def _caption_strip(self, inner: int, fill: Style) -> list[Segment]:
+        segments = list(self._caption.render_segments(self.visual_style))
+        strip = Strip(segments).apply_style(fill).crop_extend(0, inner, fill)
+        return list(strip)
+
+    def _stage_strip(self, row: int, inner: int, rows: int, fill: Style) -> list[Segment]:
+        picture = self._picture
+        if picture:
+            top = (rows - len(picture)) // 2
+            line = row - top
+            if 0 <= line < len(picture):
+                strip = picture[line]
+                left = max(0, (inner - strip.cell_length) // 2)
+                right = max(0, inner - left - strip.cell_length)
+                return [Segment(" " * left, fill), *strip, Segment(" " * right, fill)][: inner + 2]
+            return [Segment(" " * inner, fill)]
+        text = self.message
+        if text and row == rows // 2:
+            style = self._style("grid-cell--problem" if self._problem else "grid-cell--message")
+            shown = fit_middle(text, inner) if cell_len(text) > inner else text
+            left = (inner - cell_len(shown)) // 2
+            return [
+                Segment(" " * left, fill),
+                Segment(shown, style),
+                Segment(" " * (inner - left - cell_len(shown)), fill),
+            ]
+        return [Segment(" " * inner, fill)]
+
+
+def render_picture(
+    widget: Widget, image: PILImage.Image, mode: PreviewMode, width: int, height: int
+) -> list[Strip]:
+    """textual-image's own renderable for `mode` (half-cell or unicode), rendered once to
+    Strips of `width` x `height` cells (its widget would render it again on every repaint)."""
+    renderable_class = _renderable_class(mode)
+    console = widget.app.console
+    options = console.options.update_dimensions(width, height)
+    lines = console.render_lines(renderable_class(image, width, height), options, pad=False)
+    return [Strip(line).crop(0, width) for line in lines[:height]]
+
+
+def _renderable_class(mode: PreviewMode):
+    import importlib
+
+    name = "unicode" if mode == "unicode" else "halfcell"
+    return importlib.import_module(f"textual_image.renderable.{name}").Image
+
+
+class PictureCell(GridCell):
+    """A cell for the graphics protocols (TGP, Sixel): the picture is a textual-image widget
+    (Sixel's in-place one), since only it can place those pictures on the screen."""
+
+    DEFAULT_CSS = """
+    PictureCell {
+        width: 1fr;
+        height: 1fr;
+        border: round $panel-lighten-1;
+        layout: vertical;
+    }
+    PictureCell.-cursor { border: round $foreground-muted; }
+    PictureCell.-marked { border: round $warning; }
+    PictureCell.-empty { border: none; }
+    PictureCell > .cell--stage { width: 1fr; height: 1fr; align: center middle; }
+    PictureCell .cell--message { width: auto; max-width: 100%; height: auto; color: $text-muted; }
+    PictureCell .cell--message.-problem { color: $text-error; }
+    PictureCell > .cell--caption { width: 1fr; height: 1; }
+    PictureCell.-marked > .cell--caption { color: $text-warning; }
+    """
+
+    def __init__(self, slot: int, mode: PreviewMode) -> None:
+        super().__init__(slot, mode)
+        self.add_class("-empty")
+        self._fitted: tuple[int, int] | None = None
+        self._stage = Container(classes="cell--stage")
+        self._message = Static("", markup=False, classes="cell--message")
+        self._caption = Static("", markup=False, classes="cell--caption")
+        self._picture: ImageWidget = widget_class(mode)(None)
+
+    def compose(self) -> ComposeResult:
+        with self._stage:
+            yield self._picture
+            yield self._message
+        yield self._caption
+
+    def on_mount(self) -> None:
+        self._picture.display = False
+
+    def _caption_width(self) -> int:
+        width = self._caption.content_size.width
+        return width if width > 0 else super()._caption_width()
+
+    def _set_caption(self, content: Content | str) -> None:
+        super()._set_caption(content)
+        self._caption.update(content, layout=False)
+
+    def _set_message(self, text: str, *, problem: bool = False) -> None:
+        super()._set_message(text, problem=problem)
+        if self._picture.display:
+            self._picture.display = False
+            self._picture.image = None
+        self._message.update(self.message, layout=False)
+        self._message.set_class(problem, "-problem")
+        self._message.display = bool(text)
+
+    def _set_picture(self, image: PILImage.Image, area: tuple[int, int]) -> None:
+        super()._set_picture(image, area)
+        fitted = fit_cells(image.size, area, cell_size(), self.mode)
+        if fitted != self._fitted:
+            self._fitted = fitted
+            self._picture.styles.width, self._picture.styles.height = fitted
+        self._message.display = False
+        self._picture.image = image
+        self._picture.display = True
+
+    def _restyle(self) -> None:
+        self.set_class(self.is_cursor, "-cursor")
+        self.set_class(self.marked, "-marked")
+        self.set_class(self.index < 0, "-empty")
 
 
 class ThumbnailGrid(Widget, can_focus=True):
@@ -302,9 +539,8 @@ class ThumbnailGrid(Widget, can_focus=True):
         grid-size: 1 1;
         grid-gutter: 0;
         height: 1fr;
-        & > GridCell.-cursor { background: $boost; }
-        &:focus > GridCell.-cursor { border: heavy $accent; }
-        &:focus > GridCell.-cursor.-marked { border: heavy $warning; }
+        &:focus > PictureCell.-cursor { border: heavy $accent; }
+        &:focus > PictureCell.-cursor.-marked { border: heavy $warning; }
     }
     """
 
@@ -372,24 +608,17 @@ class ThumbnailGrid(Widget, can_focus=True):
             return
         cell = self._cell_at(self.rows.cursor)
         if cell is not self._cursor_cell:
-            marked = self.rows.is_marked
-            for old_or_new in (self._cursor_cell, cell):
-                if old_or_new is not None and old_or_new.index >= 0:
-                    old_or_new.set_classes(
-                        cursor=old_or_new is cell,
-                        marked=old_or_new.image_id is not None and marked(old_or_new.image_id),
-                        empty=False,
-                    )
-            self._cursor_cell = cell
+            old, self._cursor_cell = self._cursor_cell, cell
+            for each in (old, cell):
+                if each is not None and each.index >= 0:
+                    each.set_marks(cursor=each is cell, marked=each.marked)
 
     def marks_changed(self) -> None:
         """Marks changed (space, *, esc): re-caption the cells on screen."""
         is_marked = self.rows.is_marked
         for cell in self.cells:
             if cell.image_id is not None:
-                marked = is_marked(cell.image_id)
-                cell.set_classes(cursor=cell is self._cursor_cell, marked=marked, empty=False)
-                cell.recaption(marked=marked)
+                cell.set_marks(cursor=cell is self._cursor_cell, marked=is_marked(cell.image_id))
 
     def retry(self) -> None:
         """`r`: cells that failed (a backend down) ask again."""
@@ -464,7 +693,8 @@ class ThumbnailGrid(Widget, can_focus=True):
         self.styles.grid_size_columns = shape.columns
         self.styles.grid_size_rows = shape.rows
         while len(self.cells) < shape.cells:
-            cell = GridCell(len(self.cells), self.mode)
+            cell = self._cell_class(len(self.cells), self.mode)
+            cell.focused_grid = self.has_focus
             self.cells.append(cell)
             self.mount(cell)
         while len(self.cells) > shape.cells:
@@ -585,12 +815,27 @@ class ThumbnailGrid(Widget, can_focus=True):
             self._paint(cell, result, self._area())
 
     def _paint(self, cell: GridCell, result: ThumbnailResultLike, area: tuple[int, int]) -> None:
-        cell.paint(result, area)
+        try:
+            cell.paint(result, area)
+        except Exception as error:  # a picture the renderer chokes on: said in its cell, once
+            cell.paint(_Problem(f"failed: {type(error).__name__}"), area)
         self.painted += 1
         status = (self.source_label, self.failed_count)
         if status != self._status:
             self._status = status
             self.post_message(self.StatusChanged())
+
+    @property
+    def _cell_class(self) -> type[GridCell]:
+        return PictureCell if self.mode in ("tgp", "sixel") else TextCell
+
+    def on_focus(self) -> None:
+        for cell in self.cells:
+            cell.set_grid_focus(True)
+
+    def on_blur(self) -> None:
+        for cell in self.cells:
+            cell.set_grid_focus(False)
 
     # ----------------------------------------------------------------- mouse
 
