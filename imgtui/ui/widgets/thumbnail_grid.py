@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from PIL import Image as PILImage
 from rich.cells import cell_len
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Container
 from textual.content import Content
 from textual.message import Message
@@ -61,6 +63,7 @@ __all__ = ["GridCell", "PictureCell", "TextCell", "ThumbnailGrid", "ThumbnailRes
 
 LOADING_GLYPH = "…"
 NO_PICTURE = "no preview"
+STRIP_CACHE_PICTURES = 600  # ~5 screens of 5x4..8x5 cells; a 16x7 picture is ~10 KB of Strips
 PROBLEM_CHARS = 120  # a cell shows at most this much of why it has no picture
 
 
@@ -94,17 +97,20 @@ def is_transient(problem: str) -> bool:
     return problem.startswith(("error ", "failed", "Thumbnail failed"))
 
 
-def caption(row: CatalogueRow, width: int, *, marked: bool) -> Content:
-    """`● name ◆`: the mark, the filename (else the id) cut in the middle, the lock."""
+def caption_parts(row: CatalogueRow, width: int, *, marked: bool) -> tuple[str, str, str]:
+    """`● `, the filename (else the id) cut in the middle and escaped, `◆` for signed URLs."""
     glyphs = table_layout.glyphs()
-    lock = glyphs.lock if row.signed else ""
+    lock = fit(glyphs.lock, table_layout.LOCK_WIDTH) if row.signed else ""
     name_width = max(0, width - 2 - (table_layout.LOCK_WIDTH if row.signed else 0))
     name = fit_middle(clean(row.filename) or clean(row.id), name_width)
+    return ((glyphs.mark + " ") if marked else "  "), name, lock
+
+
+def caption(row: CatalogueRow, width: int, *, marked: bool) -> Content:
+    """`● name ◆`: the mark, the filename (else the id) cut in the middle, the lock."""
+    mark, name, lock = caption_parts(row, width, marked=marked)
     return Content.from_markup(
-        "[$text-warning][b]$mark[/b][/]$name[$text-warning]$lock[/]",
-        mark=(glyphs.mark + " ") if marked else "  ",
-        name=name,
-        lock=fit(lock, table_layout.LOCK_WIDTH) if lock else "",
+        "[$text-warning][b]$mark[/b][/]$name[$text-warning]$lock[/]", mark=mark, name=name, lock=lock
     )
 
 
@@ -185,7 +191,7 @@ class GridCell(Widget):
 
     def recaption(self) -> None:
         if self._row is not None:
-            self._set_caption(caption(self._row, self._caption_width(), marked=self.marked))
+            self._set_caption(caption_parts(self._row, self._caption_width(), marked=self.marked))
 
     def _caption_width(self) -> int:
         return max(1, self.size.width - 2)
@@ -225,8 +231,8 @@ class GridCell(Widget):
 
     # -- drawing (the subclass's) -------------------------------------------------------
 
-    def _set_caption(self, content: Content | str) -> None:
-        self.caption_text = content.plain if isinstance(content, Content) else content
+    def _set_caption(self, parts: tuple[str, str, str] | str) -> None:
+        self.caption_text = parts if isinstance(parts, str) else "".join(parts)
 
     def _set_message(self, text: str, *, problem: bool = False) -> None:
         self.message = safe_text(text[:PROBLEM_CHARS] + ("…" if len(text) > PROBLEM_CHARS else ""))
@@ -272,7 +278,7 @@ class TextCell(GridCell):
 
     def __init__(self, slot: int, mode: PreviewMode) -> None:
         super().__init__(slot, mode)
-        self._caption: Content = Content("")
+        self._caption: tuple[str, str, str] = ("", "", "")  # mark, name, lock
         self._problem = False
         self._picture: list[Strip] = []
         self._styles: dict[str, Style] = {}
@@ -282,9 +288,9 @@ class TextCell(GridCell):
         self._lines.clear()
         self.refresh()
 
-    def _set_caption(self, content: Content | str) -> None:
-        super()._set_caption(content)
-        self._caption = content if isinstance(content, Content) else Content(content)
+    def _set_caption(self, parts: tuple[str, str, str] | str) -> None:
+        super()._set_caption(parts)
+        self._caption = ("", parts, "") if isinstance(parts, str) else parts
         self._changed()
 
     def _set_message(self, text: str, *, problem: bool = False) -> None:
@@ -293,11 +299,19 @@ class TextCell(GridCell):
         self._picture = []
         self._changed()
 
+    def picture_size(self, image: PILImage.Image, area: tuple[int, int]) -> tuple[int, int]:
+        """Columns x rows the picture takes in this cell (aspect kept, never upscaled)."""
+        return fit_cells(image.size, self._stage_size() or area, cell_size(), self.mode)
+
     def _set_picture(self, image: PILImage.Image, area: tuple[int, int]) -> None:
         super()._set_picture(image, area)
-        stage = self._stage_size() or area
-        width, height = fit_cells(image.size, stage, cell_size(), self.mode)
-        self._picture = render_picture(self, image, self.mode, width, height)
+        width, height = self.picture_size(image, area)
+        cache = getattr(self.parent, "strip_cache", None)
+        key = (self.image_id, self.box, (width, height))
+        strips = cache.get(key) if cache is not None else None
+        if strips is None:  # not rendered ahead (the grid renders in a thread when it can)
+            strips = render_picture(self.app.console, image, self.mode, width, height)
+        self._picture = strips
         self._changed()
 
     def _restyle(self) -> None:
@@ -364,9 +378,17 @@ class TextCell(GridCell):
         return Strip([side, *body, side], width)
 
     def _caption_strip(self, inner: int, fill: Style) -> list[Segment]:
-        segments = list(self._caption.render_segments(self.visual_style))
-        strip = Strip(segments).apply_style(fill).crop_extend(0, inner, fill)
-        return list(strip)
+        mark, name, lock = self._caption
+        name_style = self._style("grid-cell--marked") if self.marked else fill
+        segments = [
+            Segment(mark, self._style("grid-cell--mark")),
+            Segment(name, name_style),
+            Segment(lock, self._style("grid-cell--lock")),
+        ]
+        used = cell_len(mark) + cell_len(name) + cell_len(lock)
+        if used < inner:
+            segments.append(Segment(" " * (inner - used), fill))
+        return segments if used <= inner else list(Strip(segments).crop(0, inner))
 
     def _stage_strip(self, row: int, inner: int, rows: int, fill: Style) -> list[Segment]:
         picture = self._picture
@@ -393,12 +415,12 @@ class TextCell(GridCell):
 
 
 def render_picture(
-    widget: Widget, image: PILImage.Image, mode: PreviewMode, width: int, height: int
+    console: Console, image: PILImage.Image, mode: PreviewMode, width: int, height: int
 ) -> list[Strip]:
     """textual-image's own renderable for `mode` (half-cell or unicode), rendered once to
-    Strips of `width` x `height` cells (its widget would render it again on every repaint)."""
+    Strips of `width` x `height` cells (its widget would render it again on every repaint).
+    Pure Python on its inputs: the grid runs it in a thread (~4 ms a picture)."""
     renderable_class = _renderable_class(mode)
-    console = widget.app.console
     options = console.options.update_dimensions(width, height)
     lines = console.render_lines(renderable_class(image, width, height), options, pad=False)
     return [Strip(line).crop(0, width) for line in lines[:height]]
@@ -454,9 +476,14 @@ class PictureCell(GridCell):
         width = self._caption.content_size.width
         return width if width > 0 else super()._caption_width()
 
-    def _set_caption(self, content: Content | str) -> None:
-        super()._set_caption(content)
-        self._caption.update(content, layout=False)
+    def _set_caption(self, parts: tuple[str, str, str] | str) -> None:
+        super()._set_caption(parts)
+        if isinstance(parts, str):
+            self._caption.update(parts, layout=False)
+        else:
+            mark, name, lock = parts
+            markup = "[$text-warning][b]$mark[/b][/]$name[$text-warning]$lock[/]"
+            self._caption.update(Content.from_markup(markup, mark=mark, name=name, lock=lock), layout=False)
 
     def _set_message(self, text: str, *, problem: bool = False) -> None:
         super()._set_message(text, problem=problem)
@@ -565,6 +592,10 @@ class ThumbnailGrid(Widget, can_focus=True):
         self._cursor_cell: GridCell | None = None
         self._wanted_chunks: set[int] = set()
         self.painted = 0  # pictures painted (tests and the benchmark wait on it)
+        # Pictures as Strips, per (image, box, size in cells): paging back repaints at once.
+        self.strip_cache: LRUCache[
+            tuple[str | None, tuple[int, int] | None, tuple[int, int]], list[Strip]
+        ] = LRUCache(STRIP_CACHE_PICTURES)
         self._status: tuple[str, int] = ("", 0)  # what the status line last heard
 
     # ----------------------------------------------------------------- public API
@@ -787,7 +818,11 @@ class ThumbnailGrid(Widget, can_focus=True):
                 if known is not None:
                     if cell is not None:
                         cell.box = box
-                        self._paint(cell, known, area)
+                        if self._ready(cell, known):
+                            self._paint(cell, known, area)
+                        else:  # in memory, not rendered for this cell yet: in a thread
+                            keep.add(key)
+                            self._fetches[key] = asyncio.create_task(self._fetch(image, box, 0, known))
                     continue
             keep.add(key)
             if cell is not None:
@@ -798,10 +833,17 @@ class ThumbnailGrid(Widget, can_focus=True):
                 task.cancel()  # scrolled away: its queued decode is dropped too
                 del self._fetches[key]
 
-    async def _fetch(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> None:
+    async def _fetch(
+        self,
+        image: ImageMetadata,
+        box: tuple[int, int],
+        priority: int,
+        known: ThumbnailResultLike | None = None,
+    ) -> None:
         key = (image.id, box)
         try:
-            result = await self.source.get(image, box, priority=priority)  # type: ignore[union-attr]
+            result = known or await self.source.get(image, box, priority=priority)  # type: ignore[union-attr]
+            await self._render_ahead(image.id, box, result)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the source answers problems as results; a bug is said too
@@ -813,6 +855,27 @@ class ThumbnailGrid(Widget, can_focus=True):
         # Only the cell that shows this image, at this size, now: never a late wrong paint.
         if cell is not None and cell.image_id == image.id and cell.box == box:
             self._paint(cell, result, self._area())
+
+    async def _render_ahead(self, image_id: str, box: tuple[int, int], result: ThumbnailResultLike) -> None:
+        """Turn a text renderer's picture into Strips in a thread, not in the frame that shows it."""
+        cell = self._by_id.get(image_id)
+        if result.image is None or not isinstance(cell, TextCell) or cell.image_id != image_id:
+            return
+        size = cell.picture_size(result.image, self._area())
+        key = (image_id, box, size)
+        if key in self.strip_cache:
+            return
+        flat = cell._flattened(result.image)
+        console, mode = self.app.console, self.mode
+        strips = await asyncio.to_thread(render_picture, console, flat, mode, *size)
+        self.strip_cache[key] = strips
+
+    def _ready(self, cell: GridCell, result: ThumbnailResultLike) -> bool:
+        """Can `result` be painted into `cell` now, with no rendering in this frame?"""
+        if result.image is None or not isinstance(cell, TextCell):
+            return True
+        size = cell.picture_size(result.image, self._area())
+        return (cell.image_id, cell.box, size) in self.strip_cache
 
     def _paint(self, cell: GridCell, result: ThumbnailResultLike, area: tuple[int, int]) -> None:
         try:
