@@ -51,8 +51,9 @@ async def test_the_viewer_steps_prefetches_and_esc_returns(library, wait_until) 
         await wait_until(pilot, lambda: isinstance(app.screen, ViewerScreen))
         viewer = viewer_of(app)
         await wait_until(pilot, lambda: viewer.shown_id == "pic-4")
-        assert viewer._picture is not None and viewer._picture.display
-        width, height = viewer._picture.styles.width.value, viewer._picture.styles.height.value
+        strips = viewer._strips
+        assert strips is not None and strips.display
+        width, height = strips.strips[0].cell_length, len(strips.strips)
         assert width >= 50 and height >= 20  # as large as the screen allows (4:3 in 100x29)
         caption = str(viewer._caption.render())
         assert "\x1b" not in caption and "pic-4.jpg" in caption and "640\u00d7480" in caption

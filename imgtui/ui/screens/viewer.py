@@ -13,12 +13,16 @@ import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from PIL import Image as PILImage
+from rich.segment import Segment
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from imgtui.common.sizes import human_size
@@ -28,6 +32,7 @@ from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
 from imgtui.ui.preview.terminal import PreviewMode, cell_size, widget_class
 from imgtui.ui.widgets.table_layout import clean, fit_middle
+from imgtui.ui.widgets.thumbnail_grid import render_picture
 from imgtui.ui.worker_errors import ForwardsWorkerErrors
 from imgtui.workflows.catalogue_rows import CatalogueRow
 
@@ -44,6 +49,32 @@ VIEWER_THUMBNAILS_BYTES = 64 * 1024 * 1024
 VIEWER_ORIGINALS_BYTES = 48 * 1024 * 1024
 PREFETCH = 1  # neighbours each way
 OFF_TEXT = "Pictures are off for this session: start imgtui with --preview auto"
+
+
+class PictureStrips(Widget):
+    """A picture already rendered to Strips (half-cell, unicode): showing it, or another one,
+    is a repaint of its lines; textual-image's widget would resample and rebuild every cell
+    of a full-screen picture on each repaint (~100 ms at 160x45)."""
+
+    def __init__(self) -> None:
+        super().__init__(id="viewer-strips")
+        self.strips: list[Strip] = []
+
+    def show_strips(self, strips: list[Strip]) -> None:
+        self.strips = strips
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        strips = self.strips
+        top = (height - len(strips)) // 2
+        if not 0 <= y - top < len(strips):
+            return Strip.blank(width, self.rich_style)
+        strip = strips[y - top]
+        left = max(0, (width - strip.cell_length) // 2)
+        return Strip([Segment(" " * left, self.rich_style), *strip]).extend_cell_length(
+            width, self.rich_style
+        )
 
 
 class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
@@ -63,6 +94,7 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
     DEFAULT_CSS = """
     ViewerScreen { background: $background; layout: vertical; }
     ViewerScreen > #viewer-stage { width: 1fr; height: 1fr; align: center middle; }
+    ViewerScreen #viewer-strips { width: 1fr; height: 1fr; }
     ViewerScreen #viewer-message { width: auto; max-width: 100%; height: auto; color: $text-muted; }
     ViewerScreen #viewer-message.-error { color: $text-error; }
     ViewerScreen > #viewer-caption { height: 1; padding: 0 1; background: $panel; color: $text; }
@@ -78,7 +110,10 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
         )
         self.shown_id: str | None = None  # whose picture (or message) is up
         self.wanted_id: str | None = None
-        self._picture: ImageWidget | None = widget_class(mode)(None) if mode != "off" else None
+        # Text renderers draw pre-rendered Strips; the graphics protocols need their widget.
+        self._strips: PictureStrips | None = PictureStrips() if mode in ("halfcell", "unicode") else None
+        self._picture: ImageWidget | None = widget_class(mode)(None) if mode in ("tgp", "sixel") else None
+        self._rendered: LRUCache[tuple[str, tuple[int, int], tuple[int, int]], list[Strip]] = LRUCache(8)
         self._message = Static("", markup=False, id="viewer-message")
         self._caption = Static("", markup=False, id="viewer-caption")
         self._load: asyncio.Task[None] | None = None
@@ -89,12 +124,16 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
         with Container(id="viewer-stage"):
             if self._picture is not None:
                 yield self._picture
+            if self._strips is not None:
+                yield self._strips
             yield self._message
         yield self._caption
 
     def on_mount(self) -> None:
         if self._picture is not None:
             self._picture.display = False
+        if self._strips is not None:
+            self._strips.display = False
         self.call_after_refresh(self._show_current)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -152,7 +191,7 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
         if self._load is not None:
             self._load.cancel()
         cached = self.loader.cached(row.id, box)
-        if cached is not None:
+        if cached is not None and self._is_ready(row.id, box, cached, area):
             self._present(row.id, cached, area)
         else:
             if self.shown_id != row.id:
@@ -173,6 +212,7 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
 
     async def _fetch(self, image_id: str, box: tuple[int, int], area: tuple[int, int]) -> None:
         outcome = await self.loader.load(image_id, box)
+        await self._render_ahead(image_id, box, outcome, area)
         if image_id == self.wanted_id:  # a step meanwhile: this picture is no longer wanted
             self._present(image_id, outcome, area)
 
@@ -188,17 +228,57 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
             if row is not None:
                 ids.append(row.id)
 
+        area = self._area()
+
         async def ahead(image_id: str) -> PreviewOutcome:
             if self._load is not None:
                 await asyncio.wait([self._load])  # the shown picture first
-            return await self.loader.load(image_id, box)
+            outcome = await self.loader.load(image_id, box)
+            if area is not None:
+                await self._render_ahead(image_id, box, outcome, area)
+            return outcome
 
         self._prefetch = [asyncio.create_task(ahead(image_id)) for image_id in ids]
+
+    def _size_of(self, thumbnail: Thumbnail, area: tuple[int, int]) -> tuple[int, int]:
+        return fit_cells(thumbnail.original_size, area, cell_size(), self.mode)
+
+    def _is_ready(
+        self, image_id: str, box: tuple[int, int], outcome: PreviewOutcome, area: tuple[int, int]
+    ) -> bool:
+        if self._strips is None or isinstance(outcome, PreviewMessage):
+            return True
+        return (image_id, box, self._size_of(outcome, area)) in self._rendered
+
+    async def _render_ahead(
+        self, image_id: str, box: tuple[int, int], outcome: PreviewOutcome, area: tuple[int, int]
+    ) -> None:
+        """Text renderers: the picture as Strips, made in a thread (not in the frame that
+        shows it), kept for the shown image and its neighbours."""
+        if self._strips is None or isinstance(outcome, PreviewMessage):
+            return
+        size = self._size_of(outcome, area)
+        key = (image_id, box, size)
+        if key not in self._rendered:
+            flat = self._flattened(outcome.image)
+            console, mode = self.app.console, self.mode
+            self._rendered[key] = await asyncio.to_thread(render_picture, console, flat, mode, *size)
 
     def _present(self, image_id: str, outcome: PreviewOutcome, area: tuple[int, int]) -> None:
         self.shown_id = image_id
         if isinstance(outcome, PreviewMessage):
             self._set_message(outcome.text, error=outcome.is_error)
+            return
+        if self._strips is not None:
+            box = self._box(area)
+            size = self._size_of(outcome, area)
+            strips = self._rendered.get((image_id, box, size))
+            if strips is None:
+                strips = render_picture(self.app.console, self._flattened(outcome.image), self.mode, *size)
+            self._message.display = False
+            self._strips.show_strips(strips)
+            self._strips.display = True
+            self.shown_at = asyncio.get_running_loop().time()
             return
         assert self._picture is not None
         self._fit(outcome, area)
@@ -220,6 +300,8 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
         return flat
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
+        if self._strips is not None:
+            self._strips.display = False
         if self._picture is not None:
             self._picture.display = False
             self._picture.image = None

@@ -267,7 +267,7 @@ class TextCell(GridCell):
         height: 1fr;
         & > .grid-cell--frame { color: $panel-lighten-2; }
         & > .grid-cell--cursor { color: $foreground-muted; }
-        & > .grid-cell--cursor-focused { color: $accent; text-style: bold; }
+        & > .grid-cell--cursor-focused { color: $primary-lighten-2; text-style: bold; }
         & > .grid-cell--marked { color: $warning; }
         & > .grid-cell--mark { color: $text-warning; text-style: bold; }
         & > .grid-cell--lock { color: $text-warning; }
@@ -566,7 +566,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         grid-size: 1 1;
         grid-gutter: 0;
         height: 1fr;
-        &:focus > PictureCell.-cursor { border: heavy $accent; }
+        &:focus > PictureCell.-cursor { border: heavy $primary-lighten-2; }
         &:focus > PictureCell.-cursor.-marked { border: heavy $warning; }
     }
     """
