@@ -16,6 +16,7 @@ the cell that still shows that image at that size: never late into the wrong cel
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from PIL import Image as PILImage
@@ -283,6 +284,8 @@ class TextCell(GridCell):
         self._picture: list[Strip] = []
         self._styles: dict[str, Style] = {}
         self._lines: dict[tuple[int, int, int], Strip] = {}  # until the cell changes
+        self.picture_at = 0.0  # when a picture was set, and when the cell was last drawn:
+        self.drawn_at = 0.0  # the benchmark's "on screen" is drawn after set
 
     def _changed(self) -> None:
         self._lines.clear()
@@ -312,6 +315,7 @@ class TextCell(GridCell):
         if strips is None:  # not rendered ahead (the grid renders in a thread when it can)
             strips = render_picture(self.app.console, image, self.mode, width, height)
         self._picture = strips
+        self.picture_at = time.perf_counter()
         self._changed()
 
     def _restyle(self) -> None:
@@ -349,6 +353,8 @@ class TextCell(GridCell):
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
+        if y == height - 1:
+            self.drawn_at = time.perf_counter()
         key = (y, width, height)
         line = self._lines.get(key)
         if line is None:
