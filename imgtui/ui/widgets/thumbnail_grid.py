@@ -161,7 +161,8 @@ class GridCell(Widget):
                 self._set_caption(LOADING_GLYPH)
                 self._set_message(LOADING_GLYPH)
             return False
-        changed = row.id != self.image_id
+        # A re-upload under the same id is a new picture (its upload time changed).
+        changed = row.id != self.image_id or (self._row is not None and row.uploaded != self._row.uploaded)
         if changed or row != self._row:
             self._row = row
             self.recaption()
@@ -603,6 +604,7 @@ class ThumbnailGrid(Widget, can_focus=True):
             tuple[str | None, tuple[int, int] | None, tuple[int, int]], list[Strip]
         ] = LRUCache(STRIP_CACHE_PICTURES)
         self._status: tuple[str, int] = ("", 0)  # what the status line last heard
+        self._stale = False  # the view changed while the grid was hidden
 
     # ----------------------------------------------------------------- public API
 
@@ -627,6 +629,10 @@ class ThumbnailGrid(Widget, can_focus=True):
         """Re-point every cell (the view changed: a reload, a search, marks, a resize)."""
         if not self.cells:
             return
+        if not self.display:  # the list is shown: nothing to fetch until the grid is
+            self._stale = True
+            return
+        self._stale = False
         total = self.rows.total
         self.top_row = min(
             top_row_for(self.rows.cursor, self.top_row, self.shape), last_top_row(total, self.shape)
@@ -636,6 +642,9 @@ class ThumbnailGrid(Widget, can_focus=True):
     def cursor_moved(self) -> None:
         """The shared cursor moved (here, or from the list, n/N, a delete): follow it."""
         if not self.cells:
+            return
+        if not self.display:
+            self._stale = True
             return
         top = top_row_for(self.rows.cursor, self.top_row, self.shape)
         if top != self.top_row:
@@ -652,6 +661,9 @@ class ThumbnailGrid(Widget, can_focus=True):
 
     def marks_changed(self) -> None:
         """Marks changed (space, *, esc): re-caption the cells on screen."""
+        if not self.display:
+            self._stale = True
+            return
         is_marked = self.rows.is_marked
         for cell in self.cells:
             if cell.image_id is not None:
@@ -718,6 +730,8 @@ class ThumbnailGrid(Widget, can_focus=True):
 
     def on_show(self) -> None:
         self._relayout()
+        if self._stale:
+            self.sync()
 
     def _relayout(self) -> None:
         size = self.content_size
