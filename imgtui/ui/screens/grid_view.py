@@ -7,6 +7,7 @@ list pays nothing for them.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Literal
 
 from textual import work
@@ -102,6 +103,10 @@ class GridView:
 
     def _ensure_grid(self) -> ThumbnailGrid:
         if self._grid is None:
+            # Every object alive by now (modules, styles, the screen's widgets) lives as long
+            # as the app: freezing them out of the collector keeps a full collection short
+            # (measured 60-180 ms, in the middle of a held pgdn, while pictures churn).
+            gc.freeze()
             mode = resolve_in_app(self.preview_mode)
             self._source = make_source(self.images) if mode != "off" else None
             self._grid = ThumbnailGrid(self.table, self._source, mode=mode, id="grid")

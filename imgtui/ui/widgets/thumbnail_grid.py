@@ -64,7 +64,7 @@ __all__ = ["GridCell", "PictureCell", "TextCell", "ThumbnailGrid", "ThumbnailRes
 
 LOADING_GLYPH = "…"
 NO_PICTURE = "no preview"
-STRIP_CACHE_PICTURES = 600  # ~5 screens of 5x4..8x5 cells; a 16x7 picture is ~10 KB of Strips
+STRIP_CACHE_PICTURES = 120  # ~3 screens: each picture is ~500 small objects, all walked by every full GC
 PROBLEM_CHARS = 120  # a cell shows at most this much of why it has no picture
 
 
@@ -676,14 +676,6 @@ class ThumbnailGrid(Widget, can_focus=True):
                 cell.show_loading()
                 cell.box = None
         self._schedule(force_failed=True)
-
-    def forget(self, image_id: str) -> None:
-        """An image was edited or deleted: its cell asks for the picture afresh."""
-        cell = self._by_id.get(image_id)
-        if cell is not None:
-            cell.box = None
-            cell.show_loading()
-            self._schedule()
 
     def scroll_rows(self, delta: int) -> None:
         """The wheel: the view moves by rows; the cursor stays (as in the list)."""
