@@ -281,3 +281,28 @@ async def test_with_previews_off_the_grid_shows_names(library, wait_until) -> No
         assert grid.cells[0].shown_text == "no preview"
         assert "photo-039.jpg" in grid.cells[0].caption_text
         assert "thumbnails: off" in str(app.screen.query_one("#status").render())
+
+
+def test_halfcell_strips_draw_the_pixels_textual_image_draws() -> None:
+    from rich.console import Console
+    from textual_image.renderable.halfcell import Image as Halfcell
+
+    from imgtui.ui.widgets.halfcell import halfcell_strips
+
+    picture = Image.effect_noise((40, 30), 60).convert("RGB")
+    picture.paste((10, 200, 30), (0, 0, 20, 30))  # a flat half: neighbours share one Segment
+    console = Console()
+    theirs = console.render_lines(
+        Halfcell(picture, 12, 5), console.options.update_dimensions(12, 5), pad=False
+    )
+    ours = halfcell_strips(picture, 12, 5)
+
+    def cells(lines) -> list[list[tuple]]:
+        return [
+            [(seg.style.color.triplet, seg.style.bgcolor.triplet) for seg in line for _ in seg.text]
+            for line in lines
+        ]
+
+    assert cells(ours) == cells(theirs[:5])
+    assert all(strip.cell_length == 12 for strip in ours)
+    assert len(list(ours[0])) < 12  # the flat half is one run
