@@ -325,7 +325,8 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
             facts.append(human_size(row.size))
         if row.signed:
             facts.append("signed URLs")
-        tail = "  ·  ".join([*facts, position, "←/→ step · esc back"])
+        hint = ["←/→ step · esc back"] if width >= 100 else []  # narrow: the name comes first
+        tail = "  ·  ".join([*facts, position, *hint])
         name = fit_middle(clean(row.filename) or clean(row.id), max(8, width - len(tail) - 4))
         return Content.from_markup("[b]$name[/b]  ·  $tail", name=name.rstrip(), tail=tail)
 
