@@ -20,8 +20,6 @@ from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from textual.app import App
     from textual.timer import Timer
 
@@ -64,8 +62,8 @@ class GridView:
         @property
         def details(self) -> DetailsPanel: ...
 
-        def query_one(self, selector: str) -> Widget: ...
-        def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
+        @property
+        def list_pane(self) -> Widget: ...
         def notify(self, message: str, **kwargs: object) -> None: ...
         def _update_status(self) -> None: ...
 
@@ -94,7 +92,7 @@ class GridView:
         table.display = view == "list"
         if grid is not None:
             grid.display = view == "grid"
-        self.query_one("#list-pane").border_title = "Thumbnails" if view == "grid" else "Images"
+        self.list_pane.border_title = "Thumbnails" if view == "grid" else "Images"
         if view == "list":
             # The list kept the cursor while hidden; bring its row into view once it is laid out.
             table.call_after_refresh(lambda: table.move_cursor(table.cursor))
@@ -110,7 +108,7 @@ class GridView:
             mode = resolve_in_app(self.preview_mode)
             self._source = make_source(self.images) if mode != "off" else None
             self._grid = ThumbnailGrid(self.table, self._source, mode=mode, id="grid")
-            self.query_one("#list-pane").mount(self._grid, after=self.table)
+            self.list_pane.mount(self._grid, after=self.table)
             if self._source is not None:
                 self._prepare_source()
         return self._grid
@@ -141,7 +139,7 @@ class GridView:
         would pay on every page."""
         self._details_wanted = image_id
         if self._details_timer is None:
-            self._details_timer = self.set_timer(DETAILS_AFTER_S, self._details_due)
+            self._details_timer = self.app.set_timer(DETAILS_AFTER_S, self._details_due)
         else:
             self._details_timer.reset()
 

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker
 
@@ -139,6 +140,10 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     @property
     def table(self) -> ImageTable:
         return self.query_one("#images", ImageTable)
+
+    @property
+    def list_pane(self) -> Widget:
+        return self.query_one("#list-pane")
 
     @property
     def details(self) -> DetailsPanel:

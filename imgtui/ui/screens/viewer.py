@@ -325,9 +325,12 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
             facts.append(human_size(row.size))
         if row.signed:
             facts.append("signed URLs")
-        hint = ["←/→ step · esc back"] if width >= 100 else []  # narrow: the name comes first
-        tail = "  ·  ".join([*facts, position, *hint])
-        name = fit_middle(clean(row.filename) or clean(row.id), max(8, width - len(tail) - 4))
+        tail = "  ·  ".join([*facts, position])
+        shown = clean(row.filename) or clean(row.id)
+        hint = "  ·  ←/→ step · esc back"
+        if len(shown) + len(tail) + len(hint) + 5 <= width:  # narrow: the name and facts first
+            tail += hint
+        name = fit_middle(shown, max(8, width - len(tail) - 5))
         return Content.from_markup("[b]$name[/b]  ·  $tail", name=name.rstrip(), tail=tail)
 
     def _cancel_all(self) -> None:
