@@ -61,6 +61,13 @@ def _check_pixel_ceiling(size: tuple[int, int]) -> None:
         )
 
 
+def fitted_size(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """`size` scaled down (never up) to fit `box`, keeping its aspect."""
+    width, height = max(1, size[0]), max(1, size[1])
+    scale = min(1.0, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _note_for(image: Image.Image, fmt: str) -> str | None:
     frames = getattr(image, "n_frames", 1)
     if getattr(image, "is_animated", False) and frames > 1:
@@ -87,9 +94,9 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
     Raises Unpreviewable with a user-facing message for SVG, undecodable or corrupt bytes.
     `use_draft=False` exists for the benchmark (full-size decode, then downscale).
     """
-    if looks_like_svg(data):
-        raise Unpreviewable("SVG: no preview (vector images are not rasterised)", "SVG")
     box = (max(1, box[0]), max(1, box[1]))
+    if looks_like_svg(data):
+        return _rasterise_svg(data, box)
     try:
         with Image.open(io.BytesIO(data)) as source:
             _check_pixel_ceiling(source.size)  # Pillow has read the header only, so far
@@ -97,8 +104,10 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
             original_size = source.size
             note = _note_for(source, fmt)
             if use_draft:
-                # JPEG only (a no-op elsewhere): decode at the smallest DCT scale >= box.
-                source.draft("RGB", box)
+                # JPEG only (a no-op elsewhere): decode at the smallest DCT scale that still
+                # covers the picture's fitted size (its aspect kept: a 4:3 photo in a square
+                # box needs 4:3 pixels, and a square request would decode twice as many).
+                source.draft("RGB", fitted_size(source.size, box))
             frame: Image.Image = source
             if source.mode in ("P", "PA", "1"):
                 # Palette images resize with nearest-neighbour only: go to RGB(A) first.
@@ -119,6 +128,17 @@ def decode_thumbnail(data: bytes, box: tuple[int, int], *, use_draft: bool = Tru
         # Truncated or corrupt pixel data ("image file is truncated", bad zlib stream, ...).
         raise Unpreviewable(f"No preview: the image data is corrupt ({_short(exc)})", "corrupt") from None
     return Thumbnail(image=image, original_size=original_size, format=fmt, note=note)
+
+
+def _rasterise_svg(data: bytes, box: tuple[int, int]) -> Thumbnail:
+    from .svg_raster import SvgRefused, rasterise  # multiprocessing and XML: only for SVG
+
+    try:
+        image = rasterise(data, box)
+    except SvgRefused as refused:
+        raise Unpreviewable(refused.message, refused.problem) from None
+    # A vector has no pixel size to respect: the render is made at the box, and is "original".
+    return Thumbnail(image=image, original_size=image.size, format="SVG")
 
 
 def _short(exc: BaseException, limit: int = 80) -> str:

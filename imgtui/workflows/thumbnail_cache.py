@@ -54,9 +54,10 @@ class _Entry:
 
 
 class DiskThumbnailCache:
-    def __init__(self, root: Path, budget_bytes: int) -> None:
+    def __init__(self, root: Path, budget_bytes: int, *, max_side_px: int = 1024) -> None:
         self.root = root
         self.budget_bytes = budget_bytes
+        self.max_side_px = max_side_px  # the largest thumbnail the caller stores
         self._lock = threading.Lock()
         self._index: dict[str, _Entry] | None = None  # filled on first use, in a worker
         self.used_bytes = 0
@@ -96,7 +97,9 @@ class DiskThumbnailCache:
             if len(data) > MAX_FILE_BYTES:
                 raise ValueError("not a thumbnail")
             with Image.open(io.BytesIO(data)) as opened:
-                if opened.format not in ("JPEG", "PNG"):
+                # Ours are JPEG or PNG and at most the largest bucket: anything else (a planted
+                # pixel bomb included) is not decoded.
+                if opened.format not in ("JPEG", "PNG") or max(opened.size) > self.max_side_px:
                     raise ValueError("not a thumbnail")
                 opened.load()
                 image = opened.convert("RGBA" if opened.mode == "RGBA" else "RGB")

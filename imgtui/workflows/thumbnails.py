@@ -20,17 +20,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
+from urllib.parse import quote
 
 from PIL import Image
 
 from imgtui.common.lru import ByteBudgetLRU
+from imgtui.common.text import safe_text
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.account import PUBLIC_VARIANT, Variant
+from imgtui.service.models import FileInfo
 from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
 
 from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail
@@ -46,10 +50,13 @@ T = TypeVar("T")
 # to the exact box on the way out, so a resized grid still hits the cache.
 BUCKETS_PX: tuple[int, ...] = (64, 128, 192, 256, 384, 512, 768, 1024)
 MAX_BOX_PX = 4096  # a box past this is clamped: no terminal shows more
-# Originals past Cloudflare's upload cap are not worth a thumbnail (and bound the memory).
-MAX_FETCH_BYTES = 4 * MAX_UPLOAD_BYTES
+# Nothing stored is past Cloudflare's upload cap; twice it bounds the memory of FETCH_SLOTS
+# downloads at once (a larger answer is cut off and shown as "too large").
+MAX_FETCH_BYTES = 2 * MAX_UPLOAD_BYTES
 FETCH_SLOTS = 6  # concurrent downloads: latency-bound, so more than the decode threads
 DELIVERY_SECONDS = 15.0
+DELIVERY_GIVE_UP = 3  # consecutive unreachable deliveries: then originals, no more waiting
+MAX_NAME_CHARS = 40
 SIGNED_URL_SECONDS = 300  # a signed URL made only to fetch a thumbnail now: short-lived
 # Only these fits keep the whole picture (cover/crop cut it, pad adds bars).
 _WHOLE_PICTURE_FITS = frozenset({"scale-down", "contain"})
@@ -60,6 +67,11 @@ Mode = Literal["unknown", "local", "delivery"]
 
 @dataclass(frozen=True, slots=True)
 class ThumbnailResult:
+    """A thumbnail, or why there is none. Problems are a few plain words, safe to show:
+    "missing", "corrupt", "too large", "too complex" (an SVG), "SVG refused", "SVG failed",
+    "HEIC", "unknown format", "error <code>" (the service's error code), "closed",
+    "failed: <ExceptionType>" (a bug)."""
+
     image: Image.Image | None  # RGB/RGBA, fits the requested box (never larger)
     problem: str | None  # short safe placeholder text when image is None
     source: Source
@@ -129,7 +141,7 @@ class Thumbnails:
             from .cataloguing import cache_dir as default_cache_dir
 
             cache_dir = default_cache_dir() / "thumbnails"
-        self.disk = DiskThumbnailCache(cache_dir, disk_budget_bytes)
+        self.disk = DiskThumbnailCache(cache_dir, disk_budget_bytes, max_side_px=BUCKETS_PX[-1])
         self.memory: ByteBudgetLRU[tuple[str, str, tuple[int, int]], ThumbnailResult] = ByteBudgetLRU(
             memory_budget_bytes, lambda result: result.cost
         )
@@ -139,10 +151,14 @@ class Thumbnails:
         self._mode: Mode = "unknown"
         self._prepared = False
         self._prepare_lock = asyncio.Lock()
+        self._mode_lock = asyncio.Lock()
+        self._jobs: dict[tuple[str, str, tuple[int, int]], asyncio.Future[ThumbnailResult]] = {}
+        self._waiters: dict[tuple[str, str, tuple[int, int]], int] = {}
         self._variants: list[Variant] = []
         self._flexible = False
         self._label = "thumbnails: originals"
         self._client: httpx.AsyncClient | None = None
+        self._delivery_failures = 0
         self._closed = False
 
     # ----------------------------------------------------------------- public API
@@ -160,17 +176,48 @@ class Thumbnails:
         """Fetch + decode off the event loop. Cancelling the awaiting task cancels queued work
         (a cell scrolled away never costs a decode); lower priority number = sooner."""
         box = clamp_box(box)
-        known = self.memory.get(_memory_key(image, box))
+        key = _memory_key(image, box)
+        known = self.memory.get(key)
         if known is not None:
             return known
+        if self._closed:
+            return ThumbnailResult(None, "closed", "original")
+        # The same picture asked for twice (a re-laid-out grid) is made once; the work goes on
+        # while anyone still waits for it, and is cancelled when the last waiter is.
+        job = self._jobs.get(key)
+        if job is None:
+            job = asyncio.ensure_future(self._outcome(image, box, priority))
+            self._jobs[key] = job
+            self._waiters[key] = 0
+            job.add_done_callback(functools.partial(self._job_done, key))
+        self._waiters[key] += 1
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            self._waiters[key] -= 1
+            if self._waiters[key] <= 0 and not job.done():
+                job.cancel()
+            raise
+
+    def _job_done(self, key: tuple[str, str, tuple[int, int]], _: object = None) -> None:
+        self._jobs.pop(key, None)
+        self._waiters.pop(key, None)
+
+    def forget(self, image_id: str) -> None:
+        """Drop what memory holds for `image_id` (after a delete; a re-upload has a new
+        upload time, so it never meets the old entries anyway)."""
+        self.memory.discard_where(lambda key: key[0] == image_id)
+
+    async def _outcome(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        key = _memory_key(image, box)
         try:
             result = await self._make(image, box, priority)
         except Unpreviewable as exc:
             result = ThumbnailResult(None, exc.problem, "original")
-            self.memory.put(_memory_key(image, box), result)  # a fact about these bytes
+            self.memory.put(key, result)  # a fact about these bytes: not tried again
             return result
         except ImagesError as exc:
-            return ThumbnailResult(None, _problem_for(exc), "original")
+            return ThumbnailResult(None, _problem_for(exc), "original")  # tried again next time
         except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:
@@ -178,15 +225,17 @@ class Thumbnails:
             # only: a foreign exception's text is not vetted for display.
             return ThumbnailResult(None, f"failed: {type(exc).__name__}", "original")
         if result.image is not None:
-            self.memory.put(_memory_key(image, box), replace(result, source="cache"))
+            self.memory.put(key, replace(result, source="cache"))
         return result
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, again: bool = False) -> None:
         """Choose the source once: read the account's variants and flexible-variant setting
-        (a backend without an account, or a failure, means originals)."""
+        (a backend without an account, or a failure, means originals). `again=True` reads
+        them anew (after the account screen changed them)."""
         async with self._prepare_lock:
-            if self._prepared:
+            if self._prepared and not again:
                 return
+            self._variants, self._flexible, self._delivery_failures = [], False, 0
             with contextlib.suppress(ImagesError):
                 self._variants = [
                     v for v in await self.images.account.variants.list() if v.id != PUBLIC_VARIANT
@@ -206,7 +255,9 @@ class Thumbnails:
 
     async def _make(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         if self._mode == "unknown":
-            return await self._make_first(image, box, priority)
+            async with self._mode_lock:  # one probe, not one per cell of the first screen
+                if self._mode == "unknown":
+                    return await self._make_first(image, box, priority)
         if self._mode == "local":
             return await self._make_local(image, box, priority)
         return await self._make_delivered(image, box, priority)
@@ -220,15 +271,13 @@ class Thumbnails:
         finally:
             self._fetch_gate.release()
         if found is None:
-            return ThumbnailResult(None, "missing", "original")
+            return ThumbnailResult(None, "missing", "original")  # the next image decides
         record, info = found
-        if self._mode == "unknown":
-            self._mode = "local" if info is not None else "delivery"
-            self._label = "thumbnails: local cache" if info is not None else self._label
-        if self._mode == "local":
-            size = info.size if info is not None else None
-            return await self._from_original(record, box, priority, self._disk_key(record, size, box))
-        return await self._make_delivered(image, box, priority)
+        if info is None:
+            self._mode = "delivery"
+            return await self._make_delivered(image, box, priority)
+        self._mode, self._label = "local", "thumbnails: local cache"
+        return await self._from_stored(record, info, box, priority)
 
     async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         await self._fetch_gate.acquire(priority)
@@ -239,6 +288,13 @@ class Thumbnails:
         if found is None:
             return ThumbnailResult(None, "missing", "original")
         record, info = found  # the fresh record: its upload time, not a stale row's
+        return await self._from_stored(record, info, box, priority)
+
+    async def _from_stored(
+        self, record: ImageMetadata, info: FileInfo | None, box: tuple[int, int], priority: int
+    ) -> ThumbnailResult:
+        if info is not None and info.size > MAX_FETCH_BYTES:
+            return ThumbnailResult(None, "too large", "original")  # known before reading it
         key = self._disk_key(record, info.size if info is not None else None, box)
         return await self._from_original(record, box, priority, key)
 
@@ -287,12 +343,20 @@ class Thumbnails:
         cached = await self._from_cache(key, box, priority)
         if cached is not None:
             return cached
-        url, source = await self._delivery_url(image, box)
+        url: str | None = None
+        source: Source = "original"
+        if self._delivery_failures < DELIVERY_GIVE_UP:
+            url, source = await self._delivery_url(image, box)
         if url is not None:
             try:
-                data = await self._fetch_url(url, priority)
-            except ImagesError:
+                data: bytes | None = await self._fetch_url(url, priority)
+                self._delivery_failures = 0
+            except ImagesError as error:
                 data = None  # a variant that does not answer: the original still may
+                if error.code == ErrorCode.NETWORK:
+                    self._delivery_failures += 1  # unreachable: soon stop waiting on it
+                    if self._delivery_failures >= DELIVERY_GIVE_UP:
+                        self._label = "thumbnails: originals (delivery not reachable)"
             if data is not None:
                 made = await self._blocking(priority, self._decode_and_store, data, box, key)
                 return ThumbnailResult(made, None, source)
@@ -312,7 +376,9 @@ class Thumbnails:
         if variant is None:
             self._label = "thumbnails: originals"
             return None, "original"
-        self._label = f"thumbnails: variant '{variant.id}'"
+        # A variant's name comes from the backend: shown only as safe text, and cut short.
+        name = safe_text(variant.id)[:MAX_NAME_CHARS]
+        self._label = f"thumbnails: variant '{name}'"
         if image.require_signed_urls and not variant.never_require_signed_urls:
             try:
                 url = await self.images.hosted.image(image.id).signed_url(
@@ -320,8 +386,8 @@ class Thumbnails:
                 )
             except ImagesError:
                 return None, "original"
-            return url, f"variant:{variant.id}"
-        return f"{prefix}/{variant.id}", f"variant:{variant.id}"
+            return url, f"variant:{name}"
+        return f"{prefix}/{quote(variant.id, safe='')}", f"variant:{name}"
 
     async def _fetch_url(self, url: str, priority: int) -> bytes:
         from imgtui.service.urls import FetchCodes, fetch_capped
@@ -380,9 +446,9 @@ class Thumbnails:
 
         try:
             job = self._pool.submit(fn, *args)
-        except RuntimeError:  # the pool was shut down (aclose)
+        except RuntimeError:  # the pool was shut down (aclose): the caller's cell says "closed"
             gate.release()
-            raise asyncio.CancelledError from None
+            raise
         job.add_done_callback(give_back)
         return await asyncio.wrap_future(job)
 

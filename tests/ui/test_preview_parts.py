@@ -61,6 +61,7 @@ def animated_gif(frames: int = 3) -> bytes:
 
 
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>'
+HUGE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"><rect width="8" height="8"/></svg>'
 
 
 # -- decode -------------------------------------------------------------------------
@@ -131,9 +132,15 @@ def test_an_image_at_the_limit_side_still_previews():
     assert thumb.original_size == (12_000, 2)
 
 
-def test_svg_is_not_rasterised():
-    with pytest.raises(Unpreviewable, match="SVG: no preview"):
-        decode_thumbnail(SVG, (64, 64))
+def test_svg_is_rasterised_at_the_box_size():
+    thumb = decode_thumbnail(SVG, (64, 32))
+    assert thumb.format == "SVG" and thumb.image.size == (32, 32)  # a square scaled up to fit
+    assert thumb.image.mode == "RGBA" and thumb.image.getpixel((16, 16))[3] == 255
+
+
+def test_an_svg_with_a_huge_canvas_is_refused():
+    with pytest.raises(Unpreviewable, match="over the limits"):
+        decode_thumbnail(HUGE_SVG, (64, 64))
 
 
 @pytest.mark.parametrize(
@@ -315,14 +322,14 @@ async def test_loader_turns_every_failure_into_a_message(spied, monkeypatch):
 
     monkeypatch.setattr(retry, "READ_BACKOFF", (0.0,))
     images, spy = spied
-    svg_id = await upload(images, SVG)
+    svg_id = await upload(images, HUGE_SVG)
     corrupt_id = await upload(images, corrupt_png())
     loader = PreviewLoader(images)
     try:
         svg = await loader.load(svg_id, (64, 64))
         corrupt = await loader.load(corrupt_id, (64, 64))
         missing = await loader.load("no-such-image", (64, 64))
-        assert svg == PreviewMessage("SVG: no preview (vector images are not rasterised)")
+        assert isinstance(svg, PreviewMessage) and "100000x100000 px, over the limits" in svg.text
         assert isinstance(corrupt, PreviewMessage) and "corrupt" in corrupt.text
         assert isinstance(missing, PreviewMessage) and missing.is_error and "not found" in missing.text
         spy.error = ImagesError(ErrorCode.NETWORK, "connection refused")
@@ -341,10 +348,11 @@ async def test_verdicts_are_remembered_but_failures_are_retried(spied, monkeypat
 
     monkeypatch.setattr(retry, "READ_BACKOFF", ())  # one fetch a load: counting loads here
     images, spy = spied
-    svg_id = await upload(images, SVG)
+    svg_id = await upload(images, HUGE_SVG)
     loader = PreviewLoader(images)
     try:
         first = await loader.load(svg_id, (64, 64))
+        assert isinstance(first, PreviewMessage)
         assert await loader.load(svg_id, (128, 128)) == first  # any size: no second fetch
         assert loader.cached(svg_id, (32, 32)) == first
         assert spy.calls[svg_id] == 1

@@ -206,14 +206,14 @@ async def test_transparency_is_flattened_onto_the_panel_background(images):
         assert preview._image.image.getpixel((0, 0)) == background  # not the hidden red
 
 
-async def test_svg_says_no_preview(images):
+async def test_svg_is_rasterised_and_shown(images):
     image_id = await upload(images, SVG)
     async with Host(images).run_test(size=SIZE) as pilot:
         preview = pilot.app.query_one(ImagePreview)
         preview.show(image_id)
         await settle(pilot)
-        assert message_of(preview).startswith("SVG: no preview")
-        assert not image_shown(preview)
+        assert image_shown(preview)
+        assert preview._thumbnail is not None and preview._thumbnail.format == "SVG"
 
 
 async def test_undecodable_upload_shows_a_message(images):
