@@ -69,9 +69,20 @@ async def open_grid(pilot, wait_until, *, pictures: bool = True) -> ThumbnailGri
     await wait_until(pilot, lambda: app.screen.table.row_count > 0 and app.screen.table.is_complete)
     await pilot.press("t")
     grid = grid_of(app)
-    await wait_until(pilot, lambda: bool(grid.cells) and grid.cells[0].image_id is not None)
+    # Laid out at its final size (a first layout may come at a passing size), rows pointed.
+    await wait_until(
+        pilot,
+        lambda: (
+            bool(grid.cells)
+            and grid.cells[0].image_id is not None
+            and grid.shape == grid_shape(*grid.content_size)
+            and len(grid.cells) == grid.shape.cells
+        ),
+        within=30,
+    )
+    await pilot.pause()
     if pictures:
-        await wait_until(pilot, lambda: grid.pending_count == 0)
+        await wait_until(pilot, lambda: grid.pending_count == 0, within=30)
     return grid
 
 

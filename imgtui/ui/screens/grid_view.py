@@ -8,7 +8,7 @@ list pays nothing for them.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from textual import work
 from textual.binding import Binding
@@ -21,6 +21,7 @@ from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
     from textual.timer import Timer
 
     from imgtui.ui.widgets.details import DetailsPanel
@@ -139,7 +140,8 @@ class GridView:
         would pay on every page."""
         self._details_wanted = image_id
         if self._details_timer is None:
-            self._details_timer = self.app.set_timer(DETAILS_AFTER_S, self._details_due)
+            # The screen's own timer: it stops with the screen (an app timer outlived it).
+            self._details_timer = cast("Screen[None]", self).set_timer(DETAILS_AFTER_S, self._details_due)
         else:
             self._details_timer.reset()
 
