@@ -14,8 +14,9 @@ from imgtui.catalogue.store import CatalogueRow
 from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.ui.app import ImgTuiApp
 from imgtui.ui.screens import grid_view
+from imgtui.ui.widgets.grid_cells import GridCell, caption
 from imgtui.ui.widgets.grid_geometry import Shape, grid_shape, moved, top_row_for, wanted
-from imgtui.ui.widgets.thumbnail_grid import GridCell, ThumbnailGrid, caption
+from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.workflows.thumbnails import Thumbnails
 
 pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")  # textual-image

@@ -32,8 +32,8 @@ from imgtui.ui.preview.decode import Thumbnail
 from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
 from imgtui.ui.preview.terminal import PreviewMode, cell_size, widget_class
+from imgtui.ui.widgets.grid_cells import render_picture
 from imgtui.ui.widgets.table_layout import clean, fit_middle
-from imgtui.ui.widgets.thumbnail_grid import render_picture
 from imgtui.ui.worker_errors import ForwardsWorkerErrors
 from imgtui.workflows.catalogue_rows import CatalogueRow
 
