@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import os
 import random
 import sys
 import tempfile
@@ -89,7 +90,43 @@ async def shoot(library: Path) -> list[Path]:
         app.post_message(events.Paste(drop))
         await pilot.pause(0.8)
         saved.append(Path(app.save_screenshot("upload-drop.svg", path=str(OUT))))
+        while len(app.screen_stack) > 2:  # the upload form (and its "discard?" question) go
+            app.pop_screen()
+        await pilot.pause(0.3)
+        # The thumbnail grid, the cursor moved into the second row; then that image full screen.
+        await pilot.press("t", "g", "space", "right", "right", "down")
+        await settle_grid(pilot)
+        saved.append(Path(app.save_screenshot("grid.svg", path=str(OUT))))
+        await pilot.press("f")
+        await settle_viewer(pilot)
+        saved.append(Path(app.save_screenshot("viewer.svg", path=str(OUT))))
     return saved
+
+
+async def settle_grid(pilot) -> None:
+    grid = pilot.app.screen.grid
+    for _ in range(400):
+        if grid.cells and grid.cells[0].image_id is not None and grid.pending_count == 0:
+            break
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
+async def settle_viewer(pilot) -> None:
+    from imgtui.ui.screens.viewer import ViewerScreen
+
+    app = pilot.app
+    for _ in range(400):
+        screen = app.screen
+        if (
+            isinstance(screen, ViewerScreen)
+            and screen.shown_id is not None
+            and screen.shown_id == screen.wanted_id
+        ):
+            break
+        await pilot.pause(0.05)
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.3)
 
 
 def write_drop_files(folder: Path) -> list[Path]:
@@ -111,6 +148,7 @@ def write_drop_files(folder: Path) -> list[Path]:
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="imgtui-shots-") as tmp:
+        os.environ["IMGTUI_CACHE_DIR"] = str(Path(tmp) / "cache")  # thumbnails: not the user's cache
         library = Path(tmp) / "library"
         asyncio.run(build_library(library))
         for path in asyncio.run(shoot(library)):

@@ -10,7 +10,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -45,6 +45,7 @@ class UiConfig(BaseModel):
     emoji_glyphs: bool = False
     preview_shown: bool = True  # `v` hides the preview; the choice is kept
     details_shown: bool = True  # `i` hides the details panel (the list takes the width)
+    view: Literal["list", "grid"] = "list"  # `t` switches the list and the thumbnail grid; kept
     download_dir: str | None = None  # the folder the last download went to
     # Where copies go: auto (the desktop's tool when local, else OSC 52), native, osc52.
     clipboard: ClipboardRoute = "auto"

@@ -142,3 +142,46 @@ def test_help_screen(snap_compare, snapshot_library):
         await pilot.pause()
 
     assert snap_compare(make_app(snapshot_library), terminal_size=(120, 40), run_before=run_before)
+
+
+async def settle_grid(pilot) -> None:
+    """The grid is on, every visible cell has its picture (or its placeholder)."""
+    await settle(pilot)
+    await pilot.press("t")
+    deadline = time.monotonic() + 20
+    grid = pilot.app.screen.grid
+    while not (grid.cells and grid.cells[0].image_id is not None and grid.pending_count == 0):
+        if time.monotonic() > deadline:
+            raise AssertionError("the grid did not settle")
+        await pilot.pause(0.05)
+    await settle(pilot)
+
+
+def test_grid_view(snap_compare, snapshot_library):
+    """The thumbnail grid (half-cell pictures), the cursor moved in two dimensions, a mark."""
+
+    async def run_before(pilot) -> None:
+        await settle_grid(pilot)
+        await pilot.press("space", "right", "down")
+        await settle(pilot)
+
+    assert snap_compare(make_app(snapshot_library), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_viewer_screen(snap_compare, snapshot_library):
+    """The full-screen viewer on the third image (a landscape photo)."""
+    from imgtui.ui.screens.viewer import ViewerScreen
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("j", "j", "f")
+        deadline = time.monotonic() + 20
+        app = pilot.app
+        while not (isinstance(app.screen, ViewerScreen) and app.screen.shown_id == app.screen.wanted_id):
+            if time.monotonic() > deadline:
+                raise AssertionError("the viewer did not settle")
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(snapshot_library), terminal_size=(100, 30), run_before=run_before)

@@ -29,12 +29,14 @@ GROUPS: dict[str, str] = {
     "upload": "Edit",
     "account": "Account",
     "app": "App",
+    "viewer": "Viewer",
 }
-GROUP_ORDER = ["Move", "Mark", "Find & sort", "View", "Copy", "Edit", "Account", "More", "App"]
+GROUP_ORDER = ["Move", "Mark", "Find & sort", "View", "Viewer", "Copy", "Edit", "Account", "More", "App"]
 
 INTRO = (
-    "imgtui browses a Cloudflare Images account or a local library. The list loads more "
-    "images as you scroll; the panel on the right shows the highlighted one."
+    "imgtui browses a Cloudflare Images account or a local library. The list reaches every "
+    "image at once (/ searches them all); t shows it as a grid of thumbnails, f shows the "
+    "highlighted image full screen, and the panel on the right shows its details."
 )
 
 # Keys Textual itself provides: always worth knowing.

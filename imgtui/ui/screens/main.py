@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker
 
@@ -24,11 +25,13 @@ from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.config import UiConfig
 from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen, copy_choices
-from imgtui.ui.screens.editing import EDIT_BINDINGS, EditingActions
+from imgtui.ui.screens.editing import EDIT_BINDINGS, ROW_ACTIONS, EditingActions
+from imgtui.ui.screens.grid_view import GRID_BINDINGS, VIEW_FULL_ACTION, GridView
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
+from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.catalogue_rows import Sort
 from imgtui.workflows.cataloguing import Cataloguing, server_filter
@@ -44,7 +47,7 @@ def sort_label(sort: Sort) -> str:
     return f"by {TITLES[sort.column].lower()} {'▼' if sort.descending else '▲'}"
 
 
-class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
+class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     """Browse (list, search, sort, details) and edit (the forms in screens/editing.py)."""
 
     BINDING_GROUP_TITLE = "Browse"
@@ -98,6 +101,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             tooltip="Show or hide the details panel (the list takes the whole width)",
         ),
         *EDIT_BINDINGS,
+        *GRID_BINDINGS,
     ]
 
     def __init__(self, images: Images, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
@@ -138,6 +142,10 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         return self.query_one("#images", ImageTable)
 
     @property
+    def list_pane(self) -> Widget:
+        return self.query_one("#list-pane")
+
+    @property
     def details(self) -> DetailsPanel:
         return self.query_one("#details", DetailsPanel)
 
@@ -157,10 +165,13 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         self.quick_filter.display = False
         self.query_one("#search-note", Static).display = False
         self.table.attach(self.cataloguing)
+        if isinstance(config, UiConfig) and config.view == "grid":
+            self.set_view("grid")
         self._update_status()
         self._start()
 
     async def on_unmount(self) -> None:
+        await self.close_grid()
         await self.cataloguing.aclose()
 
     # ----------------------------------------------------------------- the catalogue
@@ -244,7 +255,13 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
-        self.details.show(event.image.id if event.image else None)
+        image_id = event.image.id if event.image else None
+        if self.grid is not None:
+            self.grid.cursor_moved()  # n/N, a delete, a reload: the grid follows the list's cursor
+        if self.view == "grid":
+            self.details_follow(image_id)  # once the grid's cursor rests (see grid_view.py)
+        else:
+            self.details.show(image_id)
 
     @on(ImageTable.ViewChanged)
     def _on_view_changed(self) -> None:
@@ -255,6 +272,8 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
             note.display = True
         else:
             note.display = False
+        if self.grid is not None:
+            self.grid.sync()
         self._update_status()
 
     @on(ImageTable.SortRequested)
@@ -271,7 +290,25 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
 
     @on(ImageTable.MarksChanged)
     def _on_marks_changed(self) -> None:
+        if self.grid is not None:
+            self.grid.marks_changed()
         self._update_status()
+
+    @on(ThumbnailGrid.StatusChanged)
+    def _on_grid_status(self) -> None:
+        self._update_status()
+
+    def on_image_table_selected(self, event: ImageTable.Selected) -> None:
+        """Enter (or a double click): the row's actions, and the full-screen viewer."""
+        event.prevent_default()  # this menu replaces EditingActions' own
+        choices = [Choice(label, action, key=key) for label, key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]]
+        actions = {action for _label, _key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]}
+
+        def run(chosen: str | None) -> None:
+            if chosen in actions:
+                getattr(self, f"action_{chosen}")()
+
+        self.app.push_screen(ChoiceScreen(event.image.id, choices), callback=run)
 
     def refresh_details(self) -> None:
         """Re-fetch the details panel (after the current image was edited)."""
@@ -300,6 +337,9 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         marked = table.marked_count
         if marked:
             parts.append(markup("[$text-warning][b]$marked marked[/b][/]", marked=str(marked)))
+        grid = self.grid_status()
+        if grid:
+            parts.append(markup("$grid", grid=safe_text(grid)))
         # One fixed-height line: no layout pass needed (a layout costs ~30 ms on a big screen).
         self.query_one("#status", Static).update(Content(" · ").join(parts), layout=False)
 
@@ -345,7 +385,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         # Enter keeps the filter and hands the keys back to the list.
         if not event.value.strip():
             self.quick_filter.display = False
-        self.table.focus()
+        self.focus_view()
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.quick_filter.has_focus:
@@ -357,7 +397,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         field.value = ""
         field.display = False
         self.table.set_filter("")
-        self.table.focus()
+        self.focus_view()
         self._update_status()
 
     def action_toggle_sort(self) -> None:
@@ -385,6 +425,8 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         """Walk the whole list again (edits and deletes made elsewhere show), retry details."""
         self.reload(full=True)
         self.details.reload()
+        if self.grid is not None:
+            self.grid.retry()
 
     def action_creator_filter(self) -> None:
         self._pick_creator()
@@ -445,7 +487,7 @@ class MainScreen(ForwardsWorkerErrors, EditingActions, Screen[None]):
         shown = self.has_class("-no-details")
         self.set_class(not shown, "-no-details")
         if not shown and self.focused is not None and self.details in self.focused.ancestors_with_self:
-            self.table.focus()  # focus must not stay in a hidden panel
+            self.focus_view()  # focus must not stay in a hidden panel
         self.notify("Details shown" if shown else "Details hidden: i shows them", timeout=2, markup=False)
         remember = getattr(self.app, "remember", None)
         if remember is not None:

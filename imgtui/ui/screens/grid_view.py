@@ -1,0 +1,166 @@
+"""The main screen's second view: `t` toggles the list and the thumbnail grid, `f` opens the
+full-screen viewer. Mixed into MainScreen (main.py keeps browsing; this file the views).
+
+The grid and its thumbnail source are made on first use: a session that never leaves the
+list pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import TYPE_CHECKING, Literal, cast
+
+from textual import work
+from textual.binding import Binding
+from textual.widget import Widget
+
+from imgtui.service import Images
+from imgtui.ui.preview.terminal import PreviewMode, resolve_in_app
+from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from imgtui.workflows.thumbnails import Thumbnails
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.screen import Screen
+    from textual.timer import Timer
+
+    from imgtui.ui.widgets.details import DetailsPanel
+    from imgtui.ui.widgets.image_table import ImageTable
+
+View = Literal["list", "grid"]
+
+GRID_BINDINGS = [
+    Binding("t", "toggle_view", "Grid", id="view.grid", tooltip="Thumbnail grid / list (the choice is kept)"),
+    Binding("f", "view_full", "Full screen", id="view.full", tooltip="The image full screen (esc: back)"),
+]
+VIEW_FULL_ACTION = ("View full screen", "f", "view_full")
+DETAILS_AFTER_S = 0.08  # the grid's cursor rests this long before the details panel follows
+
+
+def make_source(images: Images) -> Thumbnails:
+    """The thumbnail source of this library: a disk cache for a local one, small delivery
+    variants for an account (workflows/thumbnails.py)."""
+    return Thumbnails(images)
+
+
+class GridView:
+    """`t`, `f` and the grid's upkeep; MainScreen provides `images`, `table`, `app`."""
+
+    images: Images
+    preview_mode: PreviewMode
+    view: View = "list"
+    _grid: ThumbnailGrid | None = None
+    _source: Thumbnails | None = None
+    _details_timer: Timer | None = None
+    _details_wanted: str | None = None
+
+    if TYPE_CHECKING:
+        app: App[object]
+
+        @property
+        def table(self) -> ImageTable: ...
+
+        @property
+        def details(self) -> DetailsPanel: ...
+
+        @property
+        def list_pane(self) -> Widget: ...
+        def notify(self, message: str, **kwargs: object) -> None: ...
+        def _update_status(self) -> None: ...
+
+    @property
+    def grid(self) -> ThumbnailGrid | None:
+        return self._grid
+
+    @property
+    def view_widget(self) -> Widget:
+        """What has the keys in this view: the list or the grid."""
+        return self._grid if self.view == "grid" and self._grid is not None else self.table
+
+    def focus_view(self) -> None:
+        self.view_widget.focus()
+
+    def action_toggle_view(self) -> None:
+        self.set_view("list" if self.view == "grid" else "grid")
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(view=self.view)
+
+    def set_view(self, view: View) -> None:
+        self.view = view
+        grid = self._ensure_grid() if view == "grid" else self._grid
+        table = self.table
+        table.display = view == "list"
+        if grid is not None:
+            grid.display = view == "grid"
+        self.list_pane.border_title = "Thumbnails" if view == "grid" else "Images"
+        if view == "list":
+            # The list kept the cursor while hidden; bring its row into view once it is laid out.
+            table.call_after_refresh(lambda: table.move_cursor(table.cursor))
+        self.focus_view()
+        self._update_status()
+
+    def _ensure_grid(self) -> ThumbnailGrid:
+        if self._grid is None:
+            # Every object alive by now (modules, styles, the screen's widgets) lives as long
+            # as the app: freezing them out of the collector keeps a full collection short
+            # (measured 60-180 ms, in the middle of a held pgdn, while pictures churn).
+            gc.freeze()
+            mode = resolve_in_app(self.preview_mode)
+            self._source = make_source(self.images) if mode != "off" else None
+            self._grid = ThumbnailGrid(self.table, self._source, mode=mode, id="grid")
+            self.list_pane.mount(self._grid, after=self.table)
+            if self._source is not None:
+                self._prepare_source()
+        return self._grid
+
+    @work(group="thumbnails-prepare", exit_on_error=False)
+    async def _prepare_source(self) -> None:
+        if self._source is not None:
+            await self._source.prepare()  # reads the account's variants once
+
+    async def close_grid(self) -> None:
+        if self._source is not None:
+            await self._source.aclose()
+
+    def action_view_full(self) -> None:
+        from imgtui.ui.screens.viewer import ViewerScreen
+
+        if self.table.rows.total == 0:
+            self.notify("Nothing to view: the list is empty.", severity="warning", timeout=3, markup=False)
+            return
+        self.app.push_screen(
+            ViewerScreen(self.images, self.table, mode=resolve_in_app(self.preview_mode)),
+            callback=lambda _: self._viewer_closed(),
+        )
+
+    def details_follow(self, image_id: str | None) -> None:
+        """The details panel follows the grid's cursor once it rests for DETAILS_AFTER_S: each
+        show() clears its preview, a layout of the screen (~60 ms at 160x45), which held pgdn
+        would pay on every page."""
+        self._details_wanted = image_id
+        if self._details_timer is None:
+            # The screen's own timer: it stops with the screen (an app timer outlived it).
+            self._details_timer = cast("Screen[None]", self).set_timer(DETAILS_AFTER_S, self._details_due)
+        else:
+            self._details_timer.reset()
+
+    def _details_due(self) -> None:
+        self._details_timer = None
+        self.details.show(self._details_wanted)
+
+    def _viewer_closed(self) -> None:
+        if self._grid is not None:
+            self._grid.cursor_moved()
+        self.focus_view()
+
+    def grid_status(self) -> str:
+        """The status line's word on where the thumbnails come from (grid view only)."""
+        if self.view != "grid" or self._grid is None:
+            return ""
+        grid = self._grid
+        text = grid.source_label  # "thumbnails: local cache"
+        failed = grid.failed_count
+        if failed:
+            text += f" · {failed} failed (r retries)"
+        return text
