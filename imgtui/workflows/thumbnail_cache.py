@@ -110,7 +110,9 @@ class DiskThumbnailCache:
         with contextlib.suppress(OSError):
             os.utime(path, (now, now))  # the LRU order survives a restart
         with self._lock:
-            entry = self._load_index().get(key)
+            # A read never scans the folder (60k files in a full cache): the index is built by
+            # the first write, which needs the total; the file's mtime above keeps the order.
+            entry = self._index.get(key) if self._index is not None else None
             if entry is not None:
                 entry.used = now
         return image
@@ -162,7 +164,9 @@ class DiskThumbnailCache:
 
     def _forget(self, key: str) -> None:
         with self._lock:
-            entry = self._load_index().pop(key, None)
+            if self._index is None:
+                return  # not scanned yet: the scan will not see the file
+            entry = self._index.pop(key, None)
             if entry is not None:
                 self.used_bytes -= entry.size
 

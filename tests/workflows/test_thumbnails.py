@@ -461,3 +461,25 @@ async def test_the_priority_gate_serves_lowest_first_and_skips_the_cancelled():
     assert order == ["a", "c"] and gate.queued == 0
     with pytest.raises(ValueError):
         PriorityGate(0)
+
+
+def test_a_read_never_scans_the_cache_folder_and_the_first_write_counts_every_file(tmp_path: Path) -> None:
+    from imgtui.workflows.thumbnail_cache import DiskThumbnailCache, cache_key
+
+    picture = Image.new("RGB", (64, 48), (10, 120, 200))
+    keys = [cache_key("lib", n) for n in range(30)]
+    first = DiskThumbnailCache(tmp_path, 10 * 2**20)
+    for key in keys:
+        first.store(key, picture)
+    on_disk = first.disk_bytes()
+
+    later = DiskThumbnailCache(tmp_path, 10 * 2**20)  # a new session
+    loaded = later.load(keys[0])
+    assert loaded is not None and loaded.size == (64, 48)
+    assert later._index is None  # the first screen's reads did not walk 30 (or 60,000) files
+    later.discard(keys[1])
+    later.store(cache_key("lib", "new"), picture)  # the write scans: the total is right
+    assert (
+        later.disk_bytes()
+        == on_disk - first._index[keys[1]].size + later._index[cache_key("lib", "new")].size
+    )
