@@ -37,7 +37,7 @@ from imgtui.service.account import PUBLIC_VARIANT, Variant
 from imgtui.service.models import FileInfo
 from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
 
-from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail
+from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail, read_capped
 from .priority_gate import PriorityGate
 from .thumbnail_cache import DiskThumbnailCache, cache_key
 
@@ -415,20 +415,11 @@ class Thumbnails:
             stream = await self.images.hosted.image(image_id).bytes()
             if stream is None:
                 return None
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                async for chunk in stream:
-                    size += len(chunk)
-                    if size > MAX_FETCH_BYTES:
-                        raise Unpreviewable("No preview: the original is too large", "too large")
-                    chunks.append(chunk)
-            finally:
-                # Abandoning a download (cancel, error) must release its connection or file now.
-                aclose = getattr(stream, "aclose", None)
-                if aclose is not None:
-                    await asyncio.shield(aclose())
-            return b"".join(chunks)
+            return await read_capped(
+                stream,
+                MAX_FETCH_BYTES,
+                lambda: Unpreviewable("No preview: the original is too large", "too large"),
+            )
         finally:
             self._fetch_gate.release()
 

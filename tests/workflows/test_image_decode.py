@@ -104,3 +104,36 @@ def test_the_pixel_ceiling_matches_the_upload_rules():
     from imgtui.service.rules import MAX_AREA_PX, MAX_SIDE_PX
 
     assert (image_decode.MAX_DECODE_SIDE_PX, image_decode.MAX_DECODE_AREA_PX) == (MAX_SIDE_PX, MAX_AREA_PX)
+
+
+async def test_read_capped_stops_past_the_cap_and_closes_the_stream() -> None:
+    from imgtui.workflows.image_decode import read_capped
+
+    class Endless:
+        def __init__(self) -> None:
+            self.sent = 0
+            self.closed = False
+
+        def __aiter__(self) -> Endless:
+            return self
+
+        async def __anext__(self) -> bytes:
+            self.sent += 1
+            return b"x" * 1024  # a hostile server that never stops
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    endless = Endless()
+    with pytest.raises(ValueError, match="too big"):
+        await read_capped(endless, 10 * 1024, lambda: ValueError("too big"))
+    assert endless.sent == 11 and endless.closed  # stopped at the first chunk past the cap
+
+
+def test_flatten_alpha_lays_a_transparent_picture_on_the_background() -> None:
+    from imgtui.workflows.image_decode import flatten_alpha
+
+    clear = Image.new("RGBA", (2, 2), (255, 0, 0, 0))
+    assert flatten_alpha(clear, (1, 2, 3)).getpixel((0, 0)) == (1, 2, 3)
+    opaque = Image.new("RGB", (2, 2), (9, 9, 9))
+    assert flatten_alpha(opaque, (1, 2, 3)) is opaque

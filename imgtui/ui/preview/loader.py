@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service import Images, ImagesError
+from imgtui.workflows.image_decode import read_capped
 from imgtui.workflows.retry import retry_read
 
 from .decode import Thumbnail, Unpreviewable, decode_thumbnail
@@ -133,22 +134,10 @@ class PreviewLoader:
         stream = await self.images.hosted.image(image_id).bytes()
         if stream is None:
             return None
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in stream:
-                size += len(chunk)
-                if size > self.max_fetch_bytes:
-                    raise Unpreviewable(
-                        f"No preview: the image is over {self.max_fetch_bytes // (1024 * 1024)} MiB"
-                    )
-                chunks.append(chunk)
-        finally:
-            # Abandoning a download (cancel, error) must release its connection or file now.
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await asyncio.shield(aclose())
-        return b"".join(chunks)
+        cap = self.max_fetch_bytes
+        return await read_capped(
+            stream, cap, lambda: Unpreviewable(f"No preview: the image is over {cap // (1024 * 1024)} MiB")
+        )
 
     def forget(self, image_id: str) -> None:
         """Drop everything cached for `image_id` (after a delete or a re-upload)."""

@@ -36,6 +36,7 @@ from imgtui.ui.widgets.grid_cells import render_picture
 from imgtui.ui.widgets.table_layout import clean, fit_middle
 from imgtui.ui.worker_errors import ForwardsWorkerErrors
 from imgtui.workflows.catalogue_rows import CatalogueRow
+from imgtui.workflows.image_decode import flatten_alpha
 
 if TYPE_CHECKING:
     from textual_image.widget._base import Image as ImageWidget
@@ -297,11 +298,10 @@ class ViewerScreen(ForwardsWorkerErrors, Screen[None]):
         self._picture.styles.width, self._picture.styles.height = width, height
 
     def _flattened(self, image: PILImage.Image) -> PILImage.Image:
-        if image.mode != "RGBA" or self.mode not in ("halfcell", "unicode"):
+        """Text renderers draw alpha as black: flatten onto this widget's own background."""
+        if self.mode not in ("halfcell", "unicode"):
             return image
-        flat = PILImage.new("RGB", image.size, self.background_colors[1].rgb)
-        flat.paste(image, mask=image.getchannel("A"))
-        return flat
+        return flatten_alpha(image, self.background_colors[1].rgb)
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
         if self._strips is not None:

@@ -30,6 +30,7 @@ from imgtui.ui.widgets.grid_geometry import CAPTION_ROWS, CELL_BORDER
 from imgtui.ui.widgets.halfcell import halfcell_strips
 from imgtui.ui.widgets.table_layout import clean, fit, fit_middle
 from imgtui.workflows.catalogue_rows import CatalogueRow
+from imgtui.workflows.image_decode import flatten_alpha
 
 if TYPE_CHECKING:
     from textual_image.widget._base import Image as ImageWidget
@@ -188,12 +189,10 @@ class GridCell(Widget):
         self._set_message(LOADING_GLYPH)
 
     def _flattened(self, image: PILImage.Image) -> PILImage.Image:
-        """Text renderers draw alpha as black: flatten onto the cell's own background."""
-        if image.mode != "RGBA" or self.mode not in ("halfcell", "unicode"):
+        """Text renderers draw alpha as black: flatten onto this widget's own background."""
+        if self.mode not in ("halfcell", "unicode"):
             return image
-        flat = PILImage.new("RGB", image.size, self.background_colors[1].rgb)
-        flat.paste(image, mask=image.getchannel("A"))
-        return flat
+        return flatten_alpha(image, self.background_colors[1].rgb)
 
     @property
     def shown_text(self) -> str:

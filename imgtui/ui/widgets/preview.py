@@ -43,6 +43,7 @@ from imgtui.ui.preview.terminal import (
     resolve_in_app,
     widget_class,
 )
+from imgtui.workflows.image_decode import flatten_alpha
 
 if TYPE_CHECKING:
     from textual_image.widget._base import Image as ImageWidget
@@ -302,13 +303,10 @@ class ImagePreview(Widget):
         self._image.styles.width, self._image.styles.height = fitted
 
     def _renderable_image(self, image: PILImage.Image) -> PILImage.Image:
-        """Text renderers drop alpha to black: flatten onto the panel's own background."""
-        if image.mode != "RGBA" or self.mode not in ("halfcell", "unicode"):
+        """Text renderers draw alpha as black: flatten onto this widget's own background."""
+        if self.mode not in ("halfcell", "unicode"):
             return image
-        background = self.background_colors[1].rgb
-        flat = PILImage.new("RGB", image.size, background)
-        flat.paste(image, mask=image.getchannel("A"))
-        return flat
+        return flatten_alpha(image, self.background_colors[1].rgb)
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
         self._thumbnail = None
