@@ -7,10 +7,11 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from .query import Query, compile_query
-from .store import ROW_COLUMNS, CatalogueRow, CatalogueStore, row_of
+from .store import ROW_COLUMNS, SCHEMA_VERSION, CatalogueRow, CatalogueStore, get_state, row_of
 
 T = TypeVar("T")
 
@@ -301,3 +302,38 @@ class CatalogueWindow:
     async def prev_match(self, search: Query, before_id: str | None) -> str | None:
         """`N`: the previous one, wrapping."""
         return await self._store.run(_neighbour, self._where(search), self._sort, before_id, False)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstScreen:
+    """The top of the unfiltered, newest-first view, read before the TUI's event loop runs."""
+
+    rows: list[CatalogueRow]
+    total: int  # capped: `exact` is False when the view holds at least this many
+    exact: bool
+
+
+def read_first_screen(path: Path, limit: int, cap: int) -> FirstScreen | None:
+    """The catalogue's first `limit` rows and its count up to `cap`, read synchronously and
+    read-only (no schema change, no thread: for a launcher before its event loop starts).
+    None when there is no usable catalogue there; never raises for a missing, locked,
+    foreign or corrupt file."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=0.05)
+    except sqlite3.Error:
+        return None
+    try:
+        if get_state(conn, "schema") != str(SCHEMA_VERSION):
+            return None
+        where = Where(compile_query(Query(), fts=False), compile_query(Query(), fts=False), False)
+        rows = _rows(conn, where, Sort(), 0, limit, None)
+        if len(rows) < limit:
+            return FirstScreen(rows, len(rows), True)
+        total = _count(conn, where, cap)
+        return FirstScreen(rows, total, total < cap)
+    except (sqlite3.Error, ValueError, TypeError):
+        return None  # not a catalogue (or one from elsewhere): the TUI reads it as usual
+    finally:
+        conn.close()

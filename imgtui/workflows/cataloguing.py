@@ -20,8 +20,11 @@ from typing import Any, Literal
 from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow, Query, catalogue_path
 from imgtui.catalogue.query import Creator, MetaCompare
 from imgtui.catalogue.walker import DEFAULT_PAGE, FIRST_PAGE
+from imgtui.catalogue.window import FirstScreen
+from imgtui.catalogue.window import read_first_screen as _read_first_screen
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.models import FileInfo
+from imgtui.workflows.catalogue_rows import CHUNK, COUNT_CAP
 
 WalkKind = Literal["walk", "refresh"]
 
@@ -38,6 +41,24 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("imgtui"))
+
+
+# First screens read by the launcher, by catalogue file; each is taken once, by the first
+# Cataloguing of that file (the list's first frame), so no later view sees an old screen.
+_first_screens: dict[str, FirstScreen] = {}
+
+
+def read_first_screen(images: Images) -> bool:
+    """For the launcher, BEFORE the app's event loop runs (it reads on the calling thread):
+    the last catalogue's first screen, so the list's first frame can show rows (inside the
+    starting app the same read waits ~100 ms behind mounting). False when there is none
+    (first launch, unreadable file): the list then reads as usual."""
+    path = catalogue_path(images.label, cache_dir())
+    found = _read_first_screen(path, CHUNK, COUNT_CAP)  # the list's own chunk and quick count
+    if found is None:
+        return False
+    _first_screens[str(path)] = found
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +86,10 @@ class Cataloguing:
         self.complete_at: float | None = None  # when it last matched the backend (epoch s)
         self.offline_since: float | None = None  # set when a walk could not reach the backend
         self.file_facts = False  # the backend knows size, pixels and format (a local library)
+
+    def take_first_screen(self) -> FirstScreen | None:
+        """The launcher's first screen of this catalogue, once (see `read_first_screen`)."""
+        return _first_screens.pop(str(self.store.path), None)
 
     async def _count(self) -> int:
         try:

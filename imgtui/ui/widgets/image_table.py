@@ -230,6 +230,11 @@ class ImageTable(ScrollView, can_focus=True):
         """Read rows from this catalogue (the screen opens it)."""
         self.cataloguing = cataloguing
         self.rows = CatalogueRows(cataloguing.window)
+        first = cataloguing.take_first_screen()
+        if first is not None:  # read by the launcher: the first frame shows rows
+            self.rows.seed(first.rows, first.total, first.exact)
+            if self.is_mounted:
+                self._content_changed()  # else on_resize sizes it, before the first frame
 
     @property
     def current_image(self) -> ImageMetadata | None:
