@@ -235,10 +235,25 @@ def import_medians(reports: list[str]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- children
 
 
+def import_like_the_cli():
+    """The app's imports as `imgtui` makes them: the cyclic GC off meanwhile, then what they
+    built frozen and the GC back on (imgtui.cli, imgtui.ui.cli). Without this a child times
+    full collections over ~1M start-up objects (30-60 ms each) that the real app never runs."""
+    import gc
+
+    gc.disable()
+    try:
+        from imgtui.service import Images
+        from imgtui.ui.app import ImgTuiApp
+        from imgtui.ui.config import UiConfig
+    finally:
+        gc.freeze()
+        gc.enable()
+    return Images, ImgTuiApp, UiConfig
+
+
 async def child_page_all(library: str) -> dict:
-    from imgtui.service import Images
-    from imgtui.ui.app import ImgTuiApp
-    from imgtui.ui.config import UiConfig
+    Images, ImgTuiApp, UiConfig = import_like_the_cli()
 
     app = ImgTuiApp(Images.local(library), preview_mode="off", config=UiConfig())
     async with app.run_test(size=(150, 42)) as pilot:
@@ -329,9 +344,7 @@ async def child_catalogue(library: str, oldest: str) -> dict:
     """The TUI over a library whose catalogue is built (IMGTUI_CACHE_DIR): what a second
     launch of a million-image library costs. Headless, one process; peak RSS is its own."""
     started = time.perf_counter()
-    from imgtui.service import Images
-    from imgtui.ui.app import ImgTuiApp
-    from imgtui.ui.config import UiConfig
+    Images, ImgTuiApp, UiConfig = import_like_the_cli()
 
     app = ImgTuiApp(Images.local(library), preview_mode="off", config=UiConfig())
     out: dict = {}
