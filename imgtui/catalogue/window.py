@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from .query import Query, compile_query
+from .query import Query, compile_query, fts_match
 from .store import ROW_COLUMNS, SCHEMA_VERSION, CatalogueRow, CatalogueStore, get_state, row_of
 
 T = TypeVar("T")
@@ -46,6 +46,7 @@ class Where:
     fts: tuple[str, list[object]]
     scan: tuple[str, list[object]]
     filtered: bool
+    match: str | None = None  # the whole filter as one FTS5 MATCH, when it is only words
 
 
 def _budgeted(conn: sqlite3.Connection, attempt: Callable[[], T], fallback: Callable[[], T]) -> T:
@@ -82,13 +83,22 @@ def _order(sort: Sort, reverse: bool = False) -> tuple[str, str]:
 def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> int:
     def run(form: tuple[str, list[object]]) -> int:
         sql, params = form
+        if where.match is not None and form is where.fts:  # the index alone, no join
+            if cap is None:
+                return int(
+                    conn.execute(
+                        "SELECT count(*) FROM search WHERE search MATCH ?", [where.match]
+                    ).fetchone()[0]
+                )
+            inner = "SELECT 1 FROM search WHERE search MATCH ? LIMIT ?"
+            return int(conn.execute(f"SELECT count(*) FROM ({inner})", [where.match, cap]).fetchone()[0])
         if cap is None:
             return int(conn.execute(f"SELECT count(*) FROM images WHERE {sql}", params).fetchone()[0])
         inner = f"SELECT 1 FROM images WHERE {sql} LIMIT ?"
         return int(conn.execute(f"SELECT count(*) FROM ({inner})", [*params, cap]).fetchone()[0])
 
-    if cap is None or not where.filtered:
-        return run(where.fts)
+    if cap is None or not where.filtered or where.match is not None:
+        return run(where.fts)  # (words only: the index's capped count beats any scan)
     return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts))
 
 
@@ -237,6 +247,7 @@ class CatalogueWindow:
             compile_query(query, fts=self._store.fts),
             compile_query(query, fts=False),
             not query.empty,
+            fts_match(query) if self._store.fts else None,
         )
 
     async def set_view(

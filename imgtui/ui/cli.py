@@ -348,11 +348,12 @@ def main(argv: list[str]) -> int:
             # list reads the catalogue, and a broken database shows in the list's error row.
             print(f"imgtui: cannot open {images.label}: {problem}", file=sys.stderr)
             return 1
-        # The last catalogue's first screen, read now (no event loop yet, a few ms): the
-        # first frame shows rows instead of waiting ~100 ms behind mounting for them.
-        from imgtui.workflows.cataloguing import read_first_screen
+    # The last catalogue's first screen (any backend: it is a local cache file), read now,
+    # with no event loop yet, in a few ms: the first frame shows rows instead of waiting
+    # ~100 ms behind mounting for them. The walk brings it up to date as before.
+    from imgtui.workflows.cataloguing import read_first_screen
 
-        read_first_screen(images)
+    read_first_screen(images)
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
     if wants_cloudflare(args, found):
