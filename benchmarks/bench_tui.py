@@ -190,9 +190,14 @@ def launch_code(kind: str) -> str:
     return LAUNCH_PROBE.replace("READY", ready) + body + "\nprint(json.dumps(marks))\n"
 
 
-def run_launch(kind: str, *args: str, config_dir: str, importtime: bool = False) -> dict:
-    """Spawn one launch; seconds from before the spawn to the first page frame and to idle."""
+def run_launch(
+    kind: str, *args: str, config_dir: str, importtime: bool = False, source: str | None = None
+) -> dict:
+    """Spawn one launch; seconds from before the spawn to the first page frame and to idle.
+    `source`: another checkout's imgtui (PYTHONPATH), e.g. main's, for a before/after."""
     env = dict(os.environ, IMGTUI_CONFIG_DIR=config_dir)  # no user settings file
+    if source is not None:
+        env["PYTHONPATH"] = source
     flags = ["-X", "importtime"] if importtime else []
     started = time.monotonic()
     done = subprocess.run(
@@ -511,6 +516,12 @@ def main() -> int:
         help="keep the --catalogue-images library and its catalogue in DIR across runs (built once; "
         "delete DIR to rebuild)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also launch the imgtui of another checkout (its source folder, put on PYTHONPATH), "
+        "interleaved with these launches: a before/after under the same load",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -526,9 +537,15 @@ def main() -> int:
         fill_seconds = asyncio.run(fill_library(large, args.images, tiny_png()))
         launch: dict[str, list[dict]] = {"bare": [], "empty": [], "imgtui": []}
         options = {"bare": (), "empty": (), "imgtui": (str(small),)}
+        if args.baseline:
+            launch["baseline"] = []
         for round_ in range(args.runs + 1):  # round 0 warms the page cache and .pyc files
             for kind, runs in launch.items():  # interleaved, so load changes hit all alike
-                result = run_launch(kind, *options[kind], config_dir=tmp)
+                if kind == "baseline":  # its own config (and catalogue) directory
+                    where = str(Path(tmp) / "baseline")
+                    result = run_launch("imgtui", *options["imgtui"], config_dir=where, source=args.baseline)
+                else:
+                    result = run_launch(kind, *options[kind], config_dir=tmp)
                 if round_:
                     runs.append(result)
         imports = {  # three traced launches each; per package, the median
@@ -560,6 +577,24 @@ def main() -> int:
             "",
         ),
         ("  ratio to the empty app", f"{ratio:.2f}x", "target ≤ 1.5x", _ok(ratio <= 1.5)),
+        (
+            "  its first frame of any screen (rows or not)",
+            f"{median_ms('imgtui', 'any_frame'):.0f} ms",
+            "median",
+            "",
+        ),
+    ]
+    if args.baseline:
+        baseline_ms = median_ms("baseline", "frame")
+        rows += [
+            (
+                "  --baseline checkout, same rounds: first page",
+                f"{baseline_ms:.0f} ms",
+                f"ratio {baseline_ms / empty_ms:.2f}x",
+                "",
+            )
+        ]
+    rows += [
         (
             "  until idle: empty / imgtui",
             f"{median_ms('empty', 'idle'):.0f}/{median_ms('imgtui', 'idle'):.0f} ms",
