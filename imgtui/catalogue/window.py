@@ -324,6 +324,16 @@ class FirstScreen:
     exact: bool
 
 
+def first_screen(conn: sqlite3.Connection, limit: int, cap: int) -> FirstScreen:
+    """The unfiltered newest-first view's first `limit` rows and its count up to `cap`."""
+    where = Where(compile_query(Query(), fts=False), compile_query(Query(), fts=False), False)
+    rows = _rows(conn, where, Sort(), 0, limit, None)
+    if len(rows) < limit:
+        return FirstScreen(rows, len(rows), True)
+    total = _count(conn, where, cap)
+    return FirstScreen(rows, total, total < cap)
+
+
 def read_first_screen(path: Path, limit: int, cap: int) -> FirstScreen | None:
     """The catalogue's first `limit` rows and its count up to `cap`, read synchronously and
     read-only (no schema change, no thread: for a launcher before its event loop starts).
@@ -338,12 +348,7 @@ def read_first_screen(path: Path, limit: int, cap: int) -> FirstScreen | None:
     try:
         if get_state(conn, "schema") != str(SCHEMA_VERSION):
             return None
-        where = Where(compile_query(Query(), fts=False), compile_query(Query(), fts=False), False)
-        rows = _rows(conn, where, Sort(), 0, limit, None)
-        if len(rows) < limit:
-            return FirstScreen(rows, len(rows), True)
-        total = _count(conn, where, cap)
-        return FirstScreen(rows, total, total < cap)
+        return first_screen(conn, limit, cap)
     except (sqlite3.Error, ValueError, TypeError):
         return None  # not a catalogue (or one from elsewhere): the TUI reads it as usual
     finally:

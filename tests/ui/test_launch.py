@@ -127,3 +127,24 @@ def test_the_cli_turns_the_gc_back_on_whatever_happens(capsys, monkeypatch: pyte
     assert entry.main(["--account-id", "abc"]) == 2  # no token: an error before App.run
     assert gc.isenabled()
     assert "imgtui" in capsys.readouterr().err
+
+
+async def test_after_open_a_reload_shows_rows_at_once_and_only_then(library_path: Path, fill):
+    # The screen opens the catalogue, then reloads the list and starts the walk: a walk that
+    # fails at once (offline) must find the rows already shown, not an empty list.
+    images = Images.local(library_path)
+    await catalogued(images, fill, 3)
+    cataloguing = Cataloguing(images)
+    app = TableApp(cataloguing)
+    async with app.run_test(size=(100, 12)):
+        table = app.query_one(ImageTable)
+        assert table.row_count == 0  # no launcher read here
+        await cataloguing.open()
+        table.reload()
+        assert table.row_count == 3 and table.reloads == 0  # before the reload's own read
+    # A change after open() makes that screen old: it is never shown.
+    await cataloguing.open()
+    await cataloguing.note_deleted(["img-0002"])
+    assert cataloguing.take_first_screen() is None
+    await cataloguing.aclose()
+    await images.aclose()

@@ -247,11 +247,19 @@ class ImageTable(ScrollView, can_focus=True):
         """Read rows from this catalogue (the screen opens it)."""
         self.cataloguing = cataloguing
         self.rows = CatalogueRows(cataloguing.window)
-        first = cataloguing.take_first_screen()
-        if first is not None:  # read by the launcher: the first frame shows rows
-            self.rows.seed(first.rows, first.total, first.exact)
-            if self.is_mounted:
-                self._content_changed()  # else on_resize sizes it, before the first frame
+        self._seed_first_screen()  # read by the launcher: the first frame shows rows
+
+    def _seed_first_screen(self) -> None:
+        """An empty list of the default view shows the catalogue's first screen at once,
+        when one was read ahead (Cataloguing.take_first_screen); the reload confirms it."""
+        if self.cataloguing is None or self.rows.total or self.rows.search.text or self.rows.sort != Sort():
+            return
+        first = self.cataloguing.take_first_screen()
+        if first is None:
+            return
+        self.rows.seed(first.rows, first.total, first.exact)
+        if self.is_mounted:
+            self._content_changed()  # else on_resize sizes it, before the first frame
 
     @property
     def current_image(self) -> ImageMetadata | None:
@@ -327,6 +335,8 @@ class ImageTable(ScrollView, can_focus=True):
 
     def reload(self, *, sort: Sort | None = None) -> None:
         """Re-read the view from the catalogue (it changed), keeping the cursor's image."""
+        if sort is None:
+            self._seed_first_screen()
         self._reload(sort=sort)
 
     async def reload_now(self) -> None:
