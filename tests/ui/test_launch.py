@@ -148,3 +148,36 @@ async def test_after_open_a_reload_shows_rows_at_once_and_only_then(library_path
     assert cataloguing.take_first_screen() is None
     await cataloguing.aclose()
     await images.aclose()
+
+
+async def test_g_on_a_capped_first_screen_goes_to_the_real_last_row(tmp_path: Path, wait_until):
+    # A first screen counts only to COUNT_CAP ("10,000+"): `G` then lands on the true last
+    # row once the reload has counted, not on row 10,000.
+    from imgtui.catalogue.store import connect, record, upsert
+    from imgtui.service import ImageMetadata
+
+    images = Images.local(tmp_path / "lib")
+    cataloguing = Cataloguing(images, tmp_path / "cat.sqlite3")
+    conn, _ = connect(tmp_path / "cat.sqlite3")
+    conn.execute("BEGIN")
+    total = COUNT_CAP + 50
+    upsert(
+        conn,
+        [record(ImageMetadata(id=f"i{n:06d}", uploaded="2026-01-01T00:00:00Z")) for n in range(total)],
+        1,
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    app = TableApp(cataloguing)
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(ImageTable)
+        await cataloguing.open()
+        table.reload()
+        assert table.row_count == COUNT_CAP and not table.rows.total_exact
+        table.action_last()
+        await wait_until(pilot, lambda: table.row_count == total and table.cursor == total - 1)
+        await wait_until(
+            pilot, lambda: table.current_image is not None and table.current_image.id == "i000000"
+        )
+    await cataloguing.aclose()
+    await images.aclose()

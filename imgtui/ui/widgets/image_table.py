@@ -240,6 +240,7 @@ class ImageTable(ScrollView, can_focus=True):
         self.progress_text = ""  # "catalogued 41,000 of 120,000", from the screen
         self.creator: str | None = None  # kept for the status line and palette (a clause now)
         self.reloads = 0  # finished reloads: tests wait on it
+        self._last_when_counted = False  # `G` met a capped count: the last row once counted
 
     # ----------------------------------------------------------------- public API
 
@@ -404,10 +405,12 @@ class ImageTable(ScrollView, can_focus=True):
         shows its message in the search state."""
         if text.strip() == self.rows.search.text.strip():
             return
+        self._last_when_counted = False  # another view: its own end
         self._reload(search=text)
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on `row` (clamped), scroll it into view and say so."""
+        self._last_when_counted = False
         previous = self.rows.move_cursor(row)
         if previous != self.rows.cursor:
             self._refresh_row(previous)
@@ -434,6 +437,9 @@ class ImageTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_cursor(self.row_count - 1)  # every catalogued row is reachable: no paging
+        # A capped count ("10,000+": a first screen, a keystroke) is not the end: go there
+        # again once the exact count is in (`_view_changed`).
+        self._last_when_counted = not self.rows.total_exact
 
     def action_select(self) -> None:
         image = self.current_image
@@ -678,6 +684,8 @@ class ImageTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self._emit_highlight()
         self.post_message(self.ViewChanged(self))
+        if self._last_when_counted and self.rows.total_exact:
+            self.move_cursor(self.rows.total - 1)
         if not _start_up_frozen and self.rows.total:
             self.call_after_refresh(freeze_start_up)
 
