@@ -96,6 +96,7 @@ def install(App):
 
     def refresh(screen):
         original_refresh(screen)
+        marks.setdefault("any_frame", time.monotonic())  # the first frame, rows or not
         if "frame" not in marks and ready(screen.app):
             marks["frame"] = time.monotonic()
 
@@ -189,9 +190,14 @@ def launch_code(kind: str) -> str:
     return LAUNCH_PROBE.replace("READY", ready) + body + "\nprint(json.dumps(marks))\n"
 
 
-def run_launch(kind: str, *args: str, config_dir: str, importtime: bool = False) -> dict:
-    """Spawn one launch; seconds from before the spawn to the first page frame and to idle."""
+def run_launch(
+    kind: str, *args: str, config_dir: str, importtime: bool = False, source: str | None = None
+) -> dict:
+    """Spawn one launch; seconds from before the spawn to the first page frame and to idle.
+    `source`: another checkout's imgtui (PYTHONPATH), e.g. main's, for a before/after."""
     env = dict(os.environ, IMGTUI_CONFIG_DIR=config_dir)  # no user settings file
+    if source is not None:
+        env["PYTHONPATH"] = source
     flags = ["-X", "importtime"] if importtime else []
     started = time.monotonic()
     done = subprocess.run(
@@ -234,10 +240,25 @@ def import_medians(reports: list[str]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- children
 
 
+def import_like_the_cli():
+    """The app's imports as `imgtui` makes them: the cyclic GC off meanwhile, then what they
+    built frozen and the GC back on (imgtui.cli, imgtui.ui.cli). Without this a child times
+    full collections over ~1M start-up objects (30-60 ms each) that the real app never runs."""
+    import gc
+
+    gc.disable()
+    try:
+        from imgtui.service import Images
+        from imgtui.ui.app import ImgTuiApp
+        from imgtui.ui.config import UiConfig
+    finally:
+        gc.freeze()
+        gc.enable()
+    return Images, ImgTuiApp, UiConfig
+
+
 async def child_page_all(library: str) -> dict:
-    from imgtui.service import Images
-    from imgtui.ui.app import ImgTuiApp
-    from imgtui.ui.config import UiConfig
+    Images, ImgTuiApp, UiConfig = import_like_the_cli()
 
     app = ImgTuiApp(Images.local(library), preview_mode="off", config=UiConfig())
     async with app.run_test(size=(150, 42)) as pilot:
@@ -273,6 +294,52 @@ async def child_page_all(library: str) -> dict:
     }
 
 
+QUIET_S = 0.25  # past the details panel's debounce (0.12 s) and its load
+SAME_MOVE_S = 0.08  # frames within this of a move are its own (before the debounce fires)
+KEY_REPEAT_S = 1 / 30  # a held key: about 30 repeats a second
+
+
+class FrameProbe:
+    """When each frame was drawn, and how many bytes it would send: App._display is where
+    Textual hands a frame to the driver; headless, Textual skips encoding it for a terminal,
+    so the probe encodes it (render_segments) as a real terminal's frame would be."""
+
+    def __init__(self, app) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.frames: list[tuple[float, int]] = []
+        self._drawn = asyncio.Event()
+        self._app = app
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            original(screen, renderable)
+            if isinstance(renderable, CompositorUpdate):
+                sent = renderable.render_segments(app.console)
+                self.frames.append((time.perf_counter(), len(sent)))
+                self._drawn.set()
+
+        app._display = display
+
+    async def next_after(self, began: float) -> float:
+        """The first frame drawn at or after `began`."""
+        while True:
+            after = [at for at, _ in self.frames if at >= began]
+            if after:
+                return after[0]
+            self._drawn.clear()
+            await asyncio.wait_for(self._drawn.wait(), 5)
+
+    def last_before(self, until: float) -> float:
+        return max(at for at, _ in self.frames if at <= until)
+
+    def cells_between(self, began: float, until: float) -> int:
+        return sum(size for at, size in self.frames if began <= at <= until)
+
+    def close(self) -> None:
+        del self._app._display  # the class's method again
+
+
 def _median_p95(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)] * 1000
@@ -282,9 +349,7 @@ async def child_catalogue(library: str, oldest: str) -> dict:
     """The TUI over a library whose catalogue is built (IMGTUI_CACHE_DIR): what a second
     launch of a million-image library costs. Headless, one process; peak RSS is its own."""
     started = time.perf_counter()
-    from imgtui.service import Images
-    from imgtui.ui.app import ImgTuiApp
-    from imgtui.ui.config import UiConfig
+    Images, ImgTuiApp, UiConfig = import_like_the_cli()
 
     app = ImgTuiApp(Images.local(library), preview_mode="off", config=UiConfig())
     out: dict = {}
@@ -292,6 +357,10 @@ async def child_catalogue(library: str, oldest: str) -> dict:
         table = app.screen.query_one("#images")
         await poll_until(lambda: table.row_count > 0 and table.current_image is not None)
         out["first_rows_s"] = time.perf_counter() - started
+        # The first screen may come with a capped count ("10,000+"): G is timed from the
+        # list as its first reload left it, every row counted.
+        await poll_until(lambda: table.reloads > 0 and table.rows.total_exact)
+        out["counted_s"] = time.perf_counter() - started
         out["rows"] = table.row_count
         with LoopLagProbe() as probe:
             # G: the last image highlighted and its row painted.
@@ -302,17 +371,48 @@ async def child_catalogue(library: str, oldest: str) -> dict:
             out["G_s"] = time.perf_counter() - began
             stalls = {"G": probe.worst}
             probe.worst = 0.0
-            # A cursor move to the repainted frame, one at a time.
-            moves = []
-            for action in (
+            moves_actions = (
                 [table.action_first] + [table.action_cursor_down] * 40 + [table.action_page_down] * 10
-            ):
+            )
+            # As measured before: an action, then Pilot.pause() (which sleeps at least 20 ms
+            # in textual._wait.wait_for_idle, so it can never report under 20 ms).
+            moves = []
+            for action in moves_actions:
                 began = time.perf_counter()
                 action()
                 await pilot.pause()
                 moves.append(time.perf_counter() - began)
-            out["move_ms"] = _median_p95(moves)
+            out["move_pause_ms"] = _median_p95(moves)
             stalls["moves"], probe.worst = probe.worst, 0.0
+            frames = FrameProbe(app)
+            # A cursor move to the frame that shows it, each from a quiet screen (the details
+            # panel's debounced load done): a single key press.
+            single, settled, cells = [], [], []
+            for action in moves_actions:
+                await asyncio.sleep(QUIET_S)
+                began = time.perf_counter()
+                action()
+                first = await frames.next_after(began)
+                await asyncio.sleep(SAME_MOVE_S)  # later frames of the same move (no debounced load yet)
+                single.append(first - began)
+                settled.append(frames.last_before(began + SAME_MOVE_S) - began)
+                cells.append(frames.cells_between(began, began + SAME_MOVE_S))
+            out["move_ms"] = _median_p95(single)
+            out["move_settled_ms"] = _median_p95(settled)
+            out["move_bytes"] = statistics.median(cells)
+            # A held key (repeat every KEY_REPEAT_S): each move to its frame, and what the
+            # loop lags behind meanwhile.
+            await asyncio.sleep(QUIET_S)
+            held = []
+            for _ in range(60):
+                began = time.perf_counter()
+                table.action_cursor_down()
+                held.append(await frames.next_after(began) - began)
+                await asyncio.sleep(max(0.0, KEY_REPEAT_S - (time.perf_counter() - began)))
+            out["held_ms"] = _median_p95(held)
+            await asyncio.sleep(QUIET_S)
+            stalls["frames"], probe.worst = probe.worst, 0.0
+            frames.close()
             # Search keystrokes over the whole catalogue: typed, to the updated rows and count.
             await pilot.press("slash")
             await pilot.pause(0.3)
@@ -373,6 +473,25 @@ async def build_catalogue(library: Path, cache: Path) -> tuple[float, str]:
     return time.perf_counter() - started, oldest
 
 
+def catalogue_child(count: int, where: Path) -> dict:
+    """The catalogue child over `count` images kept in `where` (built there once: filling and
+    walking a million images takes minutes; a `built.json` there says it finished)."""
+    huge = where / f"huge-{count}"
+    cache = where / f"huge-{count}-cache"
+    done = where / f"huge-{count}-built.json"
+    if done.exists():
+        built = json.loads(done.read_text())
+    else:
+        where.mkdir(parents=True, exist_ok=True)
+        asyncio.run(fill_library(huge, count, tiny_png(), digits=7))
+        build_s, oldest = asyncio.run(build_catalogue(huge, cache))
+        built = {"build_s": build_s, "oldest": oldest}
+        done.write_text(json.dumps(built))
+    catalogue = run_child("catalogue", str(huge), built["oldest"], env={"IMGTUI_CACHE_DIR": str(cache)})
+    catalogue["build_s"] = built["build_s"]
+    return catalogue
+
+
 def tiny_png() -> bytes:
     from PIL import Image
 
@@ -394,6 +513,19 @@ def main() -> int:
         help="also time the TUI over a built catalogue of this many images (e.g. 1000000)",
     )
     parser.add_argument("--skip-paging", action="store_true", help="skip the G-through-every-page child")
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        type=Path,
+        help="keep the --catalogue-images library and its catalogue in DIR across runs (built once; "
+        "delete DIR to rebuild)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also launch the imgtui of another checkout (its source folder, put on PYTHONPATH), "
+        "interleaved with these launches: a before/after under the same load",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -409,9 +541,15 @@ def main() -> int:
         fill_seconds = asyncio.run(fill_library(large, args.images, tiny_png()))
         launch: dict[str, list[dict]] = {"bare": [], "empty": [], "imgtui": []}
         options = {"bare": (), "empty": (), "imgtui": (str(small),)}
+        if args.baseline:
+            launch["baseline"] = []
         for round_ in range(args.runs + 1):  # round 0 warms the page cache and .pyc files
             for kind, runs in launch.items():  # interleaved, so load changes hit all alike
-                result = run_launch(kind, *options[kind], config_dir=tmp)
+                if kind == "baseline":  # its own config (and catalogue) directory
+                    where = str(Path(tmp) / "baseline")
+                    result = run_launch("imgtui", *options["imgtui"], config_dir=where, source=args.baseline)
+                else:
+                    result = run_launch(kind, *options[kind], config_dir=tmp)
                 if round_:
                     runs.append(result)
         imports = {  # three traced launches each; per package, the median
@@ -424,12 +562,7 @@ def main() -> int:
         paging = None if args.skip_paging else run_child("all", str(large))
         catalogue = None
         if args.catalogue_images:
-            huge = Path(tmp) / "huge"
-            cache = Path(tmp) / "huge-cache"
-            asyncio.run(fill_library(huge, args.catalogue_images, tiny_png(), digits=7))
-            build_s, oldest = asyncio.run(build_catalogue(huge, cache))
-            catalogue = run_child("catalogue", str(huge), oldest, env={"IMGTUI_CACHE_DIR": str(cache)})
-            catalogue["build_s"] = build_s
+            catalogue = catalogue_child(args.catalogue_images, args.cache or Path(tmp))
     load_after = os.getloadavg()[0]
 
     def median_ms(kind: str, mark: str) -> float:
@@ -448,6 +581,24 @@ def main() -> int:
             "",
         ),
         ("  ratio to the empty app", f"{ratio:.2f}x", "target ≤ 1.5x", _ok(ratio <= 1.5)),
+        (
+            "  its first frame of any screen (rows or not)",
+            f"{median_ms('imgtui', 'any_frame'):.0f} ms",
+            "median",
+            "",
+        ),
+    ]
+    if args.baseline:
+        baseline_ms = median_ms("baseline", "frame")
+        rows += [
+            (
+                "  --baseline checkout, same rounds: first page",
+                f"{baseline_ms:.0f} ms",
+                f"ratio {baseline_ms / empty_ms:.2f}x",
+                "",
+            )
+        ]
+    rows += [
         (
             "  until idle: empty / imgtui",
             f"{median_ms('empty', 'idle'):.0f}/{median_ms('imgtui', 'idle'):.0f} ms",
@@ -490,7 +641,7 @@ def main() -> int:
             (
                 f"catalogue of {n}: launch to first rows (in process)",
                 f"{catalogue['first_rows_s'] * 1000:.0f} ms",
-                "",
+                f"counted: {catalogue['counted_s'] * 1000:.0f} ms",
                 "",
             ),
             (
@@ -500,10 +651,29 @@ def main() -> int:
                 _ok(catalogue["G_s"] < 1),
             ),
             (
-                "  cursor move to repaint",
+                "  cursor move to its frame (one key)",
                 f"{move[0]:.1f} ms",
                 f"median, p95 {move[1]:.1f}",
                 _ok(move[0] <= 16),
+            ),
+            (
+                "    to the move's last frame",
+                f"{catalogue['move_settled_ms'][0]:.1f} ms",
+                f"median, p95 {catalogue['move_settled_ms'][1]:.1f}",
+                "",
+            ),
+            ("    bytes sent per move", f"{catalogue['move_bytes']:,.0f}", "median", ""),
+            (
+                "    held key (30/s): move to frame",
+                f"{catalogue['held_ms'][0]:.1f} ms",
+                f"median, p95 {catalogue['held_ms'][1]:.1f}",
+                "",
+            ),
+            (
+                "    as before: action + Pilot.pause()",
+                f"{catalogue['move_pause_ms'][0]:.1f} ms",
+                f"median, p95 {catalogue['move_pause_ms'][1]:.1f}",
+                "(pause sleeps >= 20 ms)",
             ),
             (
                 "  search keystroke to rows + count",

@@ -337,6 +337,22 @@ def _term_sql(term: Term, fts: bool) -> tuple[str, list[object]]:
     return sql, [path, path, value]
 
 
+def fts_match(query: Query) -> str | None:
+    """The query as one FTS5 MATCH expression when it is only words the trigram index answers
+    (positive, >= 3 characters), else None. Counting such a query on the index alone stops
+    at a cap; joined to the images table it first collects every match (measured at a
+    million rows: 3-9 ms against 35-370 ms for a word matching 100k rows or more)."""
+    if query.empty:
+        return None
+    phrases: list[str] = []
+    for clause in query.clauses:
+        term = clause.term
+        if clause.negated or not isinstance(term, Word) or len(term.text) < TRIGRAM:
+            return None
+        phrases.append(_fts_phrase(term.text))
+    return " AND ".join(phrases)
+
+
 def compile_query(query: Query, *, fts: bool = True) -> tuple[str, list[object]]:
     """A WHERE expression and its parameters; `fts=False` when SQLite lacks the trigram
     tokenizer (every word becomes a scan)."""

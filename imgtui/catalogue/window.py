@@ -7,10 +7,11 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar
 
-from .query import Query, compile_query
-from .store import ROW_COLUMNS, CatalogueRow, CatalogueStore, row_of
+from .query import Query, compile_query, fts_match
+from .store import ROW_COLUMNS, SCHEMA_VERSION, CatalogueRow, CatalogueStore, get_state, row_of
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ class Where:
     fts: tuple[str, list[object]]
     scan: tuple[str, list[object]]
     filtered: bool
+    match: str | None = None  # the whole filter as one FTS5 MATCH, when it is only words
 
 
 def _budgeted(conn: sqlite3.Connection, attempt: Callable[[], T], fallback: Callable[[], T]) -> T:
@@ -81,13 +83,22 @@ def _order(sort: Sort, reverse: bool = False) -> tuple[str, str]:
 def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> int:
     def run(form: tuple[str, list[object]]) -> int:
         sql, params = form
+        if where.match is not None and form is where.fts:  # the index alone, no join
+            if cap is None:
+                return int(
+                    conn.execute(
+                        "SELECT count(*) FROM search WHERE search MATCH ?", [where.match]
+                    ).fetchone()[0]
+                )
+            inner = "SELECT 1 FROM search WHERE search MATCH ? LIMIT ?"
+            return int(conn.execute(f"SELECT count(*) FROM ({inner})", [where.match, cap]).fetchone()[0])
         if cap is None:
             return int(conn.execute(f"SELECT count(*) FROM images WHERE {sql}", params).fetchone()[0])
         inner = f"SELECT 1 FROM images WHERE {sql} LIMIT ?"
         return int(conn.execute(f"SELECT count(*) FROM ({inner})", [*params, cap]).fetchone()[0])
 
-    if cap is None or not where.filtered:
-        return run(where.fts)
+    if cap is None or not where.filtered or where.match is not None:
+        return run(where.fts)  # (words only: the index's capped count beats any scan)
     return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts))
 
 
@@ -236,6 +247,7 @@ class CatalogueWindow:
             compile_query(query, fts=self._store.fts),
             compile_query(query, fts=False),
             not query.empty,
+            fts_match(query) if self._store.fts else None,
         )
 
     async def set_view(
@@ -301,3 +313,43 @@ class CatalogueWindow:
     async def prev_match(self, search: Query, before_id: str | None) -> str | None:
         """`N`: the previous one, wrapping."""
         return await self._store.run(_neighbour, self._where(search), self._sort, before_id, False)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstScreen:
+    """The top of the unfiltered, newest-first view, read before the TUI's event loop runs."""
+
+    rows: list[CatalogueRow]
+    total: int  # capped: `exact` is False when the view holds at least this many
+    exact: bool
+
+
+def first_screen(conn: sqlite3.Connection, limit: int, cap: int) -> FirstScreen:
+    """The unfiltered newest-first view's first `limit` rows and its count up to `cap`."""
+    where = Where(compile_query(Query(), fts=False), compile_query(Query(), fts=False), False)
+    rows = _rows(conn, where, Sort(), 0, limit, None)
+    if len(rows) < limit:
+        return FirstScreen(rows, len(rows), True)
+    total = _count(conn, where, cap)
+    return FirstScreen(rows, total, total < cap)
+
+
+def read_first_screen(path: Path, limit: int, cap: int) -> FirstScreen | None:
+    """The catalogue's first `limit` rows and its count up to `cap`, read synchronously and
+    read-only (no schema change, no thread: for a launcher before its event loop starts).
+    None when there is no usable catalogue there; never raises for a missing, locked,
+    foreign or corrupt file."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=0.05)
+    except sqlite3.Error:
+        return None
+    try:
+        if get_state(conn, "schema") != str(SCHEMA_VERSION):
+            return None
+        return first_screen(conn, limit, cap)
+    except (sqlite3.Error, ValueError, TypeError):
+        return None  # not a catalogue (or one from elsewhere): the TUI reads it as usual
+    finally:
+        conn.close()

@@ -190,6 +190,24 @@ def terminal_problem(
     return None
 
 
+def library_problem(path: Path) -> str | None:
+    """Why a local library cannot be created or opened at `path` (one line), or None. Only
+    the path is looked at (microseconds): a folder, or a place where one can be made."""
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if existing == path:
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            return f"no permission to read and write in {path}"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        return f"no permission to create {path} (in {existing})"
+    return None
+
+
 def apply_profile_args(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]) -> None:
     """Fill `args` from `--profile NAME` where neither an option nor the environment gives a
     value (the commands' rule, imgtui.workflows.profiles); `args.from_profile` names the
@@ -321,20 +339,21 @@ def main(argv: list[str]) -> int:
 
     from imgtui.ui.app import ImgTuiApp
 
-    if not args.demo and not wants_cloudflare(args):
-        # A local library answers in a few ms when nothing else runs; inside the starting
-        # app the same read waits ~50 ms behind mounting. Read it now, and the first frame
-        # shows the rows. (The demo fills the library first; an httpx client is bound to
-        # the app's event loop: both let the screen load as usual.)
-        from imgtui.workflows.pager import prefetch_first_page
-
-        try:
-            prefetch_first_page(images, raise_errors=True)
-        except (ImagesError, OSError) as error:
-            # A library that cannot be opened (a file in the way, no permission, a broken
-            # database): one line and a non-zero exit, not a TUI stuck on an error.
-            print(f"imgtui: cannot open {images.label}: {error}", file=sys.stderr)
+    if args.wrangler is None and not wants_cloudflare(args, found):
+        library = args.library or default_library_path()
+        problem = library_problem(library)
+        if problem is not None:
+            # A library that cannot be opened (a file in the way, no permission): one line
+            # and a non-zero exit, not a TUI stuck on an error. A path check, no read: the
+            # list reads the catalogue, and a broken database shows in the list's error row.
+            print(f"imgtui: cannot open {images.label}: {problem}", file=sys.stderr)
             return 1
+    # The last catalogue's first screen (any backend: it is a local cache file), read now,
+    # with no event loop yet, in a few ms: the first frame shows rows instead of waiting
+    # ~100 ms behind mounting for them. The walk brings it up to date as before.
+    from imgtui.workflows.cataloguing import read_first_screen
+
+    read_first_screen(images)
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
     if wants_cloudflare(args, found):

@@ -171,6 +171,15 @@ class CatalogueRows:
         if k == self._cursor // CHUNK and self._cursor % CHUNK < len(rows):
             self._cursor_row = rows[self._cursor % CHUNK]
 
+    def seed(self, rows: list[CatalogueRow], total: int, exact: bool) -> None:
+        """Show a first screen read before the event loop ran (the default view's top rows);
+        the reload that follows replaces it, keeping the cursor's image."""
+        if self.total or self._chunks or not rows:
+            return
+        self.total, self.total_exact = max(total, len(rows)), exact
+        self._store(0, rows[:CHUNK])
+        self._cursor_row = self.row(0)
+
     async def set_search(self, text: str) -> SearchState:
         """Filter the view by the box's text. A bad clause leaves the view as it was and says
         why. Fast path for a keystroke: the first chunk and a capped count, then `settle()`."""

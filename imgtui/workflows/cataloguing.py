@@ -20,8 +20,11 @@ from typing import Any, Literal
 from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow, Query, catalogue_path
 from imgtui.catalogue.query import Creator, MetaCompare
 from imgtui.catalogue.walker import DEFAULT_PAGE, FIRST_PAGE
+from imgtui.catalogue.window import FirstScreen, first_screen
+from imgtui.catalogue.window import read_first_screen as _read_first_screen
 from imgtui.service import ImageMetadata, Images, ImagesError
 from imgtui.service.models import FileInfo
+from imgtui.workflows.catalogue_rows import CHUNK, COUNT_CAP
 
 WalkKind = Literal["walk", "refresh"]
 
@@ -38,6 +41,24 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("imgtui"))
+
+
+# First screens read by the launcher, by catalogue file; each is taken once, by the first
+# Cataloguing of that file (the list's first frame), so no later view sees an old screen.
+_first_screens: dict[str, FirstScreen] = {}
+
+
+def read_first_screen(images: Images) -> bool:
+    """For the launcher, BEFORE the app's event loop runs (it reads on the calling thread):
+    the last catalogue's first screen, so the list's first frame can show rows (inside the
+    starting app the same read waits ~100 ms behind mounting). False when there is none
+    (first launch, unreadable file): the list then reads as usual."""
+    path = catalogue_path(images.label, cache_dir())
+    found = _read_first_screen(path, CHUNK, COUNT_CAP)  # the list's own chunk and quick count
+    if found is None:
+        return False
+    _first_screens[str(path)] = found
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +86,15 @@ class Cataloguing:
         self.complete_at: float | None = None  # when it last matched the backend (epoch s)
         self.offline_since: float | None = None  # set when a walk could not reach the backend
         self.file_facts = False  # the backend knows size, pixels and format (a local library)
+        self._first_screen: FirstScreen | None = None  # read by open(), taken by the list
+
+    def take_first_screen(self) -> FirstScreen | None:
+        """The launcher's first screen of this catalogue (see `read_first_screen`), else the
+        one `open()` read; each once."""
+        found = _first_screens.pop(str(self.store.path), None)
+        if found is None:
+            found, self._first_screen = self._first_screen, None
+        return found
 
     async def _count(self) -> int:
         try:
@@ -103,11 +133,16 @@ class Cataloguing:
         probe = CatalogueWalker(self.images, self.store)
         self.complete = await probe.is_complete()
         self.complete_at = await probe.complete_at()
+        if str(self.store.path) not in _first_screens:
+            # For the list's next reload to show at once (ImageTable.reload): rows on screen
+            # before the walk starts, so a walk that fails at once finds them (offline).
+            self._first_screen = await self.store.run(first_screen, CHUNK, COUNT_CAP)
 
     async def update(self, *, full: bool = False) -> AsyncIterator[Progress]:
         """Bring the catalogue up to date: the rest of an interrupted walk, a full walk when
         asked (`r`: notices edits and deletes made elsewhere), else only the newest images.
         An ImagesError (network, server) marks the catalogue offline and is raised."""
+        self._first_screen = None  # the catalogue changes from here on
         try:
             if self.walker is None:
                 self.walker = await self._make_walker()
@@ -129,6 +164,7 @@ class Cataloguing:
     async def note_changed(
         self, images: list[ImageMetadata], infos: Mapping[str, FileInfo | None] | None = None
     ) -> None:
+        self._first_screen = None
         walker = CatalogueWalker(self.images, self.store)
         for image in images:
             info = None if infos is None else infos.get(image.id)
@@ -141,6 +177,7 @@ class Cataloguing:
             await walker.note_changed(image, info)
 
     async def note_deleted(self, ids: list[str]) -> None:
+        self._first_screen = None
         walker = CatalogueWalker(self.images, self.store)
         for image_id in ids:
             await walker.note_deleted(image_id)

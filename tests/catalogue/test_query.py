@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imgtui.catalogue import MAX_QUERY_CHARS, QueryError, compile_query, parse_query
-from imgtui.catalogue.query import Creator, Flag, Format, MetaCompare, MetaIn, Uploaded, Word
+from imgtui.catalogue.query import Creator, Flag, Format, MetaCompare, MetaIn, Uploaded, Word, fts_match
 from imgtui.catalogue.store import connect
 
 
@@ -111,6 +111,16 @@ def test_any_text_parses_or_says_why_and_compiles(text: str) -> None:
     conn.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
     where, params = compile_query(query, fts=False)
     conn.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
+    match = fts_match(query)
+    if match is not None and fts:  # any typed text is a valid MATCH expression, as a parameter
+        conn.execute("SELECT count(*) FROM search WHERE search MATCH ?", [match]).fetchone()
+
+
+def test_only_positive_long_words_count_on_the_index_alone() -> None:
+    assert fts_match(parse_query('hero "banner one"')) == '"hero" AND "banner one"'
+    assert fts_match(parse_query("it's")) == '"it\'s"'  # a phrase: FTS5 syntax stays literal
+    for text in ("", "hero ab", "hero -banner", "hero creator:bob", "hero private", "meta.a=1"):
+        assert fts_match(parse_query(text)) is None, text
 
 
 def test_compiled_words_are_parameters_not_sql() -> None:

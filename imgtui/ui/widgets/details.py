@@ -69,11 +69,15 @@ class DetailsPanel(Vertical):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"details--key", "details--muted", "details--signed"}
 
+    # `-stale` (the body shows another image than the title, until the debounced load) sits on
+    # the body, not the panel: a class change restyles the node and all its descendants, and
+    # the panel's include the preview (measured: 5-7 ms a cursor move, against 1 ms).
     DEFAULT_CSS = """
     DetailsPanel {
         & > .details--key { color: $text-muted; text-style: bold; }
         & > .details--muted { color: $text-muted; }
         & > .details--signed { color: $text-warning; text-style: bold; }
+        & #details-body.-stale { text-opacity: 55%; }
     }
     """
 
@@ -124,6 +128,15 @@ class DetailsPanel(Vertical):
     def info(self) -> Static:
         return self.query_one("#details-info", Static)
 
+    @property
+    def stale(self) -> bool:
+        """The body still shows the image before the highlighted one (dimmed)."""
+        return any(body.has_class("-stale") for body in self.query("#details-body"))
+
+    def _set_stale(self, stale: bool) -> None:
+        for body in self.query("#details-body"):  # none before compose
+            body.set_class(stale, "-stale")
+
     def toggle_preview(self) -> bool:
         """Show or hide the preview; returns whether it is now shown."""
         self._preview_on = not self._preview_on
@@ -135,7 +148,7 @@ class DetailsPanel(Vertical):
         """Show `image_id` once the cursor rests for DEBOUNCE_SECONDS."""
         self.image_id = image_id
         self.border_title = plain(image_id or "Details")  # an id may hold `[/]` or ESC
-        self.set_class(self.shown is None or self.shown.id != image_id, "-stale")
+        self._set_stale(self.shown is None or self.shown.id != image_id)
         if self._preview_on:
             # Never leave another image's picture under this title while keys repeat:
             # show it at once if cached, else clear; the debounced load fetches it.
@@ -187,7 +200,7 @@ class DetailsPanel(Vertical):
             )
             return
         self.shown = image
-        self.set_class(False, "-stale")
+        self._set_stale(False)
         self.info.update(self._render_image(image, stored))
         self.query_one("#details-meta", Static).update(self._render_metadata(image))
         self.query_one("#details-variants", Static).update(self._render_variants(image))
@@ -210,7 +223,7 @@ class DetailsPanel(Vertical):
     def _show_message(self, message: Content) -> None:
         """Replace the whole body by one message (no image, not found, error)."""
         self.shown = None
-        self.set_class(False, "-stale")
+        self._set_stale(False)
         self.info.update(message)
         self.query_one("#details-meta", Static).update("")
         self.query_one("#details-variants", Static).update("")

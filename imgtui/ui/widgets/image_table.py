@@ -10,6 +10,7 @@ a click sorts by it); the line after the last row tells the catalogue's state.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
@@ -53,6 +54,22 @@ SORTABLE: tuple[ColumnName, ...] = ("uploaded", "filename", "creator", "size", "
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PLACEHOLDER = "…"
 SETTLE_AFTER_S = 0.2  # typing pauses this long before the exact match count is asked
+
+
+_start_up_frozen = False
+
+
+def freeze_start_up() -> None:
+    """Once the first rows are painted, what start-up built (widgets, styles, caches) lives
+    as long as the app: move it out of the cyclic GC's sight, as imgtui.cli does for what
+    the imports made (measured at a million rows: full collections of 12-24 ms while
+    scrolling and searching, each one a stall). Only when the launcher froze the imports
+    (gc.get_freeze_count() > 0): an app embedded elsewhere, or a test, keeps its GC as is."""
+    global _start_up_frozen
+    if _start_up_frozen or not gc.isenabled() or gc.get_freeze_count() == 0:
+        return
+    _start_up_frozen = True
+    gc.freeze()  # O(1): no collection first (that would be the very stall this avoids)
 
 
 def cell_text(name: ColumnName, row: CatalogueRow, cells: int) -> str:
@@ -223,6 +240,7 @@ class ImageTable(ScrollView, can_focus=True):
         self.progress_text = ""  # "catalogued 41,000 of 120,000", from the screen
         self.creator: str | None = None  # kept for the status line and palette (a clause now)
         self.reloads = 0  # finished reloads: tests wait on it
+        self._last_when_counted = False  # `G` met a capped count: the last row once counted
 
     # ----------------------------------------------------------------- public API
 
@@ -230,6 +248,19 @@ class ImageTable(ScrollView, can_focus=True):
         """Read rows from this catalogue (the screen opens it)."""
         self.cataloguing = cataloguing
         self.rows = CatalogueRows(cataloguing.window)
+        self._seed_first_screen()  # read by the launcher: the first frame shows rows
+
+    def _seed_first_screen(self) -> None:
+        """An empty list of the default view shows the catalogue's first screen at once,
+        when one was read ahead (Cataloguing.take_first_screen); the reload confirms it."""
+        if self.cataloguing is None or self.rows.total or self.rows.search.text or self.rows.sort != Sort():
+            return
+        first = self.cataloguing.take_first_screen()
+        if first is None:
+            return
+        self.rows.seed(first.rows, first.total, first.exact)
+        if self.is_mounted:
+            self._content_changed()  # else on_resize sizes it, before the first frame
 
     @property
     def current_image(self) -> ImageMetadata | None:
@@ -305,6 +336,8 @@ class ImageTable(ScrollView, can_focus=True):
 
     def reload(self, *, sort: Sort | None = None) -> None:
         """Re-read the view from the catalogue (it changed), keeping the cursor's image."""
+        if sort is None:
+            self._seed_first_screen()
         self._reload(sort=sort)
 
     async def reload_now(self) -> None:
@@ -372,10 +405,12 @@ class ImageTable(ScrollView, can_focus=True):
         shows its message in the search state."""
         if text.strip() == self.rows.search.text.strip():
             return
+        self._last_when_counted = False  # another view: its own end
         self._reload(search=text)
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on `row` (clamped), scroll it into view and say so."""
+        self._last_when_counted = False
         previous = self.rows.move_cursor(row)
         if previous != self.rows.cursor:
             self._refresh_row(previous)
@@ -402,6 +437,9 @@ class ImageTable(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self.move_cursor(self.row_count - 1)  # every catalogued row is reachable: no paging
+        # A capped count ("10,000+": a first screen, a keystroke) is not the end: go there
+        # again once the exact count is in (`_view_changed`).
+        self._last_when_counted = not self.rows.total_exact
 
     def action_select(self) -> None:
         image = self.current_image
@@ -646,6 +684,10 @@ class ImageTable(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self._emit_highlight()
         self.post_message(self.ViewChanged(self))
+        if self._last_when_counted and self.rows.total_exact:
+            self.move_cursor(self.rows.total - 1)
+        if not _start_up_frozen and self.rows.total:
+            self.call_after_refresh(freeze_start_up)
 
     def _content_changed(self) -> None:
         self._set_virtual_size(Size(self.scrollable_content_region.width, self.row_count + 2))
