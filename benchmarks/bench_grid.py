@@ -31,7 +31,6 @@ import io
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,45 +38,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from loop_probe import LoopLagProbe, peak_rss_mb, poll_until
+
 SIZE = (160, 45)
-PROBE_INTERVAL = 0.005
 KEY_REPEAT_S = 0.03
 DISTINCT_PHOTOS = 12
-
-
-class LoopLagProbe:
-    """Sleeps PROBE_INTERVAL in a loop; any extra delay is time the event loop was blocked."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task: asyncio.Task | None = None
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            await asyncio.sleep(PROBE_INTERVAL)
-            self.worst = max(self.worst, loop.time() - started - PROBE_INTERVAL)
-
-    def __enter__(self) -> LoopLagProbe:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-
-
-async def poll_until(predicate, within: float = 120.0) -> None:
-    deadline = time.perf_counter() + within
-    while not predicate():  # widget state has no event to wait on
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the app did not get there")
-        await asyncio.sleep(0.001)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def photo(seed: int, size: tuple[int, int] = (1600, 1200)) -> bytes:

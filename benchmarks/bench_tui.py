@@ -25,7 +25,6 @@ import asyncio
 import io
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,42 +33,7 @@ import time
 from pathlib import Path
 
 from library_fill import fill_library
-
-PROBE_INTERVAL = 0.005
-
-
-class LoopLagProbe:
-    """Sleeps PROBE_INTERVAL in a loop; any extra delay is time the event loop was blocked."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._task: asyncio.Task | None = None
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            await asyncio.sleep(PROBE_INTERVAL)
-            self.worst = max(self.worst, loop.time() - started - PROBE_INTERVAL)
-
-    def __enter__(self) -> LoopLagProbe:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-
-
-async def poll_until(predicate) -> None:
-    """Wait for widget state; the app exposes no event for it, and 1 ms polling is precise enough."""
-    while not predicate():  # noqa: ASYNC110
-        await asyncio.sleep(0.001)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
+from loop_probe import LoopLagProbe, peak_rss_mb, poll_until
 
 # ----------------------------------------------------------------------------- launch
 

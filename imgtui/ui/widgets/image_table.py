@@ -103,6 +103,45 @@ class TableMessage(Message):
         return self.table
 
 
+# The keys the list and the thumbnail grid share (the same ids: one keymap entry remaps both).
+IMAGE_ACTION_BINDINGS: list[BindingType] = [
+    Binding(
+        "enter",
+        "select",
+        "Actions",
+        show=False,
+        id="list.select",
+        tooltip="Actions for this image",
+    ),
+    Binding("space", "toggle_mark", "Mark", id="mark.toggle", tooltip="Mark or unmark the image"),
+    Binding(
+        "asterisk,ctrl+a",
+        "mark_all",
+        "Mark all",
+        show=False,
+        id="mark.all",
+        tooltip="Mark every listed image (up to 10,000)",
+    ),
+    Binding("n", "next_match", "Next match", show=False, id="find.next", tooltip="Next search match"),
+    Binding(
+        "N",
+        "previous_match",
+        "Previous match",
+        show=False,
+        id="find.previous",
+        tooltip="Previous search match",
+    ),
+    Binding(
+        "escape,ctrl+u",
+        "clear_marks",
+        "Clear marks",
+        show=False,
+        id="mark.clear",
+        tooltip="Unmark all (again: clear the filter)",
+    ),
+]
+
+
 class ImageTable(ScrollView, can_focus=True):
     """The catalogue's rows, a cursor, marks, the search and the sort."""
 
@@ -124,40 +163,7 @@ class ImageTable(ScrollView, can_focus=True):
             id="list.last",
             tooltip="Last image",
         ),
-        Binding(
-            "enter",
-            "select",
-            "Actions",
-            show=False,
-            id="list.select",
-            tooltip="Actions for this image",
-        ),
-        Binding("space", "toggle_mark", "Mark", id="mark.toggle", tooltip="Mark or unmark the image"),
-        Binding(
-            "asterisk,ctrl+a",
-            "mark_all",
-            "Mark all",
-            show=False,
-            id="mark.all",
-            tooltip="Mark every listed image (up to 10,000)",
-        ),
-        Binding("n", "next_match", "Next match", show=False, id="find.next", tooltip="Next search match"),
-        Binding(
-            "N",
-            "previous_match",
-            "Previous match",
-            show=False,
-            id="find.previous",
-            tooltip="Previous search match",
-        ),
-        Binding(
-            "escape,ctrl+u",
-            "clear_marks",
-            "Clear marks",
-            show=False,
-            id="mark.clear",
-            tooltip="Unmark all (again: clear the filter)",
-        ),
+        *IMAGE_ACTION_BINDINGS,
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -44,6 +44,7 @@ from imgtui.ui.widgets.grid_geometry import (
     top_row_for,
     wanted,
 )
+from imgtui.ui.widgets.image_table import IMAGE_ACTION_BINDINGS
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.catalogue_rows import to_metadata
 
@@ -91,28 +92,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         ),
         Binding("home,g", "move('first')", "First", show=False, id="list.first", tooltip="First image"),
         Binding("end,G", "move('last')", "Last", show=False, id="list.last", tooltip="Last image"),
-        Binding("enter", "select", "Actions", show=False, id="list.select", tooltip="Actions for this image"),
-        Binding("space", "toggle_mark", "Mark", id="mark.toggle", tooltip="Mark or unmark the image"),
-        Binding(
-            "asterisk,ctrl+a",
-            "mark_all",
-            "Mark all",
-            show=False,
-            id="mark.all",
-            tooltip="Mark every listed image (up to 10,000)",
-        ),
-        Binding("n", "next_match", "Next match", show=False, id="find.next", tooltip="Next search match"),
-        Binding(
-            "N", "previous_match", "Previous match", show=False, id="find.previous", tooltip="Previous match"
-        ),
-        Binding(
-            "escape,ctrl+u",
-            "clear_marks",
-            "Clear marks",
-            show=False,
-            id="mark.clear",
-            tooltip="Unmark all (again: clear the filter)",
-        ),
+        *IMAGE_ACTION_BINDINGS,
     ]
 
     class StatusChanged(Message):
