@@ -31,7 +31,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from .errors import ErrorCode, ImagesError
-from .rules import MAX_FILENAME_CHARS
+from .rules import MAX_FILENAME_CHARS, first_unsafe_character
 
 # What went wrong, for `describe(failure, detail, error)`: the detail is the URL (not_http),
 # the status code, the declared length (too_large; "" when the stream ran over), the refused
@@ -102,16 +102,18 @@ def filename_from_disposition(header: str | None) -> str | None:
             charset = value[0] or "us-ascii"
             try:
                 codecs.lookup(charset)
-            except LookupError:
-                continue  # an unknown charset: not a name we can read
-            extended = collapse_rfc2231_value(value)
+                extended = collapse_rfc2231_value(value)
+            except (LookupError, ValueError):  # unknown, or a codec like idna that cannot decode
+                continue  # not a name we can read
         elif plain is None:
             plain = value
     raw = extended or plain
     if not raw:
         return None
     name = _without_controls(PurePosixPath(raw.replace("\\", "/")).name)[:MAX_FILENAME_CHARS].strip()
-    return None if name in ("", ".", "..") else name
+    if name in ("", ".", "..") or first_unsafe_character(name) is not None:
+        return None  # a bidi override would fail the upload (5400): the URL's own name instead
+    return name
 
 
 def _without_controls(text: str) -> str:

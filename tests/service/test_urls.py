@@ -56,6 +56,8 @@ def test_filename_from_url(url: str, name: str | None) -> None:
         ('attachment; filename=".."', None),
         ("attachment", None),
         ("attachment; filename*=x-unknown''abc.png", None),  # an unknown charset
+        ("attachment; filename*=idna''xn--abc", None),  # a codec that cannot decode it
+        ("attachment; filename*=utf-8''%E2%80%AEgnp.exe", None),  # a bidi override: fall back
         ("attachment; filename=\"b.png\"; filename*=x-unknown''abc.png", "b.png"),
         ('attachment; filename="' + "n" * 300 + '.png"', "n" * 255),
         ("attachment; filename=" + "x" * 5000, None),  # too long to parse at all
