@@ -190,9 +190,12 @@ def _clean_attributes(element: ET.Element) -> int:
         if local.lower().startswith("on"):
             keep = False
         elif local == "href":
-            keep = value.strip().startswith("#") or (
-                _local(element.tag) == "image" and _safe_data_image(value)
-            )
+            if _local(element.tag) == "image":
+                # resvg opens an <image>'s "#name.png" as a file path, not a fragment: only an
+                # embedded raster within the pixel limits is kept.
+                keep = _safe_data_image(value)
+            else:
+                keep = value.strip().startswith("#")  # use, gradients, patterns: the document
         if not keep:
             del element.attrib[name]
             dropped += 1

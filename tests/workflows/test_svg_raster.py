@@ -263,3 +263,11 @@ def test_the_sanitisers_limits_match_the_service_rules():
 
     assert (svg_sanitise.MAX_SIDE_PX, svg_sanitise.MAX_AREA_PX) == (rules.MAX_SIDE_PX, rules.MAX_AREA_PX)
     assert svg_sanitise.MAX_UPLOAD_BYTES == rules.MAX_UPLOAD_BYTES
+
+
+def test_an_image_fragment_href_is_dropped_since_resvg_opens_it_as_a_file():
+    # resvg reads <image href="#pic.png"> as the file "#pic.png" in the working directory.
+    hostile = svg('<image href="#pic.png" width="10" height="10"/><use href="#g"/>')
+    clean = sanitise(hostile)
+    assert "#pic.png" not in clean.text and clean.dropped == 1
+    assert 'href="#g"' in clean.text  # a <use> of the document's own element stays
