@@ -318,3 +318,44 @@ def test_halfcell_strips_draw_the_pixels_textual_image_draws() -> None:
     assert cells(ours) == cells(theirs[:5])
     assert all(strip.cell_length == 12 for strip in ours)
     assert len(list(ours[0])) < 12  # the flat half is one run
+
+
+def _colours(cell: GridCell) -> set[tuple[int, int, int]]:
+    return {
+        segment.style.color.triplet
+        for strip in cell._picture or []
+        for segment in strip
+        if segment.style and segment.style.color and segment.style.color.triplet
+    }
+
+
+async def test_a_re_upload_under_the_same_id_shows_the_new_picture(library: Path, wait_until) -> None:
+    """The grid's Strips are cached per picture, not per id: a re-upload (a new upload time)
+    never repaints the old Strips (found by review: paging back showed the old picture)."""
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(pilot, wait_until)
+        images = app.screen.images
+        for colour in ((0, 255, 0), (0, 0, 255)):
+            cell = next(c for c in grid.cells if c.image_id == "img-039")
+            before = cell._row.uploaded if cell._row else None
+            await images.hosted.image("img-039").delete()
+            await asyncio.sleep(0.01)  # a new upload time
+            buffer = io.BytesIO()
+            Image.new("RGB", (96, 64), colour).save(buffer, "PNG")
+            await images.hosted.upload(buffer.getvalue(), id="img-039", filename="photo-039.jpg")
+            app.screen.reload(full=True)
+            await wait_until(
+                pilot,
+                lambda before=before: any(
+                    c.image_id == "img-039"
+                    and c._row is not None
+                    and c._row.uploaded != before
+                    and c.state == "picture"
+                    for c in grid.cells
+                ),
+                within=30,
+            )
+            await pilot.pause()
+            cell = next(c for c in grid.cells if c.image_id == "img-039")
+            assert _colours(cell) == {colour}

@@ -109,6 +109,13 @@ class GridCell(Widget):
         self.message = ""  # what the cell says instead of a picture
         self.caption_text = ""
 
+    @property
+    def picture_id(self) -> tuple[str | None, int | None]:
+        """Which picture the cell shows: the id and its upload time (a re-upload under the same
+        id is another picture, so cached Strips of the old one never stand in for it)."""
+        row = self._row
+        return self.image_id, (row.uploaded if row is not None else None)
+
     # -- pointing ---------------------------------------------------------------------
 
     def point(self, index: int, row: CatalogueRow | None, *, cursor: bool, marked: bool) -> bool:
@@ -279,7 +286,7 @@ class TextCell(GridCell):
         super()._set_picture(image, area)
         width, height = self.picture_size(image, area)
         cache = getattr(self.parent, "strip_cache", None)
-        key = (self.image_id, self.box, (width, height))
+        key = (self.picture_id, self.box, (width, height))
         strips = cache.get(key) if cache is not None else None
         if strips is None:  # not rendered ahead (the grid renders in a thread when it can)
             strips = render_picture(self.app.console, image, self.mode, width, height)

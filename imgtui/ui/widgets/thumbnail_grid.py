@@ -130,9 +130,10 @@ class ThumbnailGrid(Widget, can_focus=True):
         self._cursor_cell: GridCell | None = None
         self._wanted_chunks: set[int] = set()
         self.painted = 0  # pictures painted (tests and the benchmark wait on it)
-        # Pictures as Strips, per (image, box, size in cells): paging back repaints at once.
+        # Pictures as Strips, per (image and upload time, box, size in cells): paging back
+        # repaints at once.
         self.strip_cache: LRUCache[
-            tuple[str | None, tuple[int, int] | None, tuple[int, int]], list[Strip]
+            tuple[tuple[str | None, int | None], tuple[int, int] | None, tuple[int, int]], list[Strip]
         ] = LRUCache(STRIP_CACHE_PICTURES)
         self._status: tuple[str, int] = ("", 0)  # what the status line last heard
         self._stale = False  # the view changed while the grid was hidden
@@ -405,7 +406,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         if result.image is None or not isinstance(cell, TextCell) or cell.image_id != image_id:
             return
         size = cell.picture_size(result.image, self._area())
-        key = (image_id, box, size)
+        key = (cell.picture_id, box, size)
         if key in self.strip_cache:
             return
         flat = cell._flattened(result.image)
@@ -418,7 +419,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         if result.image is None or not isinstance(cell, TextCell):
             return True
         size = cell.picture_size(result.image, self._area())
-        return (cell.image_id, cell.box, size) in self.strip_cache
+        return (cell.picture_id, cell.box, size) in self.strip_cache
 
     def _paint(self, cell: GridCell, result: ThumbnailResultLike, area: tuple[int, int]) -> None:
         try:
