@@ -180,28 +180,38 @@ class Thumbnails:
         known = self.memory.get(key)
         if known is not None:
             return known
-        if self._closed:
-            return ThumbnailResult(None, "closed", "original")
         # The same picture asked for twice (a re-laid-out grid) is made once; the work goes on
         # while anyone still waits for it, and is cancelled when the last waiter is.
-        job = self._jobs.get(key)
-        if job is None:
-            job = asyncio.ensure_future(self._outcome(image, box, priority))
-            self._jobs[key] = job
-            self._waiters[key] = 0
-            job.add_done_callback(functools.partial(self._job_done, key))
-        self._waiters[key] += 1
-        try:
-            return await asyncio.shield(job)
-        except asyncio.CancelledError:
-            self._waiters[key] -= 1
-            if self._waiters[key] <= 0 and not job.done():
-                job.cancel()
-            raise
+        while True:
+            if self._closed:
+                return ThumbnailResult(None, "closed", "original")
+            job = self._jobs.get(key)
+            if job is None:
+                job = asyncio.ensure_future(self._outcome(image, box, priority))
+                self._jobs[key] = job
+                self._waiters[key] = 0
+                job.add_done_callback(functools.partial(self._job_done, key, job))
+            self._waiters[key] += 1
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if job.cancelled() and task is not None and task.cancelling() == 0:
+                    continue  # the shared job was cancelled, this waiter was not: ask again
+                if self._jobs.get(key) is job:
+                    self._waiters[key] -= 1
+                    if self._waiters[key] <= 0:
+                        # Gone from the table at once: a get() in the moment before the job
+                        # ends starts a new one instead of inheriting its cancellation.
+                        del self._jobs[key], self._waiters[key]
+                        job.cancel()
+                raise
 
-    def _job_done(self, key: tuple[str, str, tuple[int, int]], _: object = None) -> None:
-        self._jobs.pop(key, None)
-        self._waiters.pop(key, None)
+    def _job_done(
+        self, key: tuple[str, str, tuple[int, int]], job: asyncio.Future[ThumbnailResult], _: object = None
+    ) -> None:
+        if self._jobs.get(key) is job:
+            del self._jobs[key], self._waiters[key]
 
     def forget(self, image_id: str) -> None:
         """Drop what memory holds for `image_id` (after a delete; a re-upload has a new

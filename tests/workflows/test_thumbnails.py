@@ -483,3 +483,31 @@ def test_a_read_never_scans_the_cache_folder_and_the_first_write_counts_every_fi
         later.disk_bytes()
         == on_disk - first._index[keys[1]].size + later._index[cache_key("lib", "new")].size
     )
+
+
+async def test_a_get_right_after_the_last_waiter_left_starts_again_instead_of_inheriting_the_cancel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell scrolled away and straight back: the second get() must not end in the first's
+    CancelledError (its cell would show the loading glyph for good)."""
+    import datetime
+    from types import SimpleNamespace
+
+    source = Thumbnails(SimpleNamespace(label="x"), cache_dir=tmp_path)  # type: ignore[arg-type]
+    started = asyncio.Event()
+
+    async def slow_make(image, box, priority):
+        started.set()
+        await asyncio.sleep(0.05)
+        return ThumbnailResult(None, "missing", "original")
+
+    monkeypatch.setattr(source, "_make", slow_make)
+    image = SimpleNamespace(id="a", uploaded=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    first = asyncio.create_task(source.get(image, (64, 64)))  # type: ignore[arg-type]
+    await started.wait()
+    first.cancel()  # scrolled away
+    await asyncio.sleep(0)
+    second = await source.get(image, (64, 64))  # type: ignore[arg-type]  # and back at once
+    assert second.problem == "missing"
+    assert first.cancelled() and source._jobs == {} and source._waiters == {}
+    await source.aclose()
