@@ -359,3 +359,27 @@ async def test_a_re_upload_under_the_same_id_shows_the_new_picture(library: Path
             await pilot.pause()
             cell = next(c for c in grid.cells if c.image_id == "img-039")
             assert _colours(cell) == {colour}
+
+
+async def test_changing_the_account_s_variants_chooses_the_thumbnail_source_again(
+    library: Path, wait_until, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account screen turned flexible variants on: the grid's source reads them again
+    (else each cell would pay a failing delivery of a gone variant first; review finding)."""
+    again: list[bool] = []
+    original = Thumbnails.prepare
+
+    async def counted(self, *, again_: bool = False, **kwargs):
+        again.append(bool(kwargs.get("again", again_)))
+        return await original(self, **kwargs)
+
+    monkeypatch.setattr(Thumbnails, "prepare", counted)
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.account.cached is not None)
+        await open_grid(pilot, wait_until)
+        app.account.set_usage(app.account.cached.usage)  # a usage change: not a reason
+        await pilot.pause()
+        assert True not in again
+        app.account.set_flexible_variants(True)
+        await wait_until(pilot, lambda: True in again)

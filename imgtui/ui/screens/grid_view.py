@@ -20,10 +20,13 @@ from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.app import App
     from textual.screen import Screen
     from textual.timer import Timer
 
+    from imgtui.ui.account_cache import AccountState
     from imgtui.ui.widgets.details import DetailsPanel
     from imgtui.ui.widgets.image_table import ImageTable
 
@@ -53,6 +56,8 @@ class GridView:
     _source: Thumbnails | None = None
     _details_timer: Timer | None = None
     _details_wanted: str | None = None
+    _unsubscribe_account: Callable[[], None] | None = None
+    _account_seen: tuple[object, bool] | None = None
 
     if TYPE_CHECKING:
         app: App[object]
@@ -112,14 +117,29 @@ class GridView:
             self.list_pane.mount(self._grid, after=self.table)
             if self._source is not None:
                 self._prepare_source()
+                account = getattr(self.app, "account", None)  # the session's AccountCache
+                if account is not None:
+                    self._unsubscribe_account = account.subscribe(self._account_changed)
+                    if (known := account.cached) is not None:
+                        self._account_seen = (known.variants, known.flexible_variants)
         return self._grid
 
     @work(group="thumbnails-prepare", exit_on_error=False)
-    async def _prepare_source(self) -> None:
+    async def _prepare_source(self, again: bool = False) -> None:
         if self._source is not None:
-            await self._source.prepare()  # reads the account's variants once
+            await self._source.prepare(again=again)  # reads the account's variants
+
+    def _account_changed(self, state: AccountState) -> None:
+        """Variants or flexible variants changed (the account screen): choose the thumbnail
+        source again, or every cell would pay a failing delivery before the original."""
+        seen = (state.variants, state.flexible_variants)
+        if self._account_seen is not None and seen != self._account_seen:
+            self._prepare_source(again=True)
+        self._account_seen = seen
 
     async def close_grid(self) -> None:
+        if self._unsubscribe_account is not None:
+            self._unsubscribe_account()
         if self._source is not None:
             await self._source.aclose()
 
