@@ -161,14 +161,18 @@ class RenderProcess:
 _RENDERER = RenderProcess()
 
 
-@atexit.register
-def _kill_at_exit() -> None:
-    # Without the lock: a render in flight must not hold up the exit. The child would end
-    # on its own anyway (its stdin closes), this only makes it immediate.
+def abort() -> None:
+    """Kill the render in flight now, without waiting for the lock it holds: the app is
+    quitting. Python joins worker threads before atexit handlers run, so without this a quit
+    in the middle of a hostile SVG waited out its whole deadline (8 s, per waiting thread).
+    The waiting render ends at once with SvgRefused; a later one starts a new child."""
     process = _RENDERER._process
     if process is not None:
         with contextlib.suppress(OSError):
             process.kill()
+
+
+atexit.register(abort)  # the child would end on its own anyway (its stdin closes): sooner
 
 
 def rasterise(data: bytes, box: tuple[int, int], *, renderer: RenderProcess | None = None) -> Image.Image:

@@ -37,6 +37,7 @@ from imgtui.service.account import PUBLIC_VARIANT, Variant
 from imgtui.service.models import FileInfo
 from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
 
+from . import svg_raster
 from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail, read_capped
 from .priority_gate import PriorityGate
 from .thumbnail_cache import DiskThumbnailCache, cache_key
@@ -257,6 +258,7 @@ class Thumbnails:
     async def aclose(self) -> None:
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        svg_raster.abort()  # a render in flight would hold the pool's thread, and the exit
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()

@@ -271,3 +271,33 @@ def test_an_image_fragment_href_is_dropped_since_resvg_opens_it_as_a_file():
     clean = sanitise(hostile)
     assert "#pic.png" not in clean.text and clean.dropped == 1
     assert 'href="#g"' in clean.text  # a <use> of the document's own element stays
+
+
+def test_abort_ends_a_render_in_flight_at_once():
+    """Quitting in the middle of a slow SVG: the render ends now, not at its 8 s deadline."""
+    import threading
+
+    from imgtui.workflows import svg_raster
+
+    slow = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><filter id="f">'
+        b'<feTurbulence baseFrequency="0.05" numOctaves="100000"/></filter>'
+        b'<rect width="100" height="100" filter="url(#f)"/></svg>'
+    )
+    outcome: list[BaseException | Image.Image] = []
+
+    def render() -> None:
+        try:
+            outcome.append(rasterise(slow, (256, 256)))
+        except SvgRefused as refused:
+            outcome.append(refused)
+
+    worker = threading.Thread(target=render)
+    worker.start()
+    time.sleep(0.5)  # the child is busy with it
+    began = time.monotonic()
+    svg_raster.abort()
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - began < 3
+    assert isinstance(outcome[0], SvgRefused)
+    assert opaque_pixels(rasterise(svg('<rect width="10" height="10"/>'), (10, 10))) == 100  # a new child

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service import Images, ImagesError
+from imgtui.workflows import svg_raster
 from imgtui.workflows.image_decode import read_capped
 from imgtui.workflows.retry import retry_read
 
@@ -152,3 +153,4 @@ class PreviewLoader:
         if self._decoder is not None:
             self._decoder.shutdown(wait=False, cancel_futures=True)
             self._decoder = None
+            svg_raster.abort()  # the preview goes with the app: a slow SVG must not hold the exit
