@@ -266,30 +266,39 @@ class Thumbnails:
     # ----------------------------------------------------------------- the work
 
     async def _make(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        stored: tuple[ImageMetadata, FileInfo | None] | None = None
         if self._mode == "unknown":
             async with self._mode_lock:  # one probe, not one per cell of the first screen
                 if self._mode == "unknown":
-                    return await self._make_first(image, box, priority)
+                    found = await self._probe_mode(image, priority)
+                    if found is None:
+                        return ThumbnailResult(None, "missing", "original")  # the next image decides
+                    stored = found
+        # Outside the lock: only the probe is serial, not the first picture's fetch and decode.
         if self._mode == "local":
+            if stored is not None:
+                return await self._from_stored(*stored, box, priority)
             return await self._make_local(image, box, priority)
         return await self._make_delivered(image, box, priority)
 
-    async def _make_first(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+    async def _probe_mode(
+        self, image: ImageMetadata, priority: int
+    ) -> tuple[ImageMetadata, FileInfo | None] | None:
         """The first image tells which kind of backend this is: one that knows its stored files
-        (a local library, where originals are cheap) or one that does not (over HTTP)."""
+        (a local library, where originals are cheap) or one that does not (over HTTP). None
+        when the image is gone (the mode stays unknown)."""
         await self._fetch_gate.acquire(priority)
         try:
             found = await self.images.hosted.image(image.id).file_info()
         finally:
             self._fetch_gate.release()
         if found is None:
-            return ThumbnailResult(None, "missing", "original")  # the next image decides
-        record, info = found
-        if info is None:
+            return None
+        if found[1] is None:
             self._mode = "delivery"
-            return await self._make_delivered(image, box, priority)
-        self._mode, self._label = "local", "thumbnails: local cache"
-        return await self._from_stored(record, info, box, priority)
+        else:
+            self._mode, self._label = "local", "thumbnails: local cache"
+        return found
 
     async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         await self._fetch_gate.acquire(priority)
