@@ -36,6 +36,7 @@ from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.account import PUBLIC_VARIANT, Variant
 from imgtui.service.models import FileInfo
 from imgtui.service.rules import MAX_SIDE_PX, MAX_UPLOAD_BYTES
+from imgtui.service.sniff import looks_like_svg
 
 from . import svg_raster
 from .image_decode import RESAMPLE, Unpreviewable, decode_thumbnail, read_capped
@@ -148,6 +149,7 @@ class Thumbnails:
         )
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="imgtui-thumbs")
         self._decode_gate = PriorityGate(max(1, threads))
+        self._svg_gate = PriorityGate(1)  # one SVG at a time holds a pool thread (see _decode)
         self._fetch_gate = PriorityGate(FETCH_SLOTS)
         self._mode: Mode = "unknown"
         self._prepared = False
@@ -346,7 +348,7 @@ class Thumbnails:
         data = await self._read_original(record.id, priority)
         if data is None:
             return ThumbnailResult(None, "missing", "original")
-        image = await self._blocking(priority, self._decode_and_store, data, box, key)
+        image = await self._decode(priority, data, box, key)
         return ThumbnailResult(image, None, "original")
 
     def _decode_and_store(self, data: bytes, box: tuple[int, int], key: str | None) -> Image.Image:
@@ -379,7 +381,7 @@ class Thumbnails:
                     if self._delivery_failures >= DELIVERY_GIVE_UP:
                         self._label = "thumbnails: originals (delivery not reachable)"
             if data is not None:
-                made = await self._blocking(priority, self._decode_and_store, data, box, key)
+                made = await self._decode(priority, data, box, key)
                 return ThumbnailResult(made, None, source)
         return await self._from_original(image, box, priority, None if url is None else key)
 
@@ -444,13 +446,23 @@ class Thumbnails:
         finally:
             self._fetch_gate.release()
 
-    async def _blocking(self, priority: int, fn: Callable[..., T], *args: object) -> T:
-        """`fn(*args)` on the pool once a decode slot is free. The slot is given back when the
-        thread is done (or the job is dropped before it starts), not when the awaiting task
-        is cancelled: a running decode still occupies its core."""
-        await self._decode_gate.acquire(priority)
+    async def _decode(self, priority: int, data: bytes, box: tuple[int, int], key: str | None) -> Image.Image:
+        """Decode (and store) off the loop. SVG goes through its own single slot: all renders
+        share one child, and a page of slow SVGs (up to the 8 s deadline each) must not take
+        every decode slot from the raster cells."""
+        gate = self._svg_gate if looks_like_svg(data) else self._decode_gate
+        return await self._blocking(priority, self._decode_and_store, data, box, key, gate=gate)
+
+    async def _blocking(
+        self, priority: int, fn: Callable[..., T], *args: object, gate: PriorityGate | None = None
+    ) -> T:
+        """`fn(*args)` on the pool once a slot of `gate` (the decode slots by default) is free.
+        The slot is given back when the thread is done (or the job is dropped before it
+        starts), not when the awaiting task is cancelled: a running decode still occupies its
+        core."""
+        gate = gate or self._decode_gate
+        await gate.acquire(priority)
         loop = asyncio.get_running_loop()
-        gate = self._decode_gate
 
         def give_back(_: object) -> None:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile

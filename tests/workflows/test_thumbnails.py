@@ -511,3 +511,27 @@ async def test_a_get_right_after_the_last_waiter_left_starts_again_instead_of_in
     assert second.problem == "missing"
     assert first.cancelled() and source._jobs == {} and source._waiters == {}
     await source.aclose()
+
+
+async def test_slow_svgs_never_take_the_raster_cells_decode_slots(
+    library: Images, thumbs: Thumbnails
+) -> None:
+    """Two SVGs that render up to the 8 s deadline, then a JPEG: the JPEG's thumbnail comes
+    at once (SVG has its own single slot; review finding: both slots waited on the child)."""
+    slow = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><filter id="f">'
+        b'<feTurbulence baseFrequency="0.05" numOctaves="100000"/></filter>'
+        b'<rect width="100" height="100" filter="url(#f)"/></svg>'
+    )
+    svgs = [await library.hosted.upload(slow, id=f"slow-{n}.svg") for n in range(2)]
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 10, 10)).save(buffer, "JPEG")
+    photo = await library.hosted.upload(buffer.getvalue(), id="photo.jpg")
+    waiting = [asyncio.create_task(thumbs.get(svg, (64, 64))) for svg in svgs]
+    await asyncio.sleep(0.2)  # both SVGs queued or rendering
+    started = time.monotonic()
+    result = await asyncio.wait_for(thumbs.get(photo, (64, 64)), timeout=5)
+    assert result.image is not None and time.monotonic() - started < 3
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
