@@ -27,6 +27,8 @@ from PIL import Image
 EVICT_TO = 0.9
 JPEG_QUALITY = 85  # thumbnails are looked at small: 85 is indistinguishable and ~10 KB
 SUFFIX = ".thumb"
+REFUSED_SUFFIX = ".refused"  # a verdict that cost seconds (an SVG past its render deadline)
+MAX_REFUSAL_CHARS = 32
 # A cache file larger than this is not a thumbnail of ours: ignored (and deleted).
 MAX_FILE_BYTES = 4 * 2**20
 
@@ -116,6 +118,37 @@ class DiskThumbnailCache:
             if entry is not None:
                 entry.used = now
         return image
+
+    def refusal(self, key: str) -> str | None:
+        """The problem word(s) kept for an image that took too long to refuse, or None."""
+        try:
+            with (self.root / key[:2] / f"{key}{REFUSED_SUFFIX}").open("rb") as handle:
+                raw = handle.read(MAX_REFUSAL_CHARS + 1)
+        except OSError:
+            return None
+        text = raw.decode("ascii", "replace")
+        # Ours are short lower-case words: anything else (a foreign file) is not believed.
+        if len(raw) > MAX_REFUSAL_CHARS or not all(ch.isalnum() or ch == " " for ch in text):
+            return None
+        return text or None
+
+    def refuse(self, key: str, problem: str) -> None:
+        """Keep `problem` for this image version, so the next session does not pay it again.
+        Written atomically; a failure to write only means the cost is paid again."""
+        data = problem.encode("ascii", "replace")[:MAX_REFUSAL_CHARS]
+        path = self.root / key[:2] / f"{key}{REFUSED_SUFFIX}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
 
     def store(self, key: str, image: Image.Image) -> None:
         """Write the thumbnail atomically, then evict the least recently used past the budget.

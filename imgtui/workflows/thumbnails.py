@@ -333,11 +333,15 @@ class Thumbnails:
         if key is None:
             return None
         cached = await self._blocking(priority, self._load_fitted, key, box)
+        if isinstance(cached, str):
+            return ThumbnailResult(None, cached, "cache")  # refused before, at a cost
         return None if cached is None else ThumbnailResult(cached, None, "cache")
 
-    def _load_fitted(self, key: str, box: tuple[int, int]) -> Image.Image | None:
+    def _load_fitted(self, key: str, box: tuple[int, int]) -> Image.Image | str | None:
         image = self.disk.load(key)
-        return None if image is None else fit(image, box)
+        if image is None:
+            return self.disk.refusal(key)
+        return fit(image, box)
 
     async def _from_original(
         self, record: ImageMetadata, box: tuple[int, int], priority: int, key: str | None
@@ -353,7 +357,12 @@ class Thumbnails:
 
     def _decode_and_store(self, data: bytes, box: tuple[int, int], key: str | None) -> Image.Image:
         bucket = bucket_for(box)
-        made = decode_thumbnail(data, (bucket, bucket) if bucket else box).image
+        try:
+            made = decode_thumbnail(data, (bucket, bucket) if bucket else box).image
+        except Unpreviewable as refused:
+            if key is not None and refused.problem in COSTLY_PROBLEMS:
+                self.disk.refuse(key, refused.problem)
+            raise
         if key is not None:
             self.disk.store(key, made)
         return fit(made, box)
@@ -475,6 +484,10 @@ class Thumbnails:
             raise
         job.add_done_callback(give_back)
         return await asyncio.wrap_future(job)
+
+
+# Verdicts that took seconds (an SVG past its render deadline): kept on disk for the next session.
+COSTLY_PROBLEMS = frozenset({"too complex"})
 
 
 def _memory_key(image: ImageMetadata, box: tuple[int, int]) -> tuple[str, str, tuple[int, int]]:

@@ -535,3 +535,39 @@ async def test_slow_svgs_never_take_the_raster_cells_decode_slots(
     for task in waiting:
         task.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def test_an_svg_past_its_render_deadline_is_refused_from_disk_next_session(
+    library: Images, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 8 s verdict is paid once per image version, not once per session."""
+    from imgtui.workflows import thumbnails as module
+    from imgtui.workflows.image_decode import Unpreviewable
+
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
+    record = await library.hosted.upload(svg, id="slow.svg")
+    renders: list[int] = []
+
+    def too_slow(data: bytes, box: tuple[int, int]):
+        renders.append(1)
+        raise Unpreviewable("SVG: took too long to render", "too complex")
+
+    monkeypatch.setattr(module, "decode_thumbnail", too_slow)
+    for _session in range(2):
+        source = Thumbnails(library, cache_dir=tmp_path / "cache")
+        try:
+            result = await source.get(record, BOX)
+        finally:
+            await source.aclose()
+        assert result.image is None and result.problem == "too complex"
+    assert renders == [1]  # the second session read the verdict from disk
+    (marker,) = (tmp_path / "cache").rglob("*.refused")
+    marker.write_bytes(b"\x1b]0;PWNED\x07")  # a foreign file is not believed: rendered again
+    source = Thumbnails(library, cache_dir=tmp_path / "cache")
+    try:
+        assert (await source.get(record, BOX)).problem == "too complex"
+    finally:
+        await source.aclose()
+    assert renders == [1, 1]
