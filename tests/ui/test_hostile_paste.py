@@ -55,8 +55,10 @@ async def test_ten_megabytes_into_the_filter_is_refused_at_once(app, wait_until)
         # Still responsive: the next keys are typed and filter the list.
         start = time.perf_counter()
         await pilot.press("i", "m", "g", "-", "0", "0", "0", "1")
-        await wait_until(pilot, lambda: table.row_count == 1, within=2)
-        assert time.perf_counter() - start < 1.0
+        await wait_until(pilot, lambda: table.row_count == 1, within=5)
+        # Eight keystrokes, each a catalogue search: well under a second alone, but the other
+        # xdist worker shares CI's two cores (1.06 s seen there). A wedged app takes forever.
+        assert time.perf_counter() - start < 2.5
         # A paste that fits goes in as before.
         app.post_message(events.Paste("0"))
         await wait_until(pilot, lambda: field.value == "img-00010")
