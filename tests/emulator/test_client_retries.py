@@ -171,7 +171,9 @@ async def test_read_timeouts_are_retried(server: BackgroundEmulator) -> None:
         server.faults.script("latency")
         before = _requests(server)
         assert (await images.hosted.list()).images == []
-        assert _requests(server) - before == 2
+        # At least the timed-out request and its retry (a loaded CI core can make the retry
+        # itself miss 30 ms once more: that is a retry too, not a failure).
+        assert _requests(server) - before >= 2
 
 
 async def test_a_server_that_is_not_there(tmp_path) -> None:
