@@ -339,11 +339,11 @@ def read_first_screen(path: Path, limit: int, cap: int) -> FirstScreen | None:
     read-only (no schema change, no thread: for a launcher before its event loop starts).
     None when there is no usable catalogue there; never raises for a missing, locked,
     foreign or corrupt file."""
-    if not path.is_file():
-        return None
     try:
+        if not path.is_file():  # raises for a folder it may not search (EACCES)
+            return None
         conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=0.05)
-    except sqlite3.Error:
+    except (OSError, sqlite3.Error):
         return None
     try:
         if get_state(conn, "schema") != str(SCHEMA_VERSION):

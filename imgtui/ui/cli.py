@@ -194,12 +194,15 @@ def library_problem(path: Path) -> str | None:
     """Why a local library cannot be created or opened at `path` (one line), or None. Only
     the path is looked at (microseconds): a folder, or a place where one can be made."""
     existing = path
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
-        return f"{existing} is a file, not a folder"
+    try:
+        while not existing.exists():  # raises under a folder it may not enter (EACCES)
+            if existing.parent == existing:
+                break
+            existing = existing.parent
+        if existing.exists() and not existing.is_dir():
+            return f"{existing} is a file, not a folder"
+    except OSError as error:
+        return f"cannot reach {path}: {error.strerror or type(error).__name__}"
     if existing == path:
         if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
             return f"no permission to read and write in {path}"

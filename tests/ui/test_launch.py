@@ -181,3 +181,29 @@ async def test_g_on_a_capped_first_screen_goes_to_the_real_last_row(tmp_path: Pa
         )
     await cataloguing.aclose()
     await images.aclose()
+
+
+def test_a_folder_it_may_not_enter_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Path.exists() and is_file() raise PermissionError (EACCES) under a folder without the
+    search bit (the suite runs as root, where modes do not bite: simulated here)."""
+    from imgtui.catalogue.window import read_first_screen as read_catalogue
+
+    locked = tmp_path / "locked"
+    real_exists, real_is_file = Path.exists, Path.is_file
+
+    def exists(self: Path, *args, **kwargs) -> bool:
+        if locked in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self, *args, **kwargs)
+
+    def is_file(self: Path, *args, **kwargs) -> bool:
+        if locked in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "exists", exists)
+    monkeypatch.setattr(Path, "is_file", is_file)
+    assert library_problem(locked / "lib") == f"cannot reach {locked / 'lib'}: Permission denied"
+    assert read_catalogue(locked / "catalogue" / "x.sqlite3", 64, 10_000) is None  # the list reads it later
