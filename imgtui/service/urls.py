@@ -110,6 +110,7 @@ def filename_from_disposition(header: str | None) -> str | None:
     raw = extended or plain
     if not raw:
         return None
+    raw = raw.replace('\\"', '"')  # a quoted-pair the parser left escaped: a quote, not a folder
     name = _without_controls(PurePosixPath(raw.replace("\\", "/")).name)[:MAX_FILENAME_CHARS].strip()
     if name in ("", ".", "..") or first_unsafe_character(name) is not None:
         return None  # a bidi override would fail the upload (5400): the URL's own name instead

@@ -50,6 +50,7 @@ def test_filename_from_url(url: str, name: str | None) -> None:
         ("inline; filename=cat.png", "cat.png"),
         ("attachment; filename=\"a.png\"; filename*=UTF-8''caf%C3%A9.png", "caf\u00e9.png"),
         ('attachment; filename="../../etc/passwd"', "passwd"),  # never a path
+        ('attachment; filename="a\\"b.png"', 'a"b.png'),  # a quoted quote, not a folder
         ('attachment; filename="C:\\evil\\x.png"', "x.png"),
         ('attachment; filename="a\x1b]0;PWNED\x07.png"', "a]0;PWNED.png"),  # no control chars
         ('attachment; filename="b\x9b2Jc.png"', "b2Jc.png"),  # nor the 8-bit CSI
