@@ -55,6 +55,28 @@ class _Entry:
     used: float  # last read or write (time.time())
 
 
+def _write_atomically(path: Path, data: bytes) -> bool:
+    """`data` under `path` via a temp file in the same folder and `os.replace`: a crash or a
+    second process never sees half a file. False when it could not be written (disk full,
+    read-only): for a cache that only means the work is done again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(error, OSError):
+            return False
+        raise
+    return True
+
+
 class DiskThumbnailCache:
     def __init__(self, root: Path, budget_bytes: int, *, max_side_px: int = 1024) -> None:
         self.root = root
@@ -136,19 +158,7 @@ class DiskThumbnailCache:
         """Keep `problem` for this image version, so the next session does not pay it again.
         Written atomically; a failure to write only means the cost is paid again."""
         data = problem.encode("ascii", "replace")[:MAX_REFUSAL_CHARS]
-        path = self.root / key[:2] / f"{key}{REFUSED_SUFFIX}"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+        _write_atomically(self.root / key[:2] / f"{key}{REFUSED_SUFFIX}", data)
 
     def store(self, key: str, image: Image.Image) -> None:
         """Write the thumbnail atomically, then evict the least recently used past the budget.
@@ -156,19 +166,7 @@ class DiskThumbnailCache:
         data = encode(image)
         if len(data) > min(self.budget_bytes, MAX_FILE_BYTES):
             return
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(temp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
-        except OSError:
+        if not _write_atomically(self._path(key), data):
             return
         with self._lock:
             index = self._load_index()
