@@ -87,6 +87,7 @@ class Cataloguing:
         self.offline_since: float | None = None  # set when a walk could not reach the backend
         self.file_facts = False  # the backend knows size, pixels and format (a local library)
         self._first_screen: FirstScreen | None = None  # read by open(), taken by the list
+        self._launcher_screen_taken = False  # the list already shows the launcher's rows
 
     def take_first_screen(self) -> FirstScreen | None:
         """The launcher's first screen of this catalogue (see `read_first_screen`), else the
@@ -94,6 +95,8 @@ class Cataloguing:
         found = _first_screens.pop(str(self.store.path), None)
         if found is None:
             found, self._first_screen = self._first_screen, None
+        else:
+            self._launcher_screen_taken = True
         return found
 
     async def _count(self) -> int:
@@ -133,9 +136,10 @@ class Cataloguing:
         probe = CatalogueWalker(self.images, self.store)
         self.complete = await probe.is_complete()
         self.complete_at = await probe.complete_at()
-        if str(self.store.path) not in _first_screens:
+        if not self._launcher_screen_taken and str(self.store.path) not in _first_screens:
             # For the list's next reload to show at once (ImageTable.reload): rows on screen
-            # before the walk starts, so a walk that fails at once finds them (offline).
+            # before the walk starts, so a walk that fails at once finds them (offline). Not
+            # when the list already shows the launcher's screen: that would read it twice.
             self._first_screen = await self.store.run(first_screen, CHUNK, COUNT_CAP)
 
     async def update(self, *, full: bool = False) -> AsyncIterator[Progress]:
