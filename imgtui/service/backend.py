@@ -66,6 +66,13 @@ class Backend(Protocol):
         ...
 
     @property
+    def cache_key(self) -> str:
+        """Exactly what is open, for naming its caches (catalogue, thumbnails): unlike the
+        label, never shortened, so two accounts that share a label never share a cache.
+        Never a credential."""
+        ...
+
+    @property
     def account(self) -> AccountBackend:
         """The account's variants, keys, settings and usage (`images.account`); a backend
         without them returns `service.account.UnsupportedAccount`."""

@@ -350,6 +350,11 @@ class Images:
         """What is open, for the TUI header: never contains a credential."""
         return self._backend.label
 
+    @property
+    def cache_key(self) -> str:
+        """Exactly what is open, for naming caches (see `Backend.cache_key`)."""
+        return self._backend.cache_key
+
     def __repr__(self) -> str:
         return f"Images({self.label!r})"
 

@@ -1,7 +1,7 @@
 """What the TUI's list reads from: the catalogue of what is open, kept up to date in the
 background (no Textual here).
 
-The catalogue lives in the platform cache directory, keyed by what is open (`Images.label`:
+The catalogue lives in the platform cache directory, keyed by what is open (`Images.cache_key`:
 a local library's path, or an account and its API host). Opening it costs a few ms (measured
 in benchmarks/bench_tui.py), so the first screen comes from the last catalogue at once; the
 walk that brings it up to date runs after, page by page. An account that cannot be reached
@@ -53,7 +53,7 @@ def read_first_screen(images: Images) -> bool:
     the last catalogue's first screen, so the list's first frame can show rows (inside the
     starting app the same read waits ~100 ms behind mounting). False when there is none
     (first launch, unreadable file): the list then reads as usual."""
-    path = catalogue_path(images.label, cache_dir())
+    path = catalogue_path(images.cache_key, cache_dir())
     found = _read_first_screen(path, CHUNK, COUNT_CAP)  # the list's own chunk and quick count
     if found is None:
         return False
@@ -79,7 +79,7 @@ class Cataloguing:
 
     def __init__(self, images: Images, path: Path | str | None = None) -> None:
         self.images = images
-        self.store = CatalogueStore(path if path is not None else catalogue_path(images.label, cache_dir()))
+        self.store = CatalogueStore(path if path is not None else catalogue_path(images.cache_key, cache_dir()))
         self.window = CatalogueWindow(self.store)
         self.walker: CatalogueWalker | None = None
         self.complete = False

@@ -325,7 +325,7 @@ class Thumbnails:
         bucket = bucket_for(box)
         if bucket is None:
             return None
-        return cache_key(self.images.label, record.id, record.uploaded.isoformat(), size, bucket)
+        return cache_key(self.images.cache_key, record.id, record.uploaded.isoformat(), size, bucket)
 
     async def _from_cache(
         self, key: str | None, box: tuple[int, int], priority: int

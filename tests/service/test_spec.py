@@ -175,3 +175,31 @@ def test_a_serve_url_uses_a_placeholder_account_unless_the_environment_names_one
     assert "127.0.0.1:8787" in images.label
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acct")
     assert parse_spec("http://127.0.0.1:8787").account_id == "acct"
+
+
+async def test_cache_keys_tell_apart_what_labels_cut_short(tmp_path: Path) -> None:
+    """The header cuts an account id to 8 characters; caches (catalogue, thumbnails) are named
+    by the whole id and API URL, so two accounts never read each other's catalogue."""
+    from imgtui.catalogue import catalogue_path
+
+    first, second = "abcdef12" + "0" * 24, "abcdef12" + "1" * 24
+    opened = [
+        Images.cloudflare(first, SECRET),
+        Images.cloudflare(second, SECRET),
+        Images.cloudflare(first, SECRET, base_url="http://127.0.0.1:8787/client/v4"),
+        Images.cloudflare(first, SECRET, base_url="http://127.0.0.1:8787/other/v4"),
+        Images.cloudflare(first, SECRET, base_url="http://user:pw@127.0.0.1:8787/client/v4"),
+    ]
+    try:
+        assert opened[0].label == opened[1].label  # the same label on screen...
+        keys = [images.cache_key for images in opened]
+        assert len(set(keys[:4])) == 4  # ...but each its own cache
+        assert len({catalogue_path(key, tmp_path) for key in keys[:4]}) == 4
+        assert keys[4] == keys[2]  # userinfo is not part of a key (nor ever in a file name)
+        assert all(SECRET not in key and "pw" not in key for key in keys)
+    finally:
+        for images in opened:
+            await images.aclose()
+    local = Images.local(tmp_path / "lib")
+    assert local.cache_key == f"local library {(tmp_path / 'lib').absolute()}"  # unchanged: old catalogues stay
+    await local.aclose()

@@ -48,6 +48,10 @@ class RecordingBackend:
     def label(self) -> str:
         return self._inner.label
 
+    @property
+    def cache_key(self) -> str:
+        return self._inner.cache_key
+
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 

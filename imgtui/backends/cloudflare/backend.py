@@ -174,6 +174,15 @@ class CloudflareBackend:
             label += f" at {self._base_url.host}{port}"
         return label
 
+    @property
+    def cache_key(self) -> str:
+        # The whole account id (the label cuts it to 8) and the whole API URL: the same
+        # account behind another host or path (a proxy, imgtui serve) is another cache.
+        # No userinfo: a key is a file name's source, and a URL's user:password is a secret.
+        url = self._base_url
+        port = f":{url.port}" if url.port else ""
+        return f"cloudflare {self._account_id} {url.scheme}://{url.host}{port}{url.path}"
+
     def __repr__(self) -> str:
         return f"CloudflareBackend({self.label!r})"
 

@@ -85,6 +85,10 @@ class LocalBackend:
         return f"local library {self.root}"
 
     @property
+    def cache_key(self) -> str:
+        return f"local library {self.root}"  # the label already holds the whole path
+
+    @property
     def account(self) -> LocalAccount:
         return LocalAccount(self)
 

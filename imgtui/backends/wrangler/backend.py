@@ -43,6 +43,10 @@ class WranglerBackend:
     def label(self) -> str:
         return f"wrangler dev state {self.root} (read-only)"
 
+    @property
+    def cache_key(self) -> str:
+        return f"wrangler dev state {self.root}"
+
     async def _run(self, fn: Callable[..., T], *args: object) -> T:
         try:
             return await asyncio.to_thread(fn, self.root, *args)
