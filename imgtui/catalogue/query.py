@@ -41,7 +41,7 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Word:
-    text: str  # lower-cased
+    text: str  # casefolded, as the catalogue's search text is
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +226,7 @@ def _term(token: str, position: int) -> Term:
         text = _unquote(token, position)
         if not text:
             raise QueryError("an empty quoted word", position)
-        return Word(text.lower())
+        return Word(text.casefold())
     if lowered.startswith("meta."):
         return _meta(token[5:], position)
     if lowered.startswith("creator:"):
@@ -252,7 +252,7 @@ def _term(token: str, position: int) -> Term:
         raise QueryError(f"unknown field {field}: (quote the word to search for it)", position)
     if '"' in token or "(" in token:
         raise QueryError("quote the whole word", position)
-    return Word(lowered)
+    return Word(token.casefold())
 
 
 def parse_query(text: str) -> Query:
@@ -291,7 +291,7 @@ def _term_sql(term: Term, fts: bool) -> tuple[str, list[object]]:
     if isinstance(term, Word):
         if fts and len(term.text) >= TRIGRAM:
             return "rowid IN (SELECT rowid FROM search WHERE search MATCH ?)", [_fts_phrase(term.text)]
-        # instr, not LIKE: LIKE folds ASCII case only and the text is lower-cased already.
+        # instr, not LIKE: LIKE folds ASCII case only and the text is casefolded already.
         return "instr(search_text, ?) > 0", [term.text]
     if isinstance(term, Creator):
         return "creator = ?", [term.name]

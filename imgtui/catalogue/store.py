@@ -20,7 +20,10 @@ from imgtui.service.models import FileInfo, ImageMetadata
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION = 3  # 2: meta_json and variants read back; 3: `listed`, the backend's order of ties
+# 2: meta_json and variants read back; 3: `listed`, the backend's order of ties; 4: search text
+# casefolded by Python alone (the trigram tokenizer folded again its own way: a word of three
+# letters or more found "µ" for "μ" where a shorter word's scan did not, nor did Python).
+SCHEMA_VERSION = 4
 
 
 class CatalogueRow(NamedTuple):
@@ -72,7 +75,8 @@ def _schema(fts: bool) -> str:
     search = (
         """
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
-    search_text, content='images', content_rowid='rowid', tokenize='trigram');
+    search_text, content='images', content_rowid='rowid',
+    tokenize='trigram case_sensitive 1');
 CREATE TRIGGER IF NOT EXISTS images_ai AFTER INSERT ON images BEGIN
     INSERT INTO search(rowid, search_text) VALUES (new.rowid, new.search_text);
 END;
@@ -176,9 +180,10 @@ def _flatten(value: Any, prefix: str) -> Iterator[str]:
 
 def search_text(image_id: str, filename: str, creator: str, meta: dict[str, Any] | None) -> str:
     """The text words search: fields on their own lines (no query word holds a newline, so
-    none matches across two fields), lower-cased here so SQL needs no case folding."""
+    none matches across two fields), casefolded here so SQL does no folding of its own
+    ("STRASSE" finds "straße": https://docs.python.org/3/library/stdtypes.html#str.casefold)."""
     parts = [image_id, filename, creator, *(_flatten(meta, "") if meta else ())]
-    return "\n".join(parts).lower()
+    return "\n".join(parts).casefold()
 
 
 _FORMAT_OF = {"image/svg+xml": "svg", "image/jpeg": "jpeg"}

@@ -79,7 +79,9 @@ class Cataloguing:
 
     def __init__(self, images: Images, path: Path | str | None = None) -> None:
         self.images = images
-        self.store = CatalogueStore(path if path is not None else catalogue_path(images.cache_key, cache_dir()))
+        self.store = CatalogueStore(
+            path if path is not None else catalogue_path(images.cache_key, cache_dir())
+        )
         self.window = CatalogueWindow(self.store)
         self.walker: CatalogueWalker | None = None
         self.complete = False

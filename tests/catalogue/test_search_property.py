@@ -19,7 +19,9 @@ from imgtui.catalogue.query import Creator, Flag, Format, MetaCompare, MetaIn, Q
 from imgtui.catalogue.store import record, search_text, upsert
 from imgtui.service.models import FileInfo, ImageMetadata
 
-TEXT = st.text(alphabet="abcAB-_.xé", min_size=0, max_size=6)
+# Letters whose case folding differs between Python and SQLite (long s, micro sign and mu,
+# final sigma and sigma, dotted I, Kelvin sign, sharp s) beside plain ones.
+TEXT = st.text(alphabet="abcAB-_.xéSs\u017f\u00b5\u03bc\u03c2\u03c3\u0130iK\u212akß", min_size=0, max_size=6)
 META_VALUE = st.one_of(TEXT, st.integers(-3, 5), st.booleans(), st.lists(TEXT, max_size=3))
 
 
@@ -73,6 +75,14 @@ QUERY_PARTS = st.sampled_from(
         ".png",
         "id1",
         "é",
+        "ss",
+        "\u017fss",
+        "SSS",
+        "\u00b5\u03bca",
+        "\u03c3\u03c2\u03c3",
+        "kKk",
+        "\u0130\u0130\u0130",
+        "ßs",
         "status=",
         "creator:alice",
         "creator:bob",
@@ -280,5 +290,47 @@ async def test_keystroke_reads_the_top_before_counting() -> None:
         assert await window.count(cap=5) == 5
         assert window.total is None
         assert await window.count() == 30 and window.total == 30
+    finally:
+        await store.aclose()
+
+
+async def test_words_fold_alike_on_the_index_and_the_scan() -> None:
+    """Words of 3+ letters go to the FTS5 index, shorter ones to a scan: both fold case as
+    Python's casefold does, so a word finds the same rows however long it is."""
+    names = [
+        "\u017fs-long-s",
+        "ss-plain",
+        "\u00b5-micro",
+        "\u03bc-mu",
+        "\u03c2-final",
+        "\u03c3-fine",
+        "straße",
+        "STRASSE-caps",
+    ]
+    store = CatalogueStore(":memory:")
+    try:
+        images = [
+            ImageMetadata(id=f"id{n}", filename=name, uploaded=datetime.fromtimestamp(n, UTC))
+            for n, name in enumerate(names)
+        ]
+        await store.transaction(upsert, [record(image) for image in images], 1)
+        assert store.fts
+        window = CatalogueWindow(store)
+
+        async def found(text: str) -> set[str]:
+            total = await window.set_view(parse_query(text), Sort("filename", False))
+            got = {names[int(row.id[2:])] for row in await window.rows(0, 20)}
+            assert total == len(got), text  # the count agrees with the rows
+            return got
+
+        assert await found("ss-") == await found("\u017fs-") == {"\u017fs-long-s", "ss-plain"}
+        assert (
+            await found("\u017fs")
+            == await found("ss")
+            == {"\u017fs-long-s", "ss-plain", "straße", "STRASSE-caps"}
+        )
+        assert await found("\u00b5") == await found("\u03bc-m") == {"\u00b5-micro", "\u03bc-mu"}
+        assert await found("\u03c2") == await found("\u03c3-f") == {"\u03c2-final", "\u03c3-fine"}
+        assert await found("strasse") == await found("STRAßE") == {"straße", "STRASSE-caps"}
     finally:
         await store.aclose()

@@ -201,5 +201,7 @@ async def test_cache_keys_tell_apart_what_labels_cut_short(tmp_path: Path) -> No
         for images in opened:
             await images.aclose()
     local = Images.local(tmp_path / "lib")
-    assert local.cache_key == f"local library {(tmp_path / 'lib').absolute()}"  # unchanged: old catalogues stay
+    assert (
+        local.cache_key == f"local library {(tmp_path / 'lib').absolute()}"
+    )  # unchanged: old catalogues stay
     await local.aclose()
