@@ -229,7 +229,9 @@ class CatalogueWindow:
         self._store = store
         self._filter = Query()
         self._sort = Sort()
-        self._total: int | None = 0
+        # Not counted yet: rows can be read before the first set_view (a seeded first screen
+        # and `G` before its reload), and count() counts.
+        self._total: int | None = None
 
     @property
     def sort(self) -> Sort:
