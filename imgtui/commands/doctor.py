@@ -12,6 +12,7 @@ The token is never printed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from dataclasses import dataclass
 from typing import Literal
@@ -19,9 +20,10 @@ from typing import Literal
 import httpx
 
 from imgtui import terminal
+from imgtui.common.text import safe_text
 from imgtui.service.config import BASE_URL_ENV, CLOUDFLARE_API, TOKEN_ENV, default_library_path
 from imgtui.terminal import tmux
-from imgtui.workflows.libraries import choose_library
+from imgtui.workflows.libraries import account_credentials, choose_library
 
 from .base import EXIT_FAILED, EXIT_OK, Command, UsageError, library_options, library_token
 from .console import Console
@@ -31,6 +33,8 @@ LACKS_EDIT = "this token lacks Account > Cloudflare Images > Edit"
 LACKS_READ = "this token lacks Account > Cloudflare Images > Read (or Edit)"
 CONFIG_DIR_ENV = "IMGTUI_CONFIG_DIR"  # the TUI's settings (imgtui.ui.config reads the same)
 TIMEOUT = 10.0  # seconds per API call
+MAX_BODY = 1 << 20  # an API answer is a few KB; more is refused unread
+MAX_MESSAGE = 300  # characters of a server's error message shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,9 @@ async def account_checks(
                 checks.append(Check("FAIL", f"{what}: {answer}"))
                 continue
             status, body = answer
-            codes = {error.get("code") for error in body.get("errors", []) if isinstance(error, dict)}
+            found = body.get("errors")
+            listed = found if isinstance(found, list) else []
+            codes = {error.get("code") for error in listed if isinstance(error, dict)}
             if status == 200 and body.get("success"):
                 checks.append(Check("ok", f"can {what} in account {account_id}"))
             elif status == 403 or 10000 in codes:
@@ -132,24 +138,31 @@ async def account_checks(
 
 async def _get(client: httpx.AsyncClient, path: str) -> tuple[int, dict] | str:
     try:
-        response = await client.get(path)
+        async with client.stream("GET", path) as response:
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_BODY:
+                    return f"an answer over {MAX_BODY // 1024} KiB (HTTP {response.status_code})"
     except httpx.HTTPError as error:
         return type(error).__name__
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
         body = {}
     return response.status_code, body if isinstance(body, dict) else {}
 
 
 def _errors(body: dict) -> str:
-    errors = [e for e in body.get("errors", []) if isinstance(e, dict)]
-    return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+    found = body.get("errors")
+    errors = [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+    text = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors[:5])
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def report(console: Console, checks: list[Check]) -> int:
     for check in checks:
-        console.line(f"{check.status:<4} {check.text}")
+        console.line(f"{check.status:<4} {safe_text(check.text)}")  # server text: never raw
     return EXIT_FAILED if any(check.status == "FAIL" for check in checks) else EXIT_OK
 
 
@@ -161,7 +174,8 @@ async def run(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(str(error)) from None
     if choice.kind == "cloudflare":
         api = (choice.endpoint or os.environ.get(BASE_URL_ENV) or CLOUDFLARE_API).rstrip("/")
-        checks += await account_checks(choice.target, api, os.environ.get(TOKEN_ENV) or library_token(args))
+        account_id, token = account_credentials(choice, library_token(args))
+        checks += await account_checks(account_id or "", api, token)
     else:
         checks.append(Check("info", f"library: {choice.spec} (no account to check)"))
     return report(console, checks)

@@ -100,15 +100,26 @@ def open_library(
     missing account id or token is filled with a placeholder rather than refused. Anywhere
     else the real ones are required."""
     if choice.kind == "cloudflare":
-        env = os.environ if environ is None else environ
-        account_id = choice.target or None
+        account_id, api_token = account_credentials(choice, api_token, environ)
         if choice.endpoint:
             backend_options = {"base_url": choice.endpoint, **backend_options}
-            if is_loopback_endpoint(choice.endpoint):
-                account_id = account_id or SERVE_ACCOUNT_ID
-                api_token = api_token or env.get(TOKEN_ENV) or SERVE_PLACEHOLDER_TOKEN
         return Images.cloudflare(account_id, api_token, **backend_options)
     return _open_spec(choice.spec, backend_options)
+
+
+def account_credentials(
+    choice: LibraryChoice, api_token: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[str | None, str | None]:
+    """The account id and token for a Cloudflare `choice` (token: the argument, else
+    $CLOUDFLARE_API_TOKEN); on a loopback endpoint (`imgtui serve`) a missing one is a
+    placeholder, since serve without --api-token takes any. None: missing, say so."""
+    env = os.environ if environ is None else environ
+    account_id = choice.target or None
+    api_token = api_token or env.get(TOKEN_ENV) or None
+    if choice.endpoint and is_loopback_endpoint(choice.endpoint):
+        account_id = account_id or SERVE_ACCOUNT_ID
+        api_token = api_token or SERVE_PLACEHOLDER_TOKEN
+    return account_id, api_token
 
 
 def _open_spec(spec: str, backend_options: dict[str, Any]) -> Images:

@@ -17,6 +17,7 @@ import pytest
 from imgtui.commands import doctor
 from imgtui.commands.base import EXIT_FAILED, EXIT_OK, add_library_options
 from imgtui.commands.console import Console
+from tests.rest_harness import start_emulator
 
 ACCOUNT = "a" * 32
 TOKENS = {
@@ -103,7 +104,6 @@ def test_a_good_token_passes_every_check(api, monkeypatch):
         ("wrong-token-000", "token refused: 1000: Invalid API Token"),
         ("expired-token-789", "token is expired"),
         ("reader-token-456", doctor.LACKS_EDIT),
-        (None, "no token"),
     ],
 )
 def test_what_is_wrong_with_a_token_is_named(api, monkeypatch, token, expected):
@@ -111,6 +111,49 @@ def test_what_is_wrong_with_a_token_is_named(api, monkeypatch, token, expected):
     assert code == EXIT_FAILED
     assert expected in text
     assert token is None or token not in text
+
+
+def test_no_token_is_named_before_any_request(monkeypatch):
+    code, text = run_doctor(monkeypatch, "--account-id", ACCOUNT, token=None)  # Cloudflare's API
+    assert code == EXIT_FAILED and "FAIL no token: set $CLOUDFLARE_API_TOKEN" in text
+
+
+def test_imgtui_serve_on_loopback_needs_no_token_or_account(tmp_path, monkeypatch):
+    """As every other command: a loopback endpoint (imgtui serve) is checked with the
+    placeholder token and account, and passes."""
+    server = start_emulator(tmp_path / "lib", api_token=None)  # serve's default: no token asked
+    try:
+        code, text = run_doctor(monkeypatch, "--endpoint", server.api_url, token=None)
+    finally:
+        server.stop()
+    assert code == EXIT_OK, text
+    assert "ok   token valid and active" in text and "can read Images" in text
+
+
+def test_hostile_server_text_is_escaped_and_capped(monkeypatch):
+    """An error message with terminal escapes is shown escaped; an endless answer is refused."""
+    evil = "\x1b]0;PWNED\x07\x1b[2J" + "x" * 5000
+
+    class Evil(FakeApi):
+        def do_GET(self) -> None:
+            if self.path.endswith("/tokens/verify"):
+                return self._send(401, {"success": False, "errors": [{"code": 1000, "message": evil}]})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"[" * (2 << 20))
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/client/v4"
+        code, text = run_doctor(monkeypatch, "--account-id", ACCOUNT, "--endpoint", url, token="t")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == EXIT_FAILED
+    assert "\x1b" not in text and "\x07" not in text and "PWNED" in text
+    assert len(text) < 2000  # the message is cut
 
 
 def test_a_wrong_account_and_a_wrong_host_are_named(api, monkeypatch):
