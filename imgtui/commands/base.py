@@ -60,7 +60,7 @@ def add_library_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--profile",
         metavar="NAME",
-        help="a [profiles.NAME] table of the config file (options and the environment win over it)",
+        help="a [profiles.NAME] table of the config file (options win over it; it wins over CLOUDFLARE_* variables)",
     )
 
 
@@ -80,7 +80,7 @@ def library_options(args: argparse.Namespace) -> LibraryOptions:
 
 
 def library_token(args: argparse.Namespace) -> str | None:
-    """The token of `--profile NAME`'s token_file (None: $CLOUDFLARE_API_TOKEN, which wins)."""
+    """The token of `--profile NAME`'s token_file (None: no profile or no file there)."""
     name = getattr(args, "profile", None)
     if not name:
         return None

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         metavar="NAME",
         help="use the config file's [profiles.NAME] table (account_id, token_file, endpoint or "
-        "library); options and CLOUDFLARE_* variables win over it",
+        "library); options win over it, it wins over CLOUDFLARE_* variables",
     )
     parser.add_argument(
         "--preview",
@@ -211,9 +211,9 @@ def library_problem(path: Path) -> str | None:
     return None
 
 
-def apply_profile_args(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]) -> None:
-    """Fill `args` from `--profile NAME` where neither an option nor the environment gives a
-    value (the commands' rule, imgtui.workflows.profiles); `args.from_profile` names the
+def apply_profile_args(args: argparse.Namespace) -> None:
+    """Fill `args` from `--profile NAME` where no option gives a value (it wins over the
+    environment: the commands' rule, imgtui.workflows.profiles); `args.from_profile` names the
     fields it filled, for the header. ProfileError for an unusable profile."""
     args.from_profile = frozenset[str]()
     if not getattr(args, "profile", None):
@@ -224,19 +224,14 @@ def apply_profile_args(args: argparse.Namespace, environ: os._Environ[str] | dic
     )
     if args.demo and profile.library is None:
         return  # --demo fills a local library: a profile's account stays out of it
-    after = apply_profile(before, profile, environ)
+    after = apply_profile(before, profile)
     filled: set[str] = set()
     for field in ("library", "account_id", "endpoint"):
         if getattr(after, field) != getattr(before, field):
             setattr(args, field, getattr(after, field))
             filled.add(field)
     cloudflare = after.library is None and after.wrangler is None
-    if (
-        cloudflare
-        and profile.token_file is not None
-        and not _gives_token(args)
-        and not environ.get(TOKEN_ENV)
-    ):
+    if cloudflare and profile.token_file is not None and not _gives_token(args):
         args.token_file = profile.token_file
         filled.add("token_file")
     args.from_profile = frozenset(filled)
@@ -302,7 +297,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
     try:
-        apply_profile_args(args, os.environ)
+        apply_profile_args(args)
     except ProfileError as error:
         print(f"imgtui: {error}", file=sys.stderr)
         return 2

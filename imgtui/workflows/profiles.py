@@ -7,22 +7,24 @@
     [profiles.offline]
     library = "~/pics"
 
-`--profile NAME` (the TUI and the commands) fills what the command line and the environment
-leave open: explicit options and `CLOUDFLARE_*` variables win. Textual-free, so the commands
-and the TUI share it; the config file's path lives here for the same reason.
+`--profile NAME` (the TUI and the commands) fills what the command line leaves open, and
+wins over the `CLOUDFLARE_*` variables: a profile is named on the command line, a variable
+may be left exported from other work, so `rm --profile offline` never reaches an account
+because a token was exported (the AWS CLI's order, https://docs.aws.amazon.com/cli/latest/userguide/cli-chap-configure.html#configure-precedence).
+The variables fill only what the profile leaves open. Textual-free, so the commands and the
+TUI share it; the config file's path lives here for the same reason.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
 
-from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
+from imgtui.service.config import TOKEN_ENV
 
 from .libraries import LibraryOptions
 
@@ -110,32 +112,27 @@ def get_profile(name: str, path: Path | None = None) -> Profile:
     return profiles[name]
 
 
-def apply_profile(
-    options: LibraryOptions, profile: Profile, environ: Mapping[str, str] | None = None
-) -> LibraryOptions:
-    """`options` with what the profile gives where neither an option nor the environment
-    does. A profile's library applies only when nothing names another library."""
-    env = os.environ if environ is None else environ
+def apply_profile(options: LibraryOptions, profile: Profile) -> LibraryOptions:
+    """`options` with what the profile gives where no option does (the environment does not
+    count: the profile wins over it). A profile's library applies only when no option names
+    another library or an account."""
     named = options.library is not None or options.wrangler is not None
     cloudflare = options.account_id is not None or options.endpoint is not None
     if profile.library is not None:
-        if named or cloudflare or env.get(ACCOUNT_ENV) or env.get(TOKEN_ENV):
-            return options
-        return replace(options, library=profile.library)
+        return options if named or cloudflare else replace(options, library=profile.library)
     if named:
         return options  # --library / --wrangler name another library: the profile stays out
-    account = options.account_id
-    if account is None and not env.get(ACCOUNT_ENV):
-        account = profile.account_id
-    return replace(options, account_id=account, endpoint=options.endpoint or profile.endpoint)
+    return replace(
+        options,
+        account_id=options.account_id or profile.account_id,
+        endpoint=options.endpoint or profile.endpoint,
+    )
 
 
-def profile_token(profile: Profile, environ: Mapping[str, str] | None = None) -> str | None:
-    """The token from the profile's token_file, unless $CLOUDFLARE_API_TOKEN is set (it wins)."""
-    env = os.environ if environ is None else environ
-    if profile.token_file is None or env.get(TOKEN_ENV):
-        return None
-    return read_token_line(profile.token_file)
+def profile_token(profile: Profile) -> str | None:
+    """The token from the profile's token_file (it wins over $CLOUDFLARE_API_TOKEN); None
+    when the profile names no file (then the variable gives it)."""
+    return None if profile.token_file is None else read_token_line(profile.token_file)
 
 
 def read_token_line(path: Path) -> str:

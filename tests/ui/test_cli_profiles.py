@@ -39,7 +39,7 @@ def work_profile(tmp_path: Path) -> Path:
 
 def args_for(*argv: str):
     args = cli.build_parser().parse_args(list(argv))
-    cli.apply_profile_args(args, {})
+    cli.apply_profile_args(args)
     return args
 
 
@@ -69,14 +69,19 @@ def test_options_win_over_the_profile(tmp_path: Path):
     assert not cli.wants_cloudflare(local) and local.account_id is None
 
 
-def test_the_environment_wins_over_the_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    work_profile(tmp_path)
+def test_the_profile_wins_over_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A profile is named on the command line; a variable may be left exported from other
+    work: the profile's account and token are used, and the header says so."""
+    token = work_profile(tmp_path)
     env = {cli.ACCOUNT_ENV: "acc-env", cli.TOKEN_ENV: "env-token"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     args = cli.build_parser().parse_args(["--profile", "work"])
-    cli.apply_profile_args(args, env)
-    assert args.account_id is None and args.token_file is None
-    assert args.endpoint == "https://api.example.test/client/v4"  # no variable names one
-    assert cli.credentials_note(args, find_credentials(env, tmp_path)) == "credentials from environment"
+    cli.apply_profile_args(args)
+    assert (args.account_id, args.token_file) == ("acc-work", token)
+    assert cli.api_token(args) == SECRET
+    assert cli.credentials_note(args, find_credentials(env, tmp_path)) == "credentials from profile work"
+    assert cli.open_images(args).label.startswith("Cloudflare account acc-work")
 
 
 def test_a_library_profile_opens_that_folder(tmp_path: Path):
@@ -84,6 +89,17 @@ def test_a_library_profile_opens_that_folder(tmp_path: Path):
     args = args_for("--profile", "offline")
     assert args.library == tmp_path / "pics" and not cli.wants_cloudflare(args)
     assert str(tmp_path / "pics") in cli.open_images(args).label
+
+
+def test_an_exported_token_never_sends_a_library_profile_to_an_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    write_config(f'[profiles.offline]\nlibrary = "{tmp_path / "pics"}"\n')
+    monkeypatch.setenv(cli.TOKEN_ENV, "exported-earlier")
+    monkeypatch.setenv(cli.ACCOUNT_ENV, "some-account")
+    args = args_for("--profile", "offline")
+    assert args.library == tmp_path / "pics" and not cli.wants_cloudflare(args)
+    assert cli.open_images(args).label == f"local library {tmp_path / 'pics'}"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_profiles_are_read_with_paths_expanded(tmp_path: Path):
 
 def test_a_profile_fills_what_the_options_leave_open():
     write_config('[profiles.work]\naccount_id = "abc123"\nendpoint = "https://api.example/client/v4"\n')
-    options = apply_profile(LibraryOptions(), get_profile("work"), {})
+    options = apply_profile(LibraryOptions(), get_profile("work"))
     choice = choose_library(options, {})
     assert (choice.kind, choice.target, choice.endpoint) == (
         "cloudflare",
@@ -71,29 +71,29 @@ def test_explicit_options_win_over_the_profile(tmp_path: Path):
     write_config('[profiles.work]\naccount_id = "abc123"\nendpoint = "https://api.example/client/v4"\n')
     profile = get_profile("work")
     options = apply_profile(
-        LibraryOptions(account_id="mine", endpoint="http://127.0.0.1:1/client/v4"), profile, {}
+        LibraryOptions(account_id="mine", endpoint="http://127.0.0.1:1/client/v4"), profile
     )
     assert (options.account_id, options.endpoint) == ("mine", "http://127.0.0.1:1/client/v4")
     # --library names another library: the profile's account stays out (no conflict error)
-    local = apply_profile(LibraryOptions(library=tmp_path), profile, {})
+    local = apply_profile(LibraryOptions(library=tmp_path), profile)
     assert choose_library(local, {}).kind == "local"
 
 
-def test_the_environment_wins_over_the_profile(tmp_path: Path):
+def test_the_profile_wins_over_the_environment(tmp_path: Path):
     write_config(f'[profiles.work]\naccount_id = "abc123"\ntoken_file = "{token_file(tmp_path)}"\n')
     profile = get_profile("work")
     env = {"CLOUDFLARE_ACCOUNT_ID": "from-env", "CLOUDFLARE_API_TOKEN": "env-token"}
-    assert choose_library(apply_profile(LibraryOptions(), profile, env), env).target == "from-env"
-    assert profile_token(profile, env) is None  # None: the client reads $CLOUDFLARE_API_TOKEN
-    assert profile_token(profile, {}) == SECRET
+    assert choose_library(apply_profile(LibraryOptions(), profile), env).target == "abc123"
+    assert profile_token(profile) == SECRET
+    write_config('[profiles.bare]\naccount_id = "abc123"\n')
+    assert profile_token(get_profile("bare")) is None  # no file: the variable gives the token
 
 
 def test_a_library_profile_opens_that_folder(tmp_path: Path):
     write_config(f'[profiles.offline]\nlibrary = "{tmp_path / "pics"}"\n')
-    choice = choose_library(apply_profile(LibraryOptions(), get_profile("offline"), {}), {})
+    env = {"CLOUDFLARE_API_TOKEN": "x"}  # exported from other work: the profile still wins
+    choice = choose_library(apply_profile(LibraryOptions(), get_profile("offline")), env)
     assert (choice.kind, choice.target) == ("local", str(tmp_path / "pics"))
-    env = {"CLOUDFLARE_API_TOKEN": "x"}  # the environment names Cloudflare: it wins
-    assert apply_profile(LibraryOptions(), get_profile("offline"), env).library is None
 
 
 def test_an_unknown_profile_names_the_known_ones():
@@ -119,7 +119,7 @@ def test_broken_toml_is_a_clear_message():
 def test_a_missing_token_file_is_one_line(tmp_path: Path):
     write_config(f'[profiles.work]\naccount_id = "a"\ntoken_file = "{tmp_path / "absent"}"\n')
     with pytest.raises(ProfileError, match="cannot read the token file"):
-        profile_token(get_profile("work"), {})
+        profile_token(get_profile("work"))
 
 
 # The commands
