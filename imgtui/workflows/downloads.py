@@ -36,7 +36,25 @@ def safe_filename(image: ImageMetadata) -> str:
     name = _replace_unsafe(image.filename or image.id).strip()
     if name in ("", ".", ".."):
         name = _replace_unsafe(image.id) or "image"
-    return name[:255]
+    stem, dot, suffix = name.rpartition(".")
+    return fit_name(stem, dot + suffix) if stem else fit_name(name, "")
+
+
+# A file name is at most 255 *bytes* on Linux and macOS (NAME_MAX): 104 CJK characters are
+# 312 bytes, a valid Cloudflare filename and an ENAMETOOLONG for every file of a batch.
+NAME_MAX_BYTES = 255
+
+
+def fit_name(stem: str, suffix: str) -> str:
+    """`stem + suffix` cut (in the stem, on a character boundary) to NAME_MAX_BYTES of UTF-8,
+    so the extension survives."""
+    if len(suffix.encode("utf-8", "surrogatepass")) > 32:  # not an extension: cut it all alike
+        stem, suffix = stem + suffix, ""
+    room = NAME_MAX_BYTES - len(suffix.encode("utf-8", "surrogatepass"))
+    encoded = stem.encode("utf-8", "surrogatepass")
+    if len(encoded) > room:
+        stem = encoded[:room].decode("utf-8", "ignore")  # drops a character cut in half
+    return stem + suffix
 
 
 def _replace_unsafe(raw: str) -> str:
@@ -55,7 +73,7 @@ def batch_filenames(targets: Sequence[ImageMetadata]) -> list[str]:
         candidate, n = name, 1
         while candidate.lower() in seen:
             n += 1
-            candidate = f"{stem}-{n}{dot}{suffix}"
+            candidate = fit_name(stem, f"-{n}{dot}{suffix}")  # a long name is cut, never the number
         seen.add(candidate.lower())
         names.append(candidate)
     return names

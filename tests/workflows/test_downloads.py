@@ -64,6 +64,24 @@ def test_names_are_safe_and_distinct() -> None:
     assert len(safe_filename(meta("x", "n" * 400))) == 255
 
 
+async def test_long_non_ascii_names_fit_the_file_system(library: Images, out: Path) -> None:
+    """A file name is at most 255 bytes: 104 CJK characters (312 bytes, a valid Cloudflare
+    filename) made ENAMETOOLONG for every file of the batch. Cut in bytes, on a character
+    boundary, keeping the extension and the -N of a repeated name."""
+    long = "画" * 104 + ".png"
+    name = safe_filename(meta("x", long))
+    assert len(name.encode()) <= 255 and name == "画" * 83 + ".png"
+    first, second = batch_filenames([meta("1", long), meta("2", long)])
+    assert first == name and second.endswith("-2.png") and len(second.encode()) <= 255
+    assert first != second
+    image = await library.hosted.upload(png(), filename=long)
+    plan = plan_downloads([image, image], out, as_folder=True)
+    for path in plan.paths:
+        await save_image(library, image.id, path, overwrite=False)
+    assert sorted(path.name for path in plan.paths) == listing(out)
+    assert len(safe_filename(meta("x", "é" * 300))) == 127  # no extension: 254 bytes, whole characters
+
+
 def test_safe_filename_never_spoofs_with_bidi_or_c1():
     """Issue 9, finding 1: `evil\u202egnp.exe` saved raw shows as `evilexe.png` in a file
     manager; DEL and C1 controls (the 8-bit CSI) reach the terminal that lists the folder."""
