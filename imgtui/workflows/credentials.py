@@ -17,9 +17,10 @@ from pathlib import Path
 
 from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV
 
-_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-_JSONC_COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
-_MAX_FILE = 1 << 20
+_DOTENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Files in the folder imgtui was started in are anybody's: read at most this much of each, and
+# parse it in linear time (a regex with nested repeats took seconds on 32 KB).
+_MAX_FILE = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,40 +37,78 @@ class FoundCredentials:
         return "credentials from " + " and ".join(sorted(places)) if places else ""
 
 
+def _read_head(path: Path) -> str | None:
+    """The first _MAX_FILE bytes as text (never more is read); None when unreadable."""
+    try:
+        with path.open("rb") as file:
+            return file.read(_MAX_FILE).decode("utf-8", "ignore")  # a cut may split a character
+    except OSError:
+        return None
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
     """KEY=VALUE lines (optional `export`, quotes, # comments); {} when unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")[:_MAX_FILE]
-    except (OSError, UnicodeDecodeError):
+    text = _read_head(path)
+    if text is None:
         return {}
     values: dict[str, str] = {}
     for line in text.splitlines():
-        if line.lstrip().startswith("#") or not (match := _DOTENV_LINE.match(line)):
-            continue
-        value = match.group(2)
+        key, equals, value = line.partition("=")
+        key = key.strip()
+        if key.startswith("export") and key[6:7].isspace():
+            key = key[6:].strip()
+        if not equals or not _DOTENV_KEY.fullmatch(key):
+            continue  # also a # comment: "#" is no key
+        value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
         else:
             value = value.split(" #", 1)[0].strip()
-        values[match.group(1)] = value
+        values[key] = value
     return values
+
+
+def jsonc_to_json(text: str) -> str:
+    """JSON with comments (// and /* */) and trailing commas, as wrangler.jsonc allows, made
+    plain JSON in one pass; strings are copied untouched."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    pending_comma = -1  # index in `out` of a comma that a later } or ] would make trailing
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            end = i + 1
+            while end < n and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            out.append(text[i : end + 1])
+            i, pending_comma = end + 1, -1
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            if ch in "}]" and pending_comma >= 0:
+                out[pending_comma] = ""
+            if ch == ",":
+                pending_comma = len(out)
+            elif not ch.isspace():
+                pending_comma = -1
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 def wrangler_account_id(folder: Path) -> tuple[str, str] | None:
     """(account id, file name) from the project's wrangler config, if it names one."""
     for name in ("wrangler.jsonc", "wrangler.json", "wrangler.toml"):
-        path = folder / name
-        try:
-            text = path.read_text(encoding="utf-8")[:_MAX_FILE]
-        except (OSError, UnicodeDecodeError):
+        text = _read_head(folder / name)
+        if text is None:
             continue
         try:
-            if name.endswith(".toml"):
-                data = tomllib.loads(text)
-            else:
-                without_comments = _JSONC_COMMENT.sub(lambda m: m.group(1) or "", text)
-                data = json.loads(re.sub(r",\s*([}\]])", r"\1", without_comments))
-        except (ValueError, tomllib.TOMLDecodeError):
+            data = tomllib.loads(text) if name.endswith(".toml") else json.loads(jsonc_to_json(text))
+        except (ValueError, RecursionError):  # TOMLDecodeError is a ValueError; nesting 10^5 deep
             continue
         account = data.get("account_id") if isinstance(data, dict) else None
         if isinstance(account, str) and account.strip():
