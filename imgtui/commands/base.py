@@ -106,12 +106,23 @@ async def opened_library(args: argparse.Namespace) -> AsyncIterator[Images]:
         await images.aclose()
 
 
+MAX_META_TEXT = 64 * 1024  # room for pretty-printed JSON around 1024 bytes of metadata
+
+
 def parse_meta(text: str) -> dict[str, Any]:
-    """`--meta JSON`: a JSON object, or ImagesError 5400 saying what is wrong."""
+    """`--meta JSON`: a JSON object, or ImagesError 5400 saying what is wrong. Cloudflare keeps
+    at most 1024 bytes of metadata (the service checks that); text far beyond it is refused
+    unparsed, and nesting too deep for the parser is a message, not a RecursionError."""
+    if len(text) > MAX_META_TEXT:
+        raise ImagesError(
+            ErrorCode.BAD_REQUEST, f"--meta is {len(text):,} characters: metadata holds 1024 bytes"
+        )
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImagesError(ErrorCode.BAD_REQUEST, f"--meta is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ImagesError(ErrorCode.BAD_REQUEST, "--meta is nested too deeply") from None
     if not isinstance(value, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "--meta must be a JSON object")
     return value

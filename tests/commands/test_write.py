@@ -66,6 +66,10 @@ def test_put_bad_meta_and_bad_usage(run, lib: Where, picture: Path) -> None:
     assert bad_json.code == 1 and "ERROR 5400: --meta is not valid JSON" in bad_json.err
     not_object = run("put", *lib.args, str(picture), "--meta", "[1]")
     assert not_object.code == 1 and "JSON object" in not_object.err
+    deep = run("put", *lib.args, str(picture), "--meta", '{"a":' + "[" * 20_000 + "]" * 20_000 + "}")
+    assert deep.code == 1 and "ERROR 5400: --meta is nested too deeply" in deep.err  # not a traceback
+    huge = run("put", *lib.args, str(picture), "--meta", '{"a": "' + "x" * 100_000 + '"}')
+    assert huge.code == 1 and "ERROR 5400: --meta is 100,009 characters" in huge.err
     two_with_id = run("put", *lib.args, str(picture), str(picture), "--id", "x")
     assert two_with_id.code == 2
     uuid_id = run("put", *lib.args, str(picture), "--id", "2cdc28f0-017a-49c4-9ed7-87056c83901d")
