@@ -4,7 +4,9 @@ Each page and the cursor after it are saved in one transaction, so a walk stoppe
 (quit, network, a failed page) resumes at the next page: no page twice, none skipped. A full
 walk stamps every row with a new generation; when it completes, rows an older generation left
 behind were deleted behind our back. `refresh()` on a complete catalogue reads only the newest
-pages, until it meets ids it already knows.
+pages, down to the newest upload a finished walk or refresh saw (`confirmed_ms`): not merely
+to the first known id, since a row the UI noted (an upload) or a refresh cut short sits above
+rows nobody has listed yet.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.images import Images
 from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import MAX_LIST_LIMIT
@@ -37,10 +40,11 @@ class WalkProgress:
     complete: bool  # the walk reached the end of the list
 
 
-def _begin(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
-    """The walk in progress (its generation and cursor) or a new one; rows it has done."""
+def _begin(conn: sqlite3.Connection, restart: bool = False) -> tuple[int, str | None, int]:
+    """The walk in progress (its generation and cursor) or a new one (always with `restart`);
+    rows it has done."""
     generation = int(store.get_state(conn, "generation") or "0")
-    if store.get_state(conn, "walking") == "1":
+    if store.get_state(conn, "walking") == "1" and not restart:
         cursor = store.get_state(conn, "cursor")
         done = int(store.get_state(conn, "walk_done") or "0")
         return generation, cursor, done
@@ -52,11 +56,16 @@ def _begin(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
     return generation, None, 0
 
 
+UPLOADED = 2  # a record's upload time (ms), see store.record
+
+
 def _save_page(
     conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, cursor: str | None, done: int
 ) -> None:
     # A walk lists newest first: the n-th row listed ranks -n (later uploads rank above 0).
     start = done - len(records)
+    if start == 0 and records:  # the newest upload this walk lists: confirmed when it ends
+        store.set_state(conn, "walk_top_ms", str(records[0][UPLOADED]))
     store.upsert(conn, records, generation, [-(start + i) for i in range(len(records))])
     store.set_state(conn, "cursor", cursor)
     store.set_state(conn, "walk_done", str(done))
@@ -69,16 +78,34 @@ def _finish(conn: sqlite3.Connection, generation: int, now: float) -> int:
     store.set_state(conn, "cursor", None)
     store.set_state(conn, "complete", "1")
     store.set_state(conn, "complete_at", f"{now:.3f}")
+    store.set_state(conn, "confirmed_ms", store.get_state(conn, "walk_top_ms") or "0")
     return int(dropped)
 
 
-def _refresh_page(conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int) -> bool:
-    """Save a page of the newest images; True when it reached ids already known."""
-    known = store.known_ids(conn, [fields[0] for fields in records])
-    top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+def _listed_top(conn: sqlite3.Connection) -> int:
+    """The highest rank a refresh gave (kept in state: max(listed) has no index)."""
+    kept = store.get_state(conn, "listed_top")
+    if kept is not None:
+        return int(kept)
+    return int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+
+
+def _refresh_page(
+    conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, confirmed_ms: int
+) -> bool:
+    """Save a page of the newest images; True when it reached uploads a finished walk or
+    refresh already listed (older than `confirmed_ms`: everything below is catalogued)."""
+    top = _listed_top(conn)
     # Newest first, above every row so far (a known row keeps its rank: upsert leaves it).
     store.upsert(conn, records, generation, [top + len(records) - i for i in range(len(records))])
-    return bool(known)
+    store.set_state(conn, "listed_top", str(top + len(records)))
+    return any(fields[UPLOADED] < confirmed_ms for fields in records)
+
+
+def _confirm(conn: sqlite3.Connection, newest_ms: int) -> None:
+    """A refresh reached the confirmed part: everything down from `newest_ms` is listed."""
+    old = int(store.get_state(conn, "confirmed_ms") or "0")
+    store.set_state(conn, "confirmed_ms", str(max(old, newest_ms)))
 
 
 class CatalogueWalker:
@@ -130,18 +157,31 @@ class CatalogueWalker:
         value = await self._store.run(lambda conn: store.get_state(conn, "complete_at"))
         return None if value is None else float(value)
 
-    async def walk(self) -> AsyncIterator[WalkProgress]:
-        """A full walk (or the rest of an interrupted one), yielding progress after each page.
-        A failed page raises the backend's ImagesError; calling `walk()` again resumes."""
-        generation, cursor, done = await self._store.transaction(_begin)
+    async def walk(self, *, restart: bool = False) -> AsyncIterator[WalkProgress]:
+        """A full walk (or the rest of an interrupted one, unless `restart`), yielding progress
+        after each page. A failed page raises the backend's ImagesError; calling `walk()` again
+        resumes. A saved cursor the backend refuses (5400: a library recreated at the same
+        path, an expired token) starts the walk again from the top instead of failing for good."""
+        generation, cursor, done = await self._store.transaction(_begin, restart)
         total = await self._total()
         yield WalkProgress(done, total, False)
         # The next page is fetched while this one is written: the backend's thread (or the
         # network) and the catalogue's thread overlap. Only written pages move the cursor.
         fetching = asyncio.ensure_future(self._page(cursor))
+        resumed = cursor is not None
         try:
             while True:
-                page = await fetching
+                try:
+                    page = await fetching
+                except ImagesError as error:
+                    if not resumed or error.code != ErrorCode.BAD_REQUEST:
+                        raise
+                    generation, cursor, done = await self._store.transaction(_begin, True)
+                    resumed = False
+                    fetching = asyncio.ensure_future(self._page(None))
+                    yield WalkProgress(done, total, False)
+                    continue
+                resumed = False
                 records = await self._records(page.images)
                 cursor = None if page.list_complete else page.cursor
                 if cursor is not None:
@@ -164,23 +204,35 @@ class CatalogueWalker:
         return await self._images.hosted.list(limit=limit, cursor=cursor, sort_order="desc")
 
     async def refresh(self) -> AsyncIterator[WalkProgress]:
-        """New images since the last walk, newest first until a known id; a full walk when the
-        catalogue was never completed (edits and deletes of old images need a full walk)."""
-        if not await self.is_complete() or await self._store.run(
-            lambda conn: store.get_state(conn, "walking") == "1"
-        ):
+        """New images since the last walk or refresh, newest first down to the uploads it
+        confirmed; a full walk when the catalogue was never completed (edits and deletes of
+        old images need a full walk). A refresh cut short confirms nothing: the next one
+        reads from the top again (pages twice, never a gap)."""
+
+        def where_from(conn: sqlite3.Connection) -> tuple[bool, int, int | None]:
+            walking = store.get_state(conn, "walking") == "1"
+            confirmed = store.get_state(conn, "confirmed_ms")
+            generation = int(store.get_state(conn, "generation") or "0")
+            return walking, generation, None if confirmed is None else int(confirmed)
+
+        walking, generation, confirmed_ms = await self._store.run(where_from)
+        if walking or confirmed_ms is None or not await self.is_complete():
             async for progress in self.walk():
                 yield progress
             return
-        generation = int(await self._store.run(lambda conn: store.get_state(conn, "generation") or "0"))
         cursor: str | None = None
         done = 0
+        newest_ms: int | None = None
         while True:
             page = await self._page(cursor)
             records = await self._records(page.images)
+            if newest_ms is None and records:
+                newest_ms = records[0][UPLOADED]
             done += len(records)
-            reached_known = await self._store.transaction(_refresh_page, records, generation)
-            if reached_known or page.list_complete or page.cursor is None:
+            reached = await self._store.transaction(_refresh_page, records, generation, confirmed_ms)
+            if reached or page.list_complete or page.cursor is None:
+                if newest_ms is not None:
+                    await self._store.transaction(_confirm, newest_ms)
                 yield WalkProgress(done, None, True)
                 return
             cursor = page.cursor

@@ -154,7 +154,8 @@ class Cataloguing:
                 self.walker = await self._make_walker()
             walker = self.walker
             kind: WalkKind = "walk" if full or not self.complete else "refresh"
-            steps = walker.walk() if kind == "walk" else walker.refresh()
+            # `r` walks from the top: it also gets past a walk stuck on anything.
+            steps = walker.walk(restart=full) if kind == "walk" else walker.refresh()
             async for step in steps:
                 total = None if step.total is None or step.total < 0 else step.total
                 if step.complete:

@@ -3,6 +3,7 @@ nothing; edits and deletes made behind the catalogue's back are noticed on a ful
 
 from __future__ import annotations
 
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -17,6 +18,7 @@ from imgtui.catalogue import (
     catalogue_path,
     parse_query,
 )
+from imgtui.catalogue.store import count_all
 from imgtui.catalogue.walker import WalkProgress
 from imgtui.service import Images
 from imgtui.service.errors import ImagesError
@@ -196,3 +198,86 @@ def test_catalogue_path_is_stable_and_distinct(tmp_path: Path) -> None:
 def test_page_size_clamped(tmp_path: Path, page_size: int) -> None:
     walker = CatalogueWalker(Images.local(tmp_path / "lib"), CatalogueStore(":memory:"), page_size=page_size)
     assert 1 <= walker._page_size <= 10_000
+
+
+async def test_a_refresh_leaves_no_gap_after_an_interruption_or_a_noted_upload(tmp_path: Path) -> None:
+    """A refresh used to stop at the first page holding a known id: one cut short, or a row
+    the UI noted (its own upload) above rows nobody had listed, left a gap for good while the
+    list said "all". It now reads down to the uploads a finished walk or refresh saw."""
+    clock = ticking_clock()
+    images = Images.local(tmp_path / "lib", clock=clock)  # type: ignore[arg-type]
+    catalogue = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        for n in range(10):
+            await images.hosted.upload(png(1, 1), filename=f"old-{n}.png")
+        walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
+        await walk_all(walker)
+        for n in range(20):  # uploaded elsewhere
+            await images.hosted.upload(png(1, 1), filename=f"new-{n}.png")
+        steps = 0
+        async for _ in walker.refresh():  # cut short after two pages (quit, network)
+            steps += 1
+            if steps == 2:
+                break
+        again = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
+        assert [p.complete for p in [p async for p in again.refresh()]][-1]
+        assert await catalogue.run(count_all) == 30
+        for n in range(20):  # elsewhere again, then the TUI's own upload, noted at once
+            await images.hosted.upload(png(1, 1), filename=f"other-{n}.png")
+        mine = await images.hosted.upload(png(1, 1), filename="mine.png")
+        await again.note_changed(mine)
+        async for _ in again.refresh():
+            pass
+        assert await catalogue.run(count_all) == 51
+        listed = CatalogueWindow(catalogue)
+        assert await listed.set_view() == 51
+    finally:
+        await catalogue.aclose()
+        await images.aclose()
+
+
+async def test_a_refused_saved_cursor_restarts_the_walk(tmp_path: Path) -> None:
+    """A walk stopped mid-way keeps its cursor; when the backend refuses it (the library was
+    recreated at the same path; an expired token), the walk starts again from the top
+    instead of failing at every launch and every `r`."""
+    await make_library(tmp_path / "lib", 12)
+    catalogue = CatalogueStore(tmp_path / "cat.sqlite3")
+    images = Images.local(tmp_path / "lib")
+    try:
+        walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
+        steps = 0
+        async for _ in walker.walk():
+            steps += 1
+            if steps == 2:
+                break  # quit with a saved cursor
+        await images.aclose()
+        shutil.rmtree(tmp_path / "lib")
+        ids = await make_library(tmp_path / "lib", 7)
+        images = Images.local(tmp_path / "lib")
+        walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
+        progress = await walk_all(walker)
+        assert progress[-1].complete
+        window = CatalogueWindow(catalogue)
+        assert await window.set_view() == 7
+        assert {row.id for row in await window.rows(0, 10)} == set(ids)
+    finally:
+        await catalogue.aclose()
+        await images.aclose()
+
+
+async def test_r_walks_from_the_top_even_mid_walk(tmp_path: Path) -> None:
+    await make_library(tmp_path / "lib", 12)
+    catalogue = CatalogueStore(tmp_path / "cat.sqlite3")
+    images = Images.local(tmp_path / "lib")
+    try:
+        walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
+        steps = 0
+        async for _ in walker.walk():
+            steps += 1
+            if steps == 2:
+                break
+        restarted = [p async for p in walker.walk(restart=True)]
+        assert restarted[0].done == 0 and restarted[-1].complete and restarted[-1].done == 12
+    finally:
+        await catalogue.aclose()
+        await images.aclose()
