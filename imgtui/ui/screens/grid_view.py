@@ -1,13 +1,16 @@
 """The main screen's second view: `t` toggles the list and the thumbnail grid, `f` opens the
 full-screen viewer. Mixed into MainScreen (main.py keeps browsing; this file the views).
 
-The grid and its thumbnail source are made on first use: a session that never leaves the
-list pays nothing for them.
+The grid is made on first use. Its thumbnail source is made a moment earlier, at idle once
+the list shows rows (`preload_grid`): the first grid screen's thumbnails are read from the disk
+cache into memory then (~20 small files on a worker thread, nothing decoded from an original
+and nothing downloaded), so that `t` paints them from memory, as yazi preloads what is around
+its cursor. A session that never leaves the list pays those reads and nothing else.
 """
 
 from __future__ import annotations
 
-import gc
+import asyncio
 from typing import TYPE_CHECKING, Literal, cast
 
 from textual import work
@@ -15,8 +18,12 @@ from textual.binding import Binding
 from textual.widget import Widget
 
 from imgtui.service import Images
-from imgtui.ui.preview.terminal import PreviewMode, resolve_in_app
+from imgtui.ui.preview.geometry import decode_box
+from imgtui.ui.preview.terminal import PreviewMode, cell_size, resolve_in_app
+from imgtui.ui.widgets.grid_geometry import grid_shape, last_top_row, top_row_for
+from imgtui.ui.widgets.image_table import freeze_start_up
 from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
+from imgtui.workflows.catalogue_rows import to_metadata
 from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
@@ -54,6 +61,8 @@ class GridView:
     view: View = "list"
     _grid: ThumbnailGrid | None = None
     _source: Thumbnails | None = None
+    _source_made = False
+    _preloaded = False
     _details_timer: Timer | None = None
     _details_wanted: str | None = None
     _unsubscribe_account: Callable[[], None] | None = None
@@ -105,16 +114,23 @@ class GridView:
         self.focus_view()
         self._update_status()
 
-    def _ensure_grid(self) -> ThumbnailGrid:
+    def _ensure_grid(self, *, hidden: bool = False) -> ThumbnailGrid:
         if self._grid is None:
-            # Every object alive by now (modules, styles, the screen's widgets) lives as long
-            # as the app: freezing them out of the collector keeps a full collection short
-            # (measured 60-180 ms, in the middle of a held pgdn, while pictures churn).
-            gc.freeze()
+            # The app's one rule for the collector (ui/widgets/image_table.py): what start-up
+            # built is frozen once, and only when the launcher froze its imports.
+            freeze_start_up()
             mode = resolve_in_app(self.preview_mode)
+            table = self.table
+            hint = (table.size.width, table.size.height) if table.display else None  # the grid's place
+            self._grid = ThumbnailGrid(table, self._ensure_source(mode), mode=mode, size_hint=hint, id="grid")
+            self._grid.display = not hidden
+            self.list_pane.mount(self._grid, after=table)
+        return self._grid
+
+    def _ensure_source(self, mode: PreviewMode) -> Thumbnails | None:
+        if not self._source_made:
+            self._source_made = True
             self._source = make_source(self.images) if mode != "off" else None
-            self._grid = ThumbnailGrid(self.table, self._source, mode=mode, id="grid")
-            self.list_pane.mount(self._grid, after=self.table)
             if self._source is not None:
                 self._prepare_source()
                 account = getattr(self.app, "account", None)  # the session's AccountCache
@@ -122,7 +138,43 @@ class GridView:
                     self._unsubscribe_account = account.subscribe(self._account_changed)
                     if (known := account.cached) is not None:
                         self._account_seen = (known.variants, known.flexible_variants)
-        return self._grid
+        return self._source
+
+    def preload_grid(self) -> None:
+        """The list shows rows: once, after that frame, mount the grid hidden (its cells laid
+        out by the frame that shows it, not by a second one) and read the thumbnails of its
+        first screen (around the cursor) from the disk cache into memory. Cheap to call again."""
+        if self._preloaded or self._grid is not None or self.view != "list":
+            return
+        table = self.table
+        if table.rows.total == 0 or not table.display or min(table.size) <= 0:
+            return
+        self._preloaded = True
+        table.call_after_refresh(self._warm_first_screen)
+
+    @work(group="thumbnails-warm", exit_on_error=False)
+    async def _warm_first_screen(self) -> None:
+        table = self.table
+        if self._grid is not None or min(table.size) <= 0:
+            return  # the grid came first: it asks for its own pictures
+        mode = resolve_in_app(self.preview_mode)
+        self._ensure_grid(hidden=True)
+        source = self._source
+        if source is None:
+            return
+        shape = grid_shape(table.size.width, table.size.height)  # as ThumbnailGrid's size_hint
+        box = decode_box(mode, shape.picture_area, cell_size())
+        rows = table.rows
+        top = min(top_row_for(rows.cursor, 0, shape), last_top_row(rows.total, shape))
+        first = top * shape.columns
+        shown = [(index, rows.row(index)) for index in range(first, min(rows.total, first + shape.cells))]
+        await asyncio.gather(
+            *(
+                source.warm(to_metadata(row), box, priority=abs(index - rows.cursor))
+                for index, row in shown
+                if row is not None
+            )
+        )
 
     @work(group="thumbnails-prepare", exit_on_error=False)
     async def _prepare_source(self, again: bool = False) -> None:

@@ -275,6 +275,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             note.display = False
         if self.grid is not None:
             self.grid.sync()
+        self.preload_grid()  # once: the grid's first screen from the disk cache, at idle
         self._update_status()
 
     @on(ImageTable.SortRequested)

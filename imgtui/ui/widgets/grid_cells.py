@@ -288,8 +288,10 @@ class TextCell(GridCell):
         cache = getattr(self.parent, "strip_cache", None)
         key = (self.picture_id, self.box, (width, height))
         strips = cache.get(key) if cache is not None else None
-        if strips is None:  # not rendered ahead (the grid renders in a thread when it can)
+        if strips is None:  # not rendered ahead (small half-cell pictures never are: cheap)
             strips = render_picture(self.app.console, image, self.mode, width, height)
+            if cache is not None:
+                cache[key] = strips  # paging back repaints at once
         self._picture = strips
         self.picture_at = time.perf_counter()
         self._changed()
