@@ -189,6 +189,12 @@ class GridView:
             self._prepare_source(again=True)
         self._account_seen = seen
 
+    def forget_thumbnails(self, ids: list[str]) -> None:
+        """Deleted images: their thumbnails leave the memory cache at once (the disk cache's
+        files age out under its budget; a re-upload under the same id has a new key anyway)."""
+        if self._source is not None:
+            self._source.forget_all(ids)
+
     async def close_grid(self) -> None:
         if self._unsubscribe_account is not None:
             self._unsubscribe_account()
