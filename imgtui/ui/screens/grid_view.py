@@ -107,6 +107,8 @@ class GridView:
         table.display = view == "list"
         if grid is not None:
             grid.display = view == "grid"
+            if view == "grid":
+                grid.about_to_show()
         self.list_pane.border_title = "Thumbnails" if view == "grid" else "Images"
         if view == "list":
             # The list kept the cursor while hidden; bring its row into view once it is laid out.

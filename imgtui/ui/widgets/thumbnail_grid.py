@@ -31,6 +31,8 @@ from imgtui.service import ImageMetadata
 from imgtui.ui.preview.geometry import decode_box
 from imgtui.ui.preview.terminal import PreviewMode, cell_size
 from imgtui.ui.widgets.grid_cells import (
+    CELL_COMPONENT_CLASSES,
+    CELL_COMPONENT_CSS,
     GridCell,
     PictureCell,
     TextCell,
@@ -102,7 +104,10 @@ class ThumbnailGrid(Widget, can_focus=True):
     class StatusChanged(Message):
         """The thumbnail source's label or the count of failed cells changed."""
 
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(CELL_COMPONENT_CLASSES)  # the text cells' colours
+
+    DEFAULT_CSS = (
+        """
     ThumbnailGrid {
         layout: grid;
         grid-size: 1 1;
@@ -110,8 +115,12 @@ class ThumbnailGrid(Widget, can_focus=True):
         height: 1fr;
         &:focus > PictureCell.-cursor { border: heavy $primary-lighten-2; }
         &:focus > PictureCell.-cursor.-marked { border: heavy $warning; }
+"""
+        + CELL_COMPONENT_CSS
+        + """
     }
     """
+    )
 
     def __init__(
         self,
@@ -150,6 +159,8 @@ class ThumbnailGrid(Widget, can_focus=True):
             self.styles.grid_size_columns = self.shape.columns
             self.styles.grid_size_rows = self.shape.rows
             self.cells = [self._cell_class(slot, self.mode) for slot in range(self.shape.cells)]
+            for cell in self.cells:
+                cell.planned_width = self.shape.cell_width
             self._stale = True  # pointed when first shown
 
     def compose(self) -> ComposeResult:
@@ -187,6 +198,13 @@ class ThumbnailGrid(Widget, can_focus=True):
             top_row_for(self.rows.cursor, self.top_row, self.shape), last_top_row(total, self.shape)
         )
         self._repoint()
+
+    def about_to_show(self) -> None:
+        """The grid was just made visible (mounted hidden before, its size known from the
+        list's): point its cells and paint what memory holds now, so the layout that shows the
+        grid draws its pictures too, instead of a frame of empty cells and then another."""
+        if self._stale and self.cells:
+            self.sync()
 
     def cursor_moved(self) -> None:
         """The shared cursor moved (here, or from the list, n/N, a delete): follow it."""
@@ -287,6 +305,8 @@ class ThumbnailGrid(Widget, can_focus=True):
         added = [self._cell_class(slot, self.mode) for slot in range(len(self.cells), shape.cells)]
         for cell in added:
             cell.focused_grid = self.has_focus
+        for cell in self.cells:
+            cell.planned_width = shape.cell_width
         if added:
             self.cells.extend(added)
             self.mount(*added)  # one mount: one layout, not one per cell
