@@ -74,6 +74,8 @@ class ThumbnailSource(Protocol):
         self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0
     ) -> ThumbnailResultLike: ...
 
+    async def warm(self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0) -> bool: ...
+
 
 class ThumbnailGrid(Widget, can_focus=True):
     """The view's images as a grid of thumbnails; keys move in two dimensions."""
@@ -198,6 +200,24 @@ class ThumbnailGrid(Widget, can_focus=True):
             top_row_for(self.rows.cursor, self.top_row, self.shape), last_top_row(total, self.shape)
         )
         self._repoint()
+
+    async def warm_first_screen(self) -> None:
+        """Not shown yet: have the source read what the first screen will show into memory
+        (from its disk cache only), so that showing the grid paints from memory."""
+        source, rows, shape = self.source, self.rows, self.shape
+        if source is None or not self.cells:
+            return
+        top = min(top_row_for(rows.cursor, self.top_row, shape), last_top_row(rows.total, shape))
+        first = top * shape.columns
+        box = self._box()
+        shown = [(index, rows.row(index)) for index in range(first, min(rows.total, first + shape.cells))]
+        await asyncio.gather(
+            *(
+                source.warm(to_metadata(row), box, priority=abs(index - rows.cursor))
+                for index, row in shown
+                if row is not None
+            )
+        )
 
     def about_to_show(self) -> None:
         """The grid was just made visible (mounted hidden before, its size known from the
