@@ -499,3 +499,19 @@ async def test_a_deleted_image_leaves_the_thumbnail_memory(library, wait_until) 
         await pilot.press("y")
         await wait_until(pilot, lambda: app.screen.table.rows.total == 39)
         assert not any(key[0] == victim for key in source.memory._entries)
+
+
+async def test_a_terminal_resized_before_t_still_gets_a_grid_of_its_size(library, wait_until) -> None:
+    """The hidden grid was planned at the list's old size: shown, it is laid out anew."""
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _list_settled(pilot, wait_until)
+        await wait_until(pilot, lambda: app.screen.grid is not None)
+        planned = grid_of(app).shape
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        grid = await open_grid(pilot, wait_until)
+        assert grid.shape != planned and grid.shape == grid_shape(*grid.content_size)
+        assert [cell.index for cell in grid.cells] == list(range(grid.shape.cells))
+        assert all(cell.state == "picture" for cell in grid.cells)
+        assert all(cell.caption_text.strip() for cell in grid.cells)

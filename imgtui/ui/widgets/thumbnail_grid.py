@@ -155,8 +155,9 @@ class ThumbnailGrid(Widget, can_focus=True):
         self._stale = False  # the view changed while the grid was hidden
         if size_hint is not None and min(size_hint) > 0:
             # The size the grid will have (the list's, whose place it takes): its cells are
-            # mounted with it, in the layout that shows it, instead of in a second layout
-            # and frame once its size is known (a wrong guess is re-laid out on resize).
+            # mounted with it, so the layout that first shows it has them, instead of a
+            # second layout and frame once its size is known (a wrong guess is re-laid out
+            # on resize, as before).
             self.shape = grid_shape(*size_hint)
             self.styles.grid_size_columns = self.shape.columns
             self.styles.grid_size_rows = self.shape.rows
@@ -325,11 +326,11 @@ class ThumbnailGrid(Widget, can_focus=True):
         added = [self._cell_class(slot, self.mode) for slot in range(len(self.cells), shape.cells)]
         for cell in added:
             cell.focused_grid = self.has_focus
-        for cell in self.cells:
-            cell.planned_width = shape.cell_width
         if added:
             self.cells.extend(added)
             self.mount(*added)  # one mount: one layout, not one per cell
+        for cell in self.cells:
+            cell.planned_width = shape.cell_width
         while len(self.cells) > shape.cells:
             self.cells.pop().remove()
         for cell in self.cells:
