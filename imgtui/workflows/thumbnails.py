@@ -218,9 +218,10 @@ class Thumbnails:
 
     async def warm(self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0) -> bool:
         """Read `image`'s thumbnail for `box` from the disk cache into memory, when it is
-        there: never an original's read, decode or download. True when memory holds it now.
-        For the first screen of a grid not shown yet (a worker at idle), so that showing it
-        paints from memory (`peek`)."""
+        there: never an original's read, decode or download (the first call may ask for one
+        image's record: the probe of which kind of backend this is, which `get` makes first
+        anyway). True when memory holds it now. For the first screen of a grid not shown yet
+        (a worker at idle), so that showing it paints from memory (`peek`)."""
         box = clamp_box(box)
         key = _memory_key(image, box)
         if self.memory.get(key) is not None:

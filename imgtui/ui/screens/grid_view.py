@@ -4,7 +4,8 @@ full-screen viewer. Mixed into MainScreen (main.py keeps browsing; this file the
 The grid is made before its first use: at idle once the list shows rows (`preload_grid`), it
 is mounted hidden at the list's size, and its first screen's thumbnails are read from the disk
 cache into memory (~20 small files on a worker thread; nothing decoded from an original,
-nothing downloaded), as yazi preloads what is around its cursor. `t` then flips `display`: one
+nothing downloaded; over an account, one image's record is asked to learn the kind of
+backend, as the grid's first fetch would), as yazi preloads what is around its cursor. `t` then flips `display`: one
 layout and one frame, with the pictures (measured at 160x45 from a warm disk cache: 59 ms,
 against 188 ms when `t` built the grid). A session that never leaves the list pays the hidden
 grid's mount (~20 widgets) and those reads.
