@@ -608,3 +608,26 @@ async def test_forget_all_drops_every_box_of_the_deleted_ids(library, thumbs):
     thumbs.forget_all(["gone", "never-there"])
     assert thumbs.peek(gone, BOX) is None and thumbs.peek(gone, (48, 32)) is None
     assert thumbs.peek(kept, BOX) is not None and thumbs.peek(kept, (48, 32)) is not None
+
+
+async def test_over_rest_warm_reads_a_delivered_thumbnail_from_disk(tmp_path):
+    async with rest_server_and_images(tmp_path / "served") as (_server, images):
+        await images.account.variants.create(
+            "thumb", {"fit": "scale-down", "width": 160, "height": 160, "metadata": "none"}
+        )
+        record = await images.hosted.upload(jpeg((0, 90, 160), (1200, 900)), id="photo")
+        other = await images.hosted.upload(jpeg((160, 90, 0), (1200, 900)), id="other")
+        first = Thumbnails(images, cache_dir=tmp_path / "cache")
+        try:
+            assert (await first.get(record, BOX)).source == "variant:thumb"
+        finally:
+            await first.aclose()
+        session = Thumbnails(images, cache_dir=tmp_path / "cache")
+        try:
+            assert await session.warm(record, BOX) is True
+            hit = session.peek(record, BOX)
+            assert hit is not None and close_to(centre(hit), (0, 90, 160))
+            assert await session.warm(other, BOX) is False  # never delivered: not fetched now
+            assert session.peek(other, BOX) is None
+        finally:
+            await session.aclose()
