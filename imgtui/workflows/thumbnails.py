@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -216,10 +216,59 @@ class Thumbnails:
         if self._jobs.get(key) is job:
             del self._jobs[key], self._waiters[key]
 
+    async def warm(self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0) -> bool:
+        """Read `image`'s thumbnail for `box` from the disk cache into memory, when it is
+        there: never an original's read, decode or download (the first call may ask for one
+        image's record: the probe of which kind of backend this is, which `get` makes first
+        anyway). True when memory holds it now. For the first screen of a grid not shown yet
+        (a worker at idle), so that showing it paints from memory (`peek`)."""
+        box = clamp_box(box)
+        key = _memory_key(image, box)
+        if self.memory.get(key) is not None:
+            return True
+        if self._closed:
+            return False
+        try:
+            disk_key = await self._warm_key(image, box, priority)
+            cached = await self._from_cache(disk_key, box, priority)
+        except (ImagesError, RuntimeError):  # gone, a backend down, the pool shut: the grid asks later
+            return False
+        if cached is None or cached.image is None:
+            return False
+        self.memory.put(key, cached)
+        return True
+
+    async def _warm_key(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> str | None:
+        """The disk key `get` would read first for `image` (a local library: from its stored
+        record's upload time and size)."""
+        stored: tuple[ImageMetadata, FileInfo | None] | None = None
+        if self._mode == "unknown":
+            async with self._mode_lock:
+                if self._mode == "unknown":
+                    stored = await self._probe_mode(image, priority)
+                    if stored is None:
+                        return None
+        if self._mode != "local":
+            return self._disk_key(image, None, box)
+        if stored is None:
+            stored = await self._read_stored(image.id, priority)
+        if stored is None:
+            return None
+        record, info = stored
+        if info is not None and info.size > MAX_FETCH_BYTES:
+            return None
+        return self._disk_key(record, info.size if info is not None else None, box)
+
     def forget(self, image_id: str) -> None:
         """Drop what memory holds for `image_id` (after a delete; a re-upload has a new
         upload time, so it never meets the old entries anyway)."""
-        self.memory.discard_where(lambda key: key[0] == image_id)
+        self.forget_all([image_id])
+
+    def forget_all(self, image_ids: Iterable[str]) -> None:
+        """`forget` for many (a bulk delete): one walk of the memory cache, not one per id."""
+        gone = set(image_ids)
+        if gone:
+            self.memory.discard_where(lambda key: key[0] in gone)
 
     async def _outcome(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
         key = _memory_key(image, box)
@@ -302,12 +351,18 @@ class Thumbnails:
             self._mode, self._label = "local", "thumbnails: local cache"
         return found
 
-    async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+    async def _read_stored(
+        self, image_id: str, priority: int
+    ) -> tuple[ImageMetadata, FileInfo | None] | None:
+        """The image's fresh record and stored file facts (None: gone)."""
         await self._fetch_gate.acquire(priority)
         try:
-            found = await self.images.hosted.image(image.id).file_info()
+            return await self.images.hosted.image(image_id).file_info()
         finally:
             self._fetch_gate.release()
+
+    async def _make_local(self, image: ImageMetadata, box: tuple[int, int], priority: int) -> ThumbnailResult:
+        found = await self._read_stored(image.id, priority)
         if found is None:
             return ThumbnailResult(None, "missing", "original")
         record, info = found  # the fresh record: its upload time, not a stale row's

@@ -383,3 +383,135 @@ async def test_changing_the_account_s_variants_chooses_the_thumbnail_source_agai
         assert True not in again
         app.account.set_flexible_variants(True)
         await wait_until(pilot, lambda: True in again)
+
+
+# ----------------------------------------------------------------- the first grid screen
+
+
+async def _list_settled(pilot, wait_until) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.screen.table.row_count > 0 and app.screen.table.is_complete)
+
+
+async def test_a_second_session_paints_the_first_grid_screen_from_memory(library, wait_until) -> None:
+    """The list shows rows: the grid is mounted hidden and its first screen read from the disk
+        cache into memory, so `t` paints every cell in the frame that shows the grid (no get() for
+    them: only the next screen is fetched)."""
+    first = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with first.run_test(size=(160, 45)) as pilot:
+        await open_grid(pilot, wait_until)  # makes the disk cache
+        await pilot.press("t")  # the list is the view the next session opens in
+
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _list_settled(pilot, wait_until)
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.grid is not None and screen._source is not None)
+        grid, source = grid_of(app), screen._source
+        assert not grid.display and screen.view == "list"  # mounted hidden, the list in front
+        await wait_until(pilot, lambda: len(source.memory) >= grid.shape.cells)
+        asked: list[str] = []
+        real_get = source.get
+
+        async def counting_get(image, box, *, priority=0):
+            asked.append(image.id)
+            return await real_get(image, box, priority=priority)
+
+        source.get = counting_get
+        screen.action_toggle_view()
+        # Painted in the same call, before any layout or frame: the first frame has them.
+        assert [cell.state for cell in grid.cells] == ["picture"] * grid.shape.cells
+        await pilot.pause()
+        assert grid.shape == grid_shape(*grid.content_size)  # the list's size was the grid's
+        assert all(cell.drawn_at >= cell.picture_at for cell in grid.cells)
+        assert not set(asked) & {cell.image_id for cell in grid.cells}  # asked: the next screen only
+
+
+async def test_a_cold_cache_preload_decodes_nothing_and_the_grid_still_fills(
+    library, wait_until, monkeypatch
+) -> None:
+    decoded: list[bytes] = []
+    real = Thumbnails._decode_and_store
+    monkeypatch.setattr(
+        Thumbnails, "_decode_and_store", lambda self, data, *a: decoded.append(data) or real(self, data, *a)
+    )
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _list_settled(pilot, wait_until)
+        await wait_until(pilot, lambda: app.screen.grid is not None)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert decoded == []  # the preload only reads the disk cache: no original decoded
+        grid = await open_grid(pilot, wait_until)
+        assert decoded and all(cell.state == "picture" for cell in grid.cells if cell.index >= 0)
+
+
+async def test_t_does_not_rebuild_the_footer_but_other_keys_do(library, wait_until, monkeypatch) -> None:
+    from imgtui.ui.widgets.quiet_footer import QuietFooter
+
+    rebuilt: list[int] = []
+    real = QuietFooter.recompose
+
+    async def counting(self):
+        rebuilt.append(1)
+        await real(self)
+
+    monkeypatch.setattr(QuietFooter, "recompose", counting)
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _list_settled(pilot, wait_until)
+        await pilot.pause(0.1)
+        footer = app.screen.query_one(QuietFooter)
+        keys_before = [key.key for key in footer.query("FooterKey")]
+        assert "t" in keys_before
+        rebuilt.clear()
+        await open_grid(pilot, wait_until)
+        await pilot.press("t")  # and back to the list
+        await pilot.pause(0.1)
+        assert rebuilt == []  # the same keys in both views
+        assert [key.key for key in footer.query("FooterKey")] == keys_before
+        await pilot.press("slash")  # the search field has the focus: other keys
+        await pilot.pause(0.1)
+        assert rebuilt == [1]
+        assert [key.key for key in footer.query("FooterKey")] != keys_before
+
+
+async def test_opening_the_grid_in_a_test_leaves_the_collector_unfrozen(library, wait_until) -> None:
+    """The app's one rule: freeze only when the launcher froze its imports (not in a test)."""
+    import gc
+
+    before = gc.get_freeze_count()
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_grid(pilot, wait_until)
+    assert gc.get_freeze_count() == before
+
+
+async def test_a_deleted_image_leaves_the_thumbnail_memory(library, wait_until) -> None:
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(100, 30)) as pilot:
+        grid = await open_grid(pilot, wait_until)
+        source = app.screen._source
+        victim = grid.cells[0].image_id
+        assert any(key[0] == victim for key in source.memory._entries)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.screen is not app.screen_stack[0])
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.screen.table.rows.total == 39)
+        assert not any(key[0] == victim for key in source.memory._entries)
+
+
+async def test_a_terminal_resized_before_t_still_gets_a_grid_of_its_size(library, wait_until) -> None:
+    """The hidden grid was planned at the list's old size: shown, it is laid out anew."""
+    app = ImgTuiApp(Images.local(library), preview_mode="halfcell")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _list_settled(pilot, wait_until)
+        await wait_until(pilot, lambda: app.screen.grid is not None)
+        planned = grid_of(app).shape
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        grid = await open_grid(pilot, wait_until)
+        assert grid.shape != planned and grid.shape == grid_shape(*grid.content_size)
+        assert [cell.index for cell in grid.cells] == list(range(grid.shape.cells))
+        assert all(cell.state == "picture" for cell in grid.cells)
+        assert all(cell.caption_text.strip() for cell in grid.cells)

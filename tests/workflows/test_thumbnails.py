@@ -571,3 +571,63 @@ async def test_an_svg_past_its_render_deadline_is_refused_from_disk_next_session
     finally:
         await source.aclose()
     assert renders == [1, 1]
+
+
+async def test_warm_reads_the_disk_cache_into_memory_and_never_an_original(library, thumbs, tmp_path):
+    cached = await library.hosted.upload(jpeg((30, 200, 30)), id="cached")
+    fresh = await library.hosted.upload(jpeg((30, 30, 200)), id="fresh")
+    assert (await thumbs.get(cached, BOX)).image is not None  # on disk now
+
+    session = Thumbnails(library, cache_dir=tmp_path / "cache")  # a new session: disk only
+    reads: list[str] = []
+    real_read = session._read_original
+
+    async def counting_read(image_id, priority):
+        reads.append(image_id)
+        return await real_read(image_id, priority)
+
+    session._read_original = counting_read
+    try:
+        assert await session.warm(cached, BOX) is True
+        hit = session.peek(cached, BOX)
+        assert hit is not None and hit.source == "cache" and close_to(centre(hit), (30, 200, 30))
+        assert await session.warm(fresh, BOX) is False  # not on disk: left to get()
+        assert session.peek(fresh, BOX) is None and reads == []
+        await session.aclose()
+        assert await session.warm(fresh, BOX) is False  # closed: nothing, no error
+    finally:
+        await session.aclose()
+
+
+async def test_forget_all_drops_every_box_of_the_deleted_ids(library, thumbs):
+    kept = await library.hosted.upload(jpeg((200, 200, 30)), id="kept")
+    gone = await library.hosted.upload(jpeg((200, 30, 200)), id="gone")
+    for record in (kept, gone):
+        await thumbs.get(record, BOX)
+        await thumbs.get(record, (48, 32))
+    thumbs.forget_all(["gone", "never-there"])
+    assert thumbs.peek(gone, BOX) is None and thumbs.peek(gone, (48, 32)) is None
+    assert thumbs.peek(kept, BOX) is not None and thumbs.peek(kept, (48, 32)) is not None
+
+
+async def test_over_rest_warm_reads_a_delivered_thumbnail_from_disk(tmp_path):
+    async with rest_server_and_images(tmp_path / "served") as (_server, images):
+        await images.account.variants.create(
+            "thumb", {"fit": "scale-down", "width": 160, "height": 160, "metadata": "none"}
+        )
+        record = await images.hosted.upload(jpeg((0, 90, 160), (1200, 900)), id="photo")
+        other = await images.hosted.upload(jpeg((160, 90, 0), (1200, 900)), id="other")
+        first = Thumbnails(images, cache_dir=tmp_path / "cache")
+        try:
+            assert (await first.get(record, BOX)).source == "variant:thumb"
+        finally:
+            await first.aclose()
+        session = Thumbnails(images, cache_dir=tmp_path / "cache")
+        try:
+            assert await session.warm(record, BOX) is True
+            hit = session.peek(record, BOX)
+            assert hit is not None and close_to(centre(hit), (0, 90, 160))
+            assert await session.warm(other, BOX) is False  # never delivered: not fetched now
+            assert session.peek(other, BOX) is None
+        finally:
+            await session.aclose()

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker
 
 from imgtui.common.text import safe_text
@@ -30,6 +30,7 @@ from imgtui.ui.screens.grid_view import GRID_BINDINGS, VIEW_FULL_ACTION, GridVie
 from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
+from imgtui.ui.widgets.quiet_footer import QuietFooter
 from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
 from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
@@ -135,7 +136,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             shown = config.preview_shown if isinstance(config, UiConfig) else True
             yield DetailsPanel(self.images, preview_mode=self.preview_mode, preview_shown=shown, id="details")
         yield Static(id="status")
-        yield Footer()
+        yield QuietFooter()
 
     @property
     def table(self) -> ImageTable:
@@ -274,6 +275,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             note.display = False
         if self.grid is not None:
             self.grid.sync()
+        self.preload_grid()  # once: the grid's first screen from the disk cache, at idle
         self._update_status()
 
     @on(ImageTable.SortRequested)

@@ -7,7 +7,7 @@ layout of the screen; `PictureCell` holds a textual-image widget for the graphic
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image as PILImage
 from rich.cells import cell_len
@@ -105,6 +105,7 @@ class GridCell(Widget):
         self.is_cursor = False
         self.marked = False
         self.focused_grid = False
+        self.planned_width = 0  # the grid's cell width, for a caption cut before the first layout
         self._row: CatalogueRow | None = None
         self.message = ""  # what the cell says instead of a picture
         self.caption_text = ""
@@ -173,7 +174,7 @@ class GridCell(Widget):
             self._set_caption(caption_parts(self._row, self._caption_width(), marked=self.marked))
 
     def _caption_width(self) -> int:
-        return max(1, self.size.width - 2)
+        return max(1, (self.size.width or self.planned_width) - 2)
 
     def on_resize(self, event: events.Resize) -> None:
         self.recaption()  # the name is cut to the new width
@@ -221,13 +222,12 @@ class GridCell(Widget):
         pass
 
 
-class TextCell(GridCell):
-    """A cell drawn line by line (half-cell and unicode pictures, or none): its frame, picture
-    and caption are Strips it renders itself, so re-pointing it, moving the cursor over it or
-    painting its picture is a repaint of its own region, never a layout of the screen (a
-    layout costs ~60 ms on a 160x45 screen: holding pgdn would stall on every page)."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
+# The text cells' colours: component classes of the grid that holds them (ThumbnailGrid),
+# not of each cell. A component class is styled again with its widget on every restyle, and
+# focusing the grid restyles all its cells: 20 cells of 8 classes each was ~25 ms of the first
+# grid screen; on the grid they are resolved once.
+CELL_COMPONENT_CLASSES: frozenset[str] = frozenset(
+    {
         "grid-cell--frame",
         "grid-cell--cursor",
         "grid-cell--cursor-focused",
@@ -237,19 +237,30 @@ class TextCell(GridCell):
         "grid-cell--message",
         "grid-cell--problem",
     }
+)
+CELL_COMPONENT_CSS = """
+    & > .grid-cell--frame { color: $panel-lighten-2; }
+    & > .grid-cell--cursor { color: $foreground-muted; }
+    & > .grid-cell--cursor-focused { color: $primary-lighten-2; text-style: bold; }
+    & > .grid-cell--marked { color: $warning; }
+    & > .grid-cell--mark { color: $text-warning; text-style: bold; }
+    & > .grid-cell--lock { color: $text-warning; }
+    & > .grid-cell--message { color: $text-muted; }
+    & > .grid-cell--problem { color: $text-error; }
+"""
+
+
+class TextCell(GridCell):
+    """A cell drawn line by line (half-cell and unicode pictures, or none): its frame, picture
+    and caption are Strips it renders itself, so re-pointing it, moving the cursor over it or
+    painting its picture is a repaint of its own region, never a layout of the screen (a
+    layout costs ~60 ms on a 160x45 screen: holding pgdn would stall on every page). Its
+    colours are its parent's component classes (CELL_COMPONENT_CLASSES)."""
 
     DEFAULT_CSS = """
     TextCell {
         width: 1fr;
         height: 1fr;
-        & > .grid-cell--frame { color: $panel-lighten-2; }
-        & > .grid-cell--cursor { color: $foreground-muted; }
-        & > .grid-cell--cursor-focused { color: $primary-lighten-2; text-style: bold; }
-        & > .grid-cell--marked { color: $warning; }
-        & > .grid-cell--mark { color: $text-warning; text-style: bold; }
-        & > .grid-cell--lock { color: $text-warning; }
-        & > .grid-cell--message { color: $text-muted; }
-        & > .grid-cell--problem { color: $text-error; }
     }
     """
 
@@ -258,6 +269,9 @@ class TextCell(GridCell):
         self._caption: tuple[str, str, str] = ("", "", "")  # mark, name, lock
         self._problem = False
         self._picture: list[Strip] = []
+        self._shown: tuple[PILImage.Image, tuple[int, int], tuple[int, int]] | None = (
+            None  # image, area, size
+        )
         self._styles: dict[str, Style] = {}
         self._lines: dict[tuple[int, int, int], Strip] = {}  # until the cell changes
         self.picture_at = 0.0  # when a picture was set, and when the cell was last drawn:
@@ -276,6 +290,7 @@ class TextCell(GridCell):
         super()._set_message(text, problem=problem)
         self._problem = problem
         self._picture = []
+        self._shown = None
         self._changed()
 
     def picture_size(self, image: PILImage.Image, area: tuple[int, int]) -> tuple[int, int]:
@@ -288,9 +303,12 @@ class TextCell(GridCell):
         cache = getattr(self.parent, "strip_cache", None)
         key = (self.picture_id, self.box, (width, height))
         strips = cache.get(key) if cache is not None else None
-        if strips is None:  # not rendered ahead (the grid renders in a thread when it can)
+        if strips is None:  # not rendered ahead (small half-cell pictures never are: cheap)
             strips = render_picture(self.app.console, image, self.mode, width, height)
+            if cache is not None:
+                cache[key] = strips  # paging back repaints at once
         self._picture = strips
+        self._shown = (image, area, (width, height))
         self.picture_at = time.perf_counter()
         self._changed()
 
@@ -303,15 +321,17 @@ class TextCell(GridCell):
         return inner if inner[0] > 0 and inner[1] > 0 else None
 
     def _style(self, name: str) -> Style:
-        """The base style plus a component's, computed once per theme (`rich_style` walks the
-        DOM: per line it was half of what a repaint of the grid cost)."""
+        """The base style plus a component's (from the grid), computed once per theme
+        (`rich_style` walks the DOM: per line it was half of what a repaint of the grid cost)."""
         styles = self._styles
         if not styles:
             base = self.rich_style
             styles[""] = base
-            for component in self.COMPONENT_CLASSES:
-                styles[component] = base + self.get_component_rich_style(component, partial=True)
-        return styles[name]
+            owner = self.parent
+            if isinstance(owner, Widget) and CELL_COMPONENT_CLASSES <= owner.COMPONENT_CLASSES:
+                for component in CELL_COMPONENT_CLASSES:
+                    styles[component] = base + owner.get_component_rich_style(component, partial=True)
+        return styles.get(name, styles[""])
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -321,6 +341,10 @@ class TextCell(GridCell):
     def on_resize(self, event: events.Resize) -> None:
         self._lines.clear()
         super().on_resize(event)
+        shown = self._shown
+        if shown is not None and self.picture_size(shown[0], shown[1]) != shown[2]:
+            # Painted before its first layout (at the grid's planned size): fitted to the cell now.
+            self._set_picture(*shown[:2])
 
     def _frame_style(self) -> Style:
         if self.is_cursor:

@@ -19,6 +19,7 @@ import asyncio
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual import events, work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.message import Message
@@ -30,6 +31,8 @@ from imgtui.service import ImageMetadata
 from imgtui.ui.preview.geometry import decode_box
 from imgtui.ui.preview.terminal import PreviewMode, cell_size
 from imgtui.ui.widgets.grid_cells import (
+    CELL_COMPONENT_CLASSES,
+    CELL_COMPONENT_CSS,
     GridCell,
     PictureCell,
     TextCell,
@@ -54,6 +57,9 @@ if TYPE_CHECKING:
 __all__ = ["GridCell", "PictureCell", "TextCell", "ThumbnailGrid", "ThumbnailResultLike", "ThumbnailSource"]
 
 STRIP_CACHE_PICTURES = 120  # ~3 screens: each picture is ~500 small objects, all walked by every full GC
+# Half-cell pictures up to this many cells are drawn in the frame that shows them:
+# `halfcell_strips` makes a 16x6 one in ~0.1 ms, less than the hop to a thread and back.
+INLINE_HALFCELL_CELLS = 2_000
 
 
 class ThumbnailSource(Protocol):
@@ -67,6 +73,8 @@ class ThumbnailSource(Protocol):
     async def get(
         self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0
     ) -> ThumbnailResultLike: ...
+
+    async def warm(self, image: ImageMetadata, box: tuple[int, int], *, priority: int = 0) -> bool: ...
 
 
 class ThumbnailGrid(Widget, can_focus=True):
@@ -98,7 +106,10 @@ class ThumbnailGrid(Widget, can_focus=True):
     class StatusChanged(Message):
         """The thumbnail source's label or the count of failed cells changed."""
 
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(CELL_COMPONENT_CLASSES)  # the text cells' colours
+
+    DEFAULT_CSS = (
+        """
     ThumbnailGrid {
         layout: grid;
         grid-size: 1 1;
@@ -106,8 +117,12 @@ class ThumbnailGrid(Widget, can_focus=True):
         height: 1fr;
         &:focus > PictureCell.-cursor { border: heavy $primary-lighten-2; }
         &:focus > PictureCell.-cursor.-marked { border: heavy $warning; }
+"""
+        + CELL_COMPONENT_CSS
+        + """
     }
     """
+    )
 
     def __init__(
         self,
@@ -115,6 +130,7 @@ class ThumbnailGrid(Widget, can_focus=True):
         source: ThumbnailSource | None,
         *,
         mode: PreviewMode = "halfcell",
+        size_hint: tuple[int, int] | None = None,
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id)
@@ -137,6 +153,21 @@ class ThumbnailGrid(Widget, can_focus=True):
         ] = LRUCache(STRIP_CACHE_PICTURES)
         self._status: tuple[str, int] = ("", 0)  # what the status line last heard
         self._stale = False  # the view changed while the grid was hidden
+        if size_hint is not None and min(size_hint) > 0:
+            # The size the grid will have (the list's, whose place it takes): its cells are
+            # mounted with it, so the layout that first shows it has them, instead of a
+            # second layout and frame once its size is known (a wrong guess is re-laid out
+            # on resize, as before).
+            self.shape = grid_shape(*size_hint)
+            self.styles.grid_size_columns = self.shape.columns
+            self.styles.grid_size_rows = self.shape.rows
+            self.cells = [self._cell_class(slot, self.mode) for slot in range(self.shape.cells)]
+            for cell in self.cells:
+                cell.planned_width = self.shape.cell_width
+            self._stale = True  # pointed when first shown
+
+    def compose(self) -> ComposeResult:
+        yield from self.cells
 
     # ----------------------------------------------------------------- public API
 
@@ -170,6 +201,31 @@ class ThumbnailGrid(Widget, can_focus=True):
             top_row_for(self.rows.cursor, self.top_row, self.shape), last_top_row(total, self.shape)
         )
         self._repoint()
+
+    async def warm_first_screen(self) -> None:
+        """Not shown yet: have the source read what the first screen will show into memory
+        (from its disk cache only), so that showing the grid paints from memory."""
+        source, rows, shape = self.source, self.rows, self.shape
+        if source is None or not self.cells:
+            return
+        top = min(top_row_for(rows.cursor, self.top_row, shape), last_top_row(rows.total, shape))
+        first = top * shape.columns
+        box = self._box()
+        shown = [(index, rows.row(index)) for index in range(first, min(rows.total, first + shape.cells))]
+        await asyncio.gather(
+            *(
+                source.warm(to_metadata(row), box, priority=abs(index - rows.cursor))
+                for index, row in shown
+                if row is not None
+            )
+        )
+
+    def about_to_show(self) -> None:
+        """The grid was just made visible (mounted hidden before, its size known from the
+        list's): point its cells and paint what memory holds now, so the layout that shows the
+        grid draws its pictures too, instead of a frame of empty cells and then another."""
+        if self._stale and self.cells:
+            self.sync()
 
     def cursor_moved(self) -> None:
         """The shared cursor moved (here, or from the list, n/N, a delete): follow it."""
@@ -267,11 +323,14 @@ class ThumbnailGrid(Widget, can_focus=True):
         self.shape = shape
         self.styles.grid_size_columns = shape.columns
         self.styles.grid_size_rows = shape.rows
-        while len(self.cells) < shape.cells:
-            cell = self._cell_class(len(self.cells), self.mode)
+        added = [self._cell_class(slot, self.mode) for slot in range(len(self.cells), shape.cells)]
+        for cell in added:
             cell.focused_grid = self.has_focus
-            self.cells.append(cell)
-            self.mount(cell)
+        if added:
+            self.cells.extend(added)
+            self.mount(*added)  # one mount: one layout, not one per cell
+        for cell in self.cells:
+            cell.planned_width = shape.cell_width
         while len(self.cells) > shape.cells:
             self.cells.pop().remove()
         for cell in self.cells:
@@ -401,11 +460,14 @@ class ThumbnailGrid(Widget, can_focus=True):
             self._paint(cell, result, self._area())
 
     async def _render_ahead(self, image_id: str, box: tuple[int, int], result: ThumbnailResultLike) -> None:
-        """Turn a text renderer's picture into Strips in a thread, not in the frame that shows it."""
+        """Turn a text renderer's picture into Strips in a thread, not in the frame that shows
+        it (unless it is a small half-cell one: cheaper drawn in the frame)."""
         cell = self._by_id.get(image_id)
         if result.image is None or not isinstance(cell, TextCell) or cell.image_id != image_id:
             return
         size = cell.picture_size(result.image, self._area())
+        if self._inline(size):
+            return
         key = (cell.picture_id, box, size)
         if key in self.strip_cache:
             return
@@ -419,7 +481,10 @@ class ThumbnailGrid(Widget, can_focus=True):
         if result.image is None or not isinstance(cell, TextCell):
             return True
         size = cell.picture_size(result.image, self._area())
-        return (cell.picture_id, cell.box, size) in self.strip_cache
+        return self._inline(size) or (cell.picture_id, cell.box, size) in self.strip_cache
+
+    def _inline(self, size: tuple[int, int]) -> bool:
+        return self.mode == "halfcell" and size[0] * size[1] <= INLINE_HALFCELL_CELLS
 
     def _paint(self, cell: GridCell, result: ThumbnailResultLike, area: tuple[int, int]) -> None:
         try:
