@@ -5,9 +5,11 @@ file loses nothing. Every call runs on one worker thread (`CatalogueStore.run`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -304,11 +306,36 @@ class CatalogueStore:
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
         self.fts = True  # known once opened
+        self.in_memory = False  # the file could not be used: this session's catalogue is in memory
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn, self.fts = connect(self.path)
+            self._conn, self.fts = self._open()
         return self._conn
+
+    def _open(self) -> tuple[sqlite3.Connection, bool]:
+        """The catalogue is a cache, so no file can stop the list: a corrupt one is moved
+        aside and made anew; one that cannot be opened or written (locked, no permission)
+        gives way to a catalogue in memory for this session."""
+        try:
+            return connect(self.path)
+        except sqlite3.OperationalError:
+            pass  # locked, read-only, unopenable: keep it for a later session
+        except sqlite3.DatabaseError:  # not a database, malformed
+            if isinstance(self.path, Path):
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                for suffix in ("", "-wal", "-shm"):
+                    part = self.path.with_name(self.path.name + suffix)
+                    with contextlib.suppress(OSError):
+                        part.replace(part.with_name(f"{part.name}.corrupt-{stamp}"))
+                try:
+                    return connect(self.path)
+                except sqlite3.DatabaseError:
+                    pass
+        except OSError:
+            pass  # the cache folder cannot be made
+        self.in_memory = True
+        return connect(":memory:")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(connection, *args)` on the catalogue's thread, never on the event loop."""

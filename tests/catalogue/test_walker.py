@@ -281,3 +281,29 @@ async def test_r_walks_from_the_top_even_mid_walk(tmp_path: Path) -> None:
     finally:
         await catalogue.aclose()
         await images.aclose()
+
+
+async def test_a_corrupt_or_unusable_catalogue_file_never_stops_the_list(tmp_path: Path) -> None:
+    """The catalogue is a cache: garbage in its file is moved aside and the catalogue made
+    anew; a file it may not open gives way to one in memory (the list used to stay empty,
+    with no walk, at every launch)."""
+    await make_library(tmp_path / "lib", 6)
+    images = Images.local(tmp_path / "lib")
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    unopenable = folder / "cat.sqlite3"
+    unopenable.mkdir()  # a folder where the file should be: sqlite cannot open it
+    try:
+        for path, in_memory in ((corrupt, False), (unopenable, True)):
+            catalogue = CatalogueStore(path)
+            try:
+                assert (await walk_all(CatalogueWalker(images, catalogue)))[-1].complete
+                assert await CatalogueWindow(catalogue).set_view() == 6
+                assert catalogue.in_memory is in_memory
+            finally:
+                await catalogue.aclose()
+        assert [p.name for p in tmp_path.glob("corrupt.sqlite3.corrupt-*")]  # kept aside, not deleted
+    finally:
+        await images.aclose()
