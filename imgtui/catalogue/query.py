@@ -54,6 +54,9 @@ class MetaCompare:
     path: tuple[str, ...]
     op: CompareOp
     value: str | float | bool  # numbers only for > >= < <=
+    # An unquoted number compared with = or != also equals that text: `meta.year=2024` finds
+    # {"year": "2024"} as well as {"year": 2024}, as Cloudflare's untyped filter does.
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +215,7 @@ def _meta(body: str, position: int) -> Term:
             return MetaCompare(path, op, text)
         if text in ("true", "false"):
             return MetaCompare(path, op, text == "true")
-        return MetaCompare(path, op, text if number is None else number)
+        return MetaCompare(path, op, text) if number is None else MetaCompare(path, op, number, text)
     if number is None:
         raise QueryError(f"meta.{name}{op} compares numbers; {text!r} is not one", position)
     return MetaCompare(path, op, number)
@@ -327,14 +330,18 @@ def _term_sql(term: Term, fts: bool) -> tuple[str, list[object]]:
         kind = "true" if value else "false"
         sql = f"json_type(meta_json, ?) IS '{kind}'"
         return (sql if term.op == "=" else f"NOT coalesce({sql}, 0)"), [path]
+    text_sql = "(json_type(meta_json, ?) = 'text' AND json_extract(meta_json, ?) = ?)"
     if isinstance(value, str):
-        sql = "(json_type(meta_json, ?) = 'text' AND json_extract(meta_json, ?) = ?)"
+        sql, params = text_sql, [path, path, value]
     else:
         sql = "(json_type(meta_json, ?) IN ('integer', 'real') AND json_extract(meta_json, ?) {op} ?)"
         sql = sql.format(op="=" if term.op == "!=" else term.op)
+        params = [path, path, value]
+        if term.text is not None:
+            sql, params = f"({sql} OR {text_sql})", [*params, path, path, term.text]
     if term.op == "!=":
-        return f"NOT coalesce({sql}, 0)", [path, path, value]
-    return sql, [path, path, value]
+        return f"NOT coalesce({sql}, 0)", params
+    return sql, params
 
 
 def fts_match(query: Query) -> str | None:

@@ -129,3 +129,33 @@ def test_compiled_words_are_parameters_not_sql() -> None:
     conn, _ = connect(":memory:")
     assert conn.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone() == (0,)
     assert sqlite3.sqlite_version
+
+
+def test_an_unquoted_number_also_equals_its_text() -> None:
+    """`meta.year=2024` finds {"year": "2024"} as well as {"year": 2024} (Cloudflare's
+    untyped filter does), and its negation is the exact complement; `meta.zip=02134` finds
+    the text "02134"; a quoted value stays text only."""
+    import sqlite3
+
+    from imgtui.catalogue.query import compile_query
+    from imgtui.catalogue.store import connect, record, upsert
+    from imgtui.service.models import ImageMetadata
+
+    conn, _ = connect(":memory:")
+    metas = {"s": {"year": "2024", "zip": "02134"}, "n": {"year": 2024, "zip": 2134}, "o": {"year": 1999}}
+    upsert(
+        conn,
+        [record(ImageMetadata(id=k, uploaded="2026-01-01T00:00:00Z", meta=m)) for k, m in metas.items()],
+        1,
+    )
+
+    def found(text: str) -> set[str]:
+        sql, params = compile_query(parse_query(text))
+        return {row[0] for row in conn.execute(f"SELECT id FROM images WHERE {sql}", params)}
+
+    assert found("meta.year=2024") == {"s", "n"}
+    assert found("meta.year!=2024") == found("-meta.year=2024") == {"o"}
+    assert found("meta.zip=02134") == {"s", "n"}
+    assert found('meta.year="2024"') == {"s"}
+    assert found("meta.year>=2000") == {"n"}  # order compares numbers only
+    assert isinstance(conn, sqlite3.Connection)

@@ -22,7 +22,9 @@ from imgtui.service.models import FileInfo, ImageMetadata
 # Letters whose case folding differs between Python and SQLite (long s, micro sign and mu,
 # final sigma and sigma, dotted I, Kelvin sign, sharp s) beside plain ones.
 TEXT = st.text(alphabet="abcAB-_.xéSs\u017f\u00b5\u03bc\u03c2\u03c3\u0130iK\u212akß", min_size=0, max_size=6)
-META_VALUE = st.one_of(TEXT, st.integers(-3, 5), st.booleans(), st.lists(TEXT, max_size=3))
+META_VALUE = st.one_of(
+    TEXT, st.sampled_from(["3", "03", "2.0"]), st.integers(-3, 5), st.booleans(), st.lists(TEXT, max_size=3)
+)
 
 
 @dataclass
@@ -95,6 +97,8 @@ QUERY_PARTS = st.sampled_from(
         "meta.rating>=2",
         "meta.rating<1",
         "meta.rating=3",
+        "meta.rating=03",
+        "meta.status=3",
         "meta.rating!=3",
         "meta.tags:in(a,b)",
         "meta.tags:in(1,ab)",
@@ -175,6 +179,8 @@ def matches_term(fake: Fake, term: object) -> bool:
                 "<": value < term.value,
             }[op]
         )
+        if term.text is not None:  # an unquoted number also equals that text
+            hit = hit or (found and isinstance(value, str) and value == term.text)
     return not hit if term.op == "!=" else bool(hit)
 
 

@@ -283,6 +283,10 @@ async def test_r_walks_from_the_top_even_mid_walk(tmp_path: Path) -> None:
         await images.aclose()
 
 
+def set_aside(folder: Path) -> list[str]:
+    return [p.name for p in folder.glob("corrupt.sqlite3.corrupt-*")]
+
+
 async def test_a_corrupt_or_unusable_catalogue_file_never_stops_the_list(tmp_path: Path) -> None:
     """The catalogue is a cache: garbage in its file is moved aside and the catalogue made
     anew; a file it may not open gives way to one in memory (the list used to stay empty,
@@ -304,6 +308,6 @@ async def test_a_corrupt_or_unusable_catalogue_file_never_stops_the_list(tmp_pat
                 assert catalogue.in_memory is in_memory
             finally:
                 await catalogue.aclose()
-        assert [p.name for p in tmp_path.glob("corrupt.sqlite3.corrupt-*")]  # kept aside, not deleted
+        assert set_aside(tmp_path)  # the corrupt file is kept aside, not deleted
     finally:
         await images.aclose()
