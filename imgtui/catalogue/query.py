@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 # A pasted megabyte is refused before any scanning: nobody types a query this long.
@@ -159,17 +159,17 @@ def _number(value: str) -> float | None:
 
 
 def _date(value: str, position: int) -> tuple[int, int]:
+    """[start, end) in ms. A day or a time without an offset is local time, as the list
+    shows upload times (a naive datetime's `astimezone()` reads it as local, DST included)."""
     try:
         if len(value) == 10:
-            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-            start = int(day.timestamp() * 1000)
-            return start, int((day + timedelta(days=1)).timestamp() * 1000)
+            day = datetime.strptime(value, "%Y-%m-%d")
+            start = int(day.astimezone().timestamp() * 1000)
+            return start, int((day + timedelta(days=1)).astimezone().timestamp() * 1000)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        start = int(moment.astimezone().timestamp() * 1000)
+    except (ValueError, OverflowError):  # 9999-12-31: its next day is past datetime's range
         raise QueryError(f"{value!r} is not a date (YYYY-MM-DD or an ISO time)", position) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    start = int(moment.timestamp() * 1000)
     return start, start + 1
 
 

@@ -159,3 +159,30 @@ def test_an_unquoted_number_also_equals_its_text() -> None:
     assert found('meta.year="2024"') == {"s"}
     assert found("meta.year>=2000") == {"n"}  # order compares numbers only
     assert isinstance(conn, sqlite3.Connection)
+
+
+def test_dates_are_local_days_as_the_list_shows_them(monkeypatch) -> None:
+    """The list shows upload times in local time, so `uploaded=2026-01-01` is that local day;
+    a date past the calendar is a message, not an OverflowError."""
+    import time
+    from datetime import datetime
+
+    from imgtui.catalogue.query import Uploaded
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        (clause,) = parse_query("uploaded=2026-01-01").clauses
+        assert isinstance(clause.term, Uploaded)
+        start = datetime.fromtimestamp(clause.term.start_ms / 1000).astimezone()
+        assert (start.year, start.month, start.day, start.hour) == (2026, 1, 1, 0)
+        assert clause.term.end_ms - clause.term.start_ms == 86_400_000
+        assert start.utcoffset() is not None and start.utcoffset().total_seconds() == -5 * 3600
+        (utc,) = parse_query("uploaded>=2026-01-01T00:00:00Z").clauses
+        assert isinstance(utc.term, Uploaded) and utc.term.start_ms == 1_767_225_600_000
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    for text in ("uploaded>9999-12-31", "uploaded<0000-01-01", "uploaded=2026-13-01"):
+        with pytest.raises(QueryError, match="is not a date"):
+            parse_query(text)
