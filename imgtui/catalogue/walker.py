@@ -163,6 +163,7 @@ class CatalogueWalker:
         resumes. A saved cursor the backend refuses (5400: a library recreated at the same
         path, an expired token) starts the walk again from the top instead of failing for good."""
         generation, cursor, done = await self._store.transaction(_begin, restart)
+        await self._store.transaction(store.set_state, "file_facts", "1" if self._file_info else "0")
         total = await self._total()
         yield WalkProgress(done, total, False)
         # The next page is fetched while this one is written: the backend's thread (or the

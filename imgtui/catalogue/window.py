@@ -304,6 +304,12 @@ class CatalogueWindow:
             return None
         return await self._store.run(_rows_next_to, where, self._sort, image_id, limit, forward)
 
+    async def knows_formats(self) -> bool | None:
+        """Whether the walks record file formats (a local library: True; an account: False);
+        None before the first walk began."""
+        found = await self._store.run(get_state, "file_facts")
+        return None if found is None else found == "1"
+
     async def position_of(self, image_id: str) -> int | None:
         """The row's offset in the view, or None when it is not in it."""
         return await self._store.run(_position, self._where(), self._sort, image_id)

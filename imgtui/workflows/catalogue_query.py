@@ -14,9 +14,10 @@ from collections.abc import AsyncGenerator
 from imgtui.catalogue import CatalogueStore, Query, QueryError, compile_query, parse_query
 from imgtui.catalogue.query import Format
 from imgtui.catalogue.store import record, upsert
-from imgtui.service import ImageMetadata, Images
+from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.models import FileInfo
 from imgtui.service.rules import SortOrder
+from imgtui.workflows.catalogue_rows import NO_FORMATS
 from imgtui.workflows.cataloguing import server_filter
 
 __all__ = ["QueryError", "QueryFilter", "matching_images", "parse_query"]
@@ -83,6 +84,8 @@ async def matching_images(
                 infos = {}
                 for image in page.images:
                     found = await images.hosted.image(image.id).file_info()
+                    if found is not None and found[1] is None:  # the backend keeps no file facts
+                        raise ImagesError(ErrorCode.BAD_REQUEST, NO_FORMATS)
                     infos[image.id] = None if found is None else found[1]
             for image in await matcher.keep(page.images, infos):
                 yield image

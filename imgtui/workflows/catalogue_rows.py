@@ -22,6 +22,7 @@ from imgtui.catalogue import (
     Sort,
     parse_query,
 )
+from imgtui.catalogue.query import Format
 from imgtui.catalogue.store import to_metadata
 from imgtui.service import ImageMetadata
 
@@ -41,6 +42,16 @@ class SearchState:
     query: Query = field(default_factory=Query)
     error: str = ""  # the inline message for a clause that makes no sense
     error_at: int = -1
+
+
+# Cloudflare's list and details have no format field, so over an account `format:` would match
+# nothing and `-format:` everything, without a word (the TUI's search and `imgtui ls`).
+# https://developers.cloudflare.com/api/resources/images/subresources/v1/methods/get/
+NO_FORMATS = "format: needs a local library (Cloudflare's API does not say an image's format)"
+
+
+def _has_format(query: Query) -> bool:
+    return any(isinstance(clause.term, Format) for clause in query.clauses)
 
 
 def parse_search(text: str) -> SearchState:
@@ -184,6 +195,14 @@ class CatalogueRows:
         """Filter the view by the box's text. A bad clause leaves the view as it was and says
         why. Fast path for a keystroke: the first chunk and a capped count, then `settle()`."""
         state = parse_search(text)
+        window = self.window
+        if (
+            not state.error
+            and window is not None
+            and _has_format(state.query)
+            and await window.knows_formats() is False
+        ):
+            state = SearchState(text, Query(), NO_FORMATS, max(text.casefold().find("format:"), 0))
         if state.error:
             self.search = state
             return state

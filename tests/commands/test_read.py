@@ -134,6 +134,17 @@ def test_ls_query_takes_the_tuis_clauses(run, lib: Where) -> None:
     assert ids("creator:bob creator:alice") == []
 
 
+def test_ls_format_over_an_account_says_it_cannot_know(run, lib: Where) -> None:
+    """Cloudflare's API has no format field: over an account `format:png` matched nothing
+    (and cost a details call per image) without a word; a local library answers it."""
+    result = run("ls", *lib.args, "--ndjson", "--query", "format:png")
+    if lib.kind == "local":
+        assert result.code == 0 and len(result.out.splitlines()) == 3
+    else:
+        assert result.code == 1 and result.out == ""
+        assert "ERROR 5400: format: needs a local library" in result.err
+
+
 def test_ls_a_bad_query_says_why_before_any_listing(run, lib: Where) -> None:
     for bad, reason in (
         ("meta.k>=x", "compares numbers"),

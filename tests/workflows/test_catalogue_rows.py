@@ -32,3 +32,36 @@ async def test_any_row_of_a_seeded_first_screen_is_reachable_before_the_reload()
         assert rows.current_id == "img0700" and rows.cursor == 299
     finally:
         await store.aclose()
+
+
+async def test_format_over_a_catalogue_without_file_facts_says_so(tmp_path) -> None:
+    """An account's catalogue has no formats (Cloudflare's API does not say): `format:png`
+    is an inline message there, not an empty list; a local library's walk answers it."""
+    import io
+
+    from PIL import Image
+
+    from imgtui.catalogue import CatalogueWalker
+    from imgtui.service import Images
+    from imgtui.workflows.catalogue_rows import NO_FORMATS
+
+    picture = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(picture, "PNG")
+    images = Images.local(tmp_path / "lib")
+    try:
+        await images.hosted.upload(picture.getvalue(), filename="a.png")
+        for file_info, expected in ((False, NO_FORMATS), (True, "")):
+            store = CatalogueStore(tmp_path / f"cat-{file_info}.sqlite3")
+            try:
+                async for _ in CatalogueWalker(images, store, file_info=file_info).walk():
+                    pass
+                rows = CatalogueRows(CatalogueWindow(store))
+                state = await rows.set_search("format:png")
+                assert state.error == expected
+                if file_info:
+                    assert rows.total == 1 and (await rows.set_search("-format:png")).error == ""
+                    assert rows.total == 0
+            finally:
+                await store.aclose()
+    finally:
+        await images.aclose()
