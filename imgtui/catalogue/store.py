@@ -274,11 +274,22 @@ def upsert(
     rows are newer than every row so far, later records newer (uploads, in upload order)."""
     rows = list(records)
     if listed is None:
-        top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
-        listed = range(top + 1, top + 1 + len(rows))
+        listed = take_ranks(conn, len(rows))
     conn.executemany(
         _UPSERT, [(*fields, generation, rank) for fields, rank in zip(rows, listed, strict=True)]
     )
+
+
+def take_ranks(conn: sqlite3.Connection, count: int) -> range:
+    """`count` ranks above every row's so far, lowest first. The top is kept in state:
+    max(listed) has no index, and each noted upload scanned every row for it."""
+    kept = get_state(conn, "listed_top")
+    if kept is None:
+        top = int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
+    else:
+        top = int(kept)
+    set_state(conn, "listed_top", str(top + count))
+    return range(top + 1, top + 1 + count)
 
 
 def known_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:

@@ -82,23 +82,13 @@ def _finish(conn: sqlite3.Connection, generation: int, now: float) -> int:
     return int(dropped)
 
 
-def _listed_top(conn: sqlite3.Connection) -> int:
-    """The highest rank a refresh gave (kept in state: max(listed) has no index)."""
-    kept = store.get_state(conn, "listed_top")
-    if kept is not None:
-        return int(kept)
-    return int(conn.execute("SELECT coalesce(max(listed), 0) FROM images").fetchone()[0])
-
-
 def _refresh_page(
     conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, confirmed_ms: int
 ) -> bool:
     """Save a page of the newest images; True when it reached uploads a finished walk or
     refresh already listed (older than `confirmed_ms`: everything below is catalogued)."""
-    top = _listed_top(conn)
     # Newest first, above every row so far (a known row keeps its rank: upsert leaves it).
-    store.upsert(conn, records, generation, [top + len(records) - i for i in range(len(records))])
-    store.set_state(conn, "listed_top", str(top + len(records)))
+    store.upsert(conn, records, generation, reversed(store.take_ranks(conn, len(records))))
     return any(fields[UPLOADED] < confirmed_ms for fields in records)
 
 
