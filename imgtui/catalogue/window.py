@@ -49,17 +49,50 @@ class Where:
     match: str | None = None  # the whole filter as one FTS5 MATCH, when it is only words
 
 
-def _budgeted(conn: sqlite3.Connection, attempt: Callable[[], T], fallback: Callable[[], T]) -> T:
+Stale = Callable[[], bool] | None  # True once nobody wants the answer (a newer keystroke)
+
+
+class Superseded(Exception):
+    """A read stopped because `stale()` said a newer view replaced the one it was for."""
+
+
+def _never() -> bool:
+    return False
+
+
+def _guarded(conn: sqlite3.Connection, stale: Stale, read: Callable[[], T]) -> T:
+    """`read()`, stopped (Superseded) as soon as `stale()` turns true: over a million rows a
+    sparse clause scans for hundreds of ms, and the catalogue's one thread must not spend
+    them on a keystroke already typed over while the next one and the scrolling wait."""
+    if stale is None:
+        return read()
+    conn.set_progress_handler(lambda: int(stale()), 10_000)
+    try:
+        return read()
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc) and stale():
+            raise Superseded from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _budgeted(
+    conn: sqlite3.Connection, attempt: Callable[[], T], fallback: Callable[[], T], stale: Stale = None
+) -> T:
     deadline = time.perf_counter() + SCAN_BUDGET_S
-    conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 2_000)
+    wanted = stale or _never
+    conn.set_progress_handler(lambda: int(time.perf_counter() > deadline or wanted()), 2_000)
     try:
         return attempt()
     except sqlite3.OperationalError as exc:
         if "interrupted" not in str(exc):
             raise
+        if wanted():
+            raise Superseded from None
     finally:
         conn.set_progress_handler(None, 0)
-    return fallback()
+    return _guarded(conn, stale, fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +113,7 @@ def _order(sort: Sort, reverse: bool = False) -> tuple[str, str]:
     return f"{column} {direction}, id {direction}", f"{column}, id"
 
 
-def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> int:
+def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None, stale: Stale = None) -> int:
     def run(form: tuple[str, list[object]]) -> int:
         sql, params = form
         if where.match is not None and form is where.fts:  # the index alone, no join
@@ -98,26 +131,29 @@ def _count(conn: sqlite3.Connection, where: Where, cap: int | None = None) -> in
         return int(conn.execute(f"SELECT count(*) FROM ({inner})", [*params, cap]).fetchone()[0])
 
     if cap is None or not where.filtered or where.match is not None:
-        return run(where.fts)  # (words only: the index's capped count beats any scan)
-    return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts))
+        return _guarded(
+            conn, stale, lambda: run(where.fts)
+        )  # (words only: the index's capped count beats any scan)
+    return _budgeted(conn, lambda: run(where.scan), lambda: run(where.fts), stale)
 
 
 def _count_unless(conn: sqlite3.Connection, where: Where, stale: Callable[[], bool]) -> int | None:
     """An exact count that gives up (None) as soon as `stale()` says nobody wants it: a
     newer keystroke must not wait behind the count of the last one."""
-    conn.set_progress_handler(lambda: int(stale()), 10_000)
     try:
-        return _count(conn, where)
-    except sqlite3.OperationalError as exc:
-        if "interrupted" not in str(exc):
-            raise
+        return _count(conn, where, None, stale)
+    except Superseded:
         return None
-    finally:
-        conn.set_progress_handler(None, 0)
 
 
 def _rows(
-    conn: sqlite3.Connection, where: Where, sort: Sort, offset: int, limit: int, total: int | None
+    conn: sqlite3.Connection,
+    where: Where,
+    sort: Sort,
+    offset: int,
+    limit: int,
+    total: int | None,
+    stale: Stale = None,
 ) -> list[CatalogueRow]:
     # OFFSET walks the index from its start; past the middle, walk it from the other end so
     # `G` (the last screen) costs as little as the first.
@@ -137,9 +173,9 @@ def _rows(
         ).fetchall()
 
     if where.filtered:
-        rows = _budgeted(conn, lambda: run(where.scan, True), lambda: run(where.fts, False))
+        rows = _budgeted(conn, lambda: run(where.scan, True), lambda: run(where.fts, False), stale)
     else:
-        rows = run(where.fts, True)
+        rows = _guarded(conn, stale, lambda: run(where.fts, True))
     result = [row_of(r) for r in rows]
     return result[::-1] if reverse else result
 
@@ -266,12 +302,13 @@ class CatalogueWindow:
             return None
         return await self.count()
 
-    async def count(self, search: Query | None = None, *, cap: int | None = None) -> int:
+    async def count(self, search: Query | None = None, *, cap: int | None = None, stale: Stale = None) -> int:
         """Rows in the view (also matching `search` when given: the live match count). With
-        `cap`, counting stops there ("10,000+"): a broad word answers in milliseconds."""
+        `cap`, counting stops there ("10,000+"): a broad word answers in milliseconds.
+        Superseded when `stale()` turns true on the way."""
         if search is None and self._total is not None:
             return self._total if cap is None else min(self._total, cap)
-        found = await self._store.run(_count, self._where(search), cap)
+        found = await self._store.run(_count, self._where(search), cap, stale)
         if search is None and cap is None:
             self._total = found
         return found
@@ -283,13 +320,14 @@ class CatalogueWindow:
             self._total = found
         return found
 
-    async def rows(self, offset: int, limit: int) -> list[CatalogueRow]:
+    async def rows(self, offset: int, limit: int, *, stale: Stale = None) -> list[CatalogueRow]:
+        """Rows of the view from `offset`; Superseded when `stale()` turns true on the way."""
         total = self._total
         if limit <= 0 or offset < 0 or (total is not None and offset >= total):
             return []
         if total is not None:
             limit = min(limit, total - offset)
-        rows = await self._store.run(_rows, self._where(), self._sort, offset, limit, total)
+        rows = await self._store.run(_rows, self._where(), self._sort, offset, limit, total, stale)
         if total is None and offset == 0 and len(rows) < limit:
             self._total = len(rows)  # a short first screen is the whole view: no count needed
         return rows

@@ -24,6 +24,7 @@ from imgtui.catalogue import (
 )
 from imgtui.catalogue.query import Format
 from imgtui.catalogue.store import to_metadata
+from imgtui.catalogue.window import Superseded
 from imgtui.service import ImageMetadata
 
 __all__ = ["CHUNK", "CatalogueRow", "CatalogueRows", "SearchState", "Sort", "parse_search", "to_metadata"]
@@ -225,17 +226,24 @@ class CatalogueRows:
         # is read; only then is the cursor's image, as it is by then, looked up in it.
         self.version += 1
         version = self.version
+
+        def stale() -> bool:  # read on the catalogue's thread: an int compare
+            return version != self.version
+
         await window.set_view(query, sort, exact=False)
-        first = await window.rows(0, CHUNK)
-        if version != self.version:
-            return
-        if window.total is not None:  # the first chunk was the whole view
-            total, exact = window.total, True
-        elif quick:
-            total = await window.count(cap=COUNT_CAP)
-            exact = total < COUNT_CAP
-        else:
-            total, exact = await window.count(), True
+        try:
+            first = await window.rows(0, CHUNK, stale=stale)
+            if version != self.version:
+                return
+            if window.total is not None:  # the first chunk was the whole view
+                total, exact = window.total, True
+            elif quick:
+                total = await window.count(cap=COUNT_CAP, stale=stale)
+                exact = total < COUNT_CAP
+            else:
+                total, exact = await window.count(stale=stale), True
+        except Superseded:
+            return  # a newer view is on its way: this one's reads were stopped
         if version != self.version:
             return
         keep = self.current_id

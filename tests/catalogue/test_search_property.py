@@ -270,7 +270,9 @@ def test_window_equals_brute_force(
     fakes: list[Fake], text: str, column: str, descending: bool, fts: bool, scan_first: bool
 ) -> None:
     # Both plans of a query with words: the budgeted scan, and the FTS5 fallback it gives way to.
-    def fallback_only(_conn: object, _attempt: object, fallback: Callable[[], object]) -> object:
+    def fallback_only(
+        _conn: object, _attempt: object, fallback: Callable[[], object], _stale: object = None
+    ) -> object:
         return fallback()
 
     budgeted = window_module._budgeted if scan_first else fallback_only

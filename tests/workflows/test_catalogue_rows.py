@@ -65,3 +65,33 @@ async def test_format_over_a_catalogue_without_file_facts_says_so(tmp_path) -> N
                 await store.aclose()
     finally:
         await images.aclose()
+
+
+async def test_a_keystroke_typed_over_stops_its_sql() -> None:
+    """A sparse clause scans the whole catalogue (hundreds of ms at a million rows); once a
+    newer keystroke replaced its view, its reads stop instead of holding the catalogue's one
+    thread while the next keystroke and the scrolling wait."""
+    import pytest
+
+    from imgtui.catalogue import parse_query
+    from imgtui.catalogue.window import Superseded
+
+    store = CatalogueStore(":memory:")
+    try:
+        images = [
+            ImageMetadata(id=f"img{n:05d}", uploaded=datetime.fromtimestamp(n, UTC), meta={"n": n})
+            for n in range(20_000)
+        ]
+        await store.transaction(upsert, [record(image) for image in images], 1)
+        window = CatalogueWindow(store)
+        await window.set_view(parse_query("meta.n=7"), exact=False)
+        with pytest.raises(Superseded):
+            await window.rows(0, CHUNK, stale=lambda: True)
+        with pytest.raises(Superseded):
+            await window.count(cap=10_000, stale=lambda: True)
+        assert [row.id for row in await window.rows(0, CHUNK, stale=lambda: False)] == ["img00007"]
+        rows = CatalogueRows(window)
+        await rows.set_search("meta.n=8")
+        assert rows.current_id == "img00008" and rows.total == 1
+    finally:
+        await store.aclose()
