@@ -380,6 +380,41 @@ def test_a_two_layer_bomb_is_inflated_one_piece_at_a_time() -> None:
     assert peak < 8 * MiB
 
 
+def _then_endless(head: bytes, extra: int) -> Any:
+    """`head` and then `extra` bytes of zeros, without a Content-Length (read to the close)."""
+
+    def answer(request: RawRequest, conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(http_head(200, {"Content-Encoding": "gzip"}) + head)
+        zeros = b"\0" * MiB
+        try:
+            for _ in range(extra // MiB):
+                if stop.is_set():
+                    return
+                conn.sendall(zeros)
+        except OSError:  # the client hung up: what a refusal looks like from here
+            return
+
+    return answer
+
+
+async def test_bytes_after_the_compressed_end_are_refused_not_kept() -> None:
+    # zlib keeps whatever follows the end of a gzip stream in `unused_data`, uncounted: 64 MiB
+    # of trailing zeros were held in memory under a 8 MiB cap, and the call succeeded.
+    with ScriptedServer(_then_endless(gzip.compress(DETAILS), 64 * MiB)) as server:
+        async with _client(server) as images:
+            peak, error = await _peak_bytes(images.hosted.image("x").details())
+    assert isinstance(error, ImagesError), error
+    assert error.code == 9000 and "follow the end of the compressed body" in error.message
+    assert peak < 8 * MiB, f"peak {peak / MiB:.0f} MiB"
+
+
+async def test_a_stray_byte_after_the_compressed_end_is_still_read() -> None:
+    with ScriptedServer(respond(200, gzip.compress(DETAILS) + b"\n", {"Content-Encoding": "gzip"})) as server:
+        async with _client(server) as images:
+            record = await _bounded(images.hosted.image("x").details())
+    assert record.id == "x"
+
+
 async def test_json_nested_too_deep_is_a_network_error_not_a_crash() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     with ScriptedServer(respond(200, deep)) as server:

@@ -26,6 +26,7 @@ PIECE = 64 * 1024
 # Layers of Content-Encoding decoded: real servers apply one; each layer is a nested
 # generator, so a header naming thousands ended in a RecursionError traceback.
 MAX_LAYERS = 2
+TRAILING_SLACK = 1024  # bytes after the end of a compressed stream that are dropped, not refused
 
 # A Cloudflare API answer is a small JSON envelope; a list page of a few hundred images is
 # ~0.5 MiB. Large pages get more room (see `json_cap`).
@@ -49,8 +50,15 @@ class _Inflater:
         # deflate is meant to be zlib-wrapped, but some servers send it raw: decide on the first bytes.
         self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip else None
         self._head = b""  # deflate: the first bytes, until there are two to look at
+        self._trailing = 0  # bytes received after the end of the compressed stream
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is not None and self._zlib.eof:
+            # Past the end, zlib would keep every further byte in `unused_data` (never
+            # decoded, so never counted against the cap): count them here and keep none.
+            self._trailing += len(data)
+            self._refuse_trailing()
+            return
         if self._zlib is None:
             self._head += data
             if len(self._head) < 2:
@@ -66,8 +74,18 @@ class _Inflater:
             if piece:
                 yield piece
             data = inflater.unconsumed_tail
-            if inflater.eof or (not data and len(piece) < PIECE):
+            if inflater.eof:
+                self._trailing = len(inflater.unused_data)
+                self._refuse_trailing()
                 return
+            if not data and len(piece) < PIECE:
+                return
+
+    def _refuse_trailing(self) -> None:
+        # A few stray bytes (a newline, padding) are dropped as before; a stream that goes on
+        # past its end is not a body.
+        if self._trailing > TRAILING_SLACK:
+            raise httpx.DecodingError(f"{self._trailing} bytes follow the end of the compressed body")
 
 
 def _is_zlib_header(data: bytes) -> bool:
