@@ -180,12 +180,13 @@ def _target(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
 
 
 def _contained(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """What `ImageOps.contain(image of size, box)` produces (the same arithmetic)."""
+    """The largest size with the image's aspect ratio inside `box` (ImageOps.contain's
+    arithmetic, but never 0 wide or high: Pillow then failed and the original was served)."""
     (width, height), (box_w, box_h) = size, box
     if width * box_h > height * box_w:
-        return box_w, round(height / width * box_w)
+        return box_w, max(1, round(height / width * box_w))
     if width * box_h < height * box_w:
-        return round(width / height * box_h), box_h
+        return max(1, round(width / height * box_h)), box_h
     return box
 
 
@@ -224,6 +225,10 @@ def check_output_size(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, in
     return width, height
 
 
+def _contain(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    return image.resize(_contained(image.size, box), Image.Resampling.LANCZOS)
+
+
 def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:
     box = _target(spec, image.size)
     check_output_size(spec, image.size)  # the size decoded (a JPEG draft) may differ a little
@@ -234,15 +239,15 @@ def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:
     if fit == "scale-down":
         if image.width <= box[0] and image.height <= box[1]:
             return image
-        return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+        return _contain(image, box)
     if fit == "contain":
-        return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+        return _contain(image, box)
     if fit == "squeeze":  # exactly the box, the aspect ratio not kept
         return image.resize(box, Image.Resampling.LANCZOS)
     if fit == "cover":
         return ImageOps.fit(image, box, Image.Resampling.LANCZOS)
     # pad: contain, then centre on a canvas of exactly the box (transparent where possible)
-    inner = ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+    inner = _contain(image, box)
     mode = "RGBA" if inner.mode in ("RGBA", "LA", "P") else "RGB"
     canvas = Image.new(mode, box, (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
     canvas.paste(inner.convert(mode), ((box[0] - inner.width) // 2, (box[1] - inner.height) // 2))
