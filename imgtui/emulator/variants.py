@@ -93,7 +93,7 @@ def _invalid(reason: str) -> ImagesError:
 def _dimension(name: str, value: str) -> int:
     try:
         number = int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "1e309" is inf, which int() refuses
         raise _invalid(f"{name} must be a number") from None
     if not 1 <= number <= MAX_SIDE_PX:
         raise _invalid(f"{name} must be between 1 and {MAX_SIDE_PX}")

@@ -175,3 +175,13 @@ async def test_renders_queue_behind_the_slots_and_all_finish(rest: Images, web: 
     )
     assert [r.status_code for r in responses] == [200] * 8
     assert sorted(_size(r)[0] for r in responses) == [2000 + n for n in range(8)]
+
+
+@pytest.mark.parametrize("variant", ["w=1e309", "h=-1e309", "q=inf", "w=9" + "9" * 400, "w=nan", "dpr=nan"])
+async def test_absurd_numbers_are_a_bad_variant_not_a_500(
+    rest: Images, web: httpx.AsyncClient, variant: str
+) -> None:
+    # int(float("1e309")) raises OverflowError, which escaped as an internal error.
+    image = await rest.hosted.upload(make_png(4, 4))
+    response = await web.get(_variant(image.variants[0], variant))
+    assert response.status_code == 400 and "Invalid variant" in response.text, response.text
