@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from imgtui.emulator import BackgroundEmulator
+from imgtui.emulator import BackgroundEmulator, delivery
 from imgtui.emulator.variants import (
     PixelBudget,
     TooLargeOutput,
@@ -167,14 +167,32 @@ def test_a_render_larger_than_the_budget_runs_alone() -> None:
     assert budget.most == 500_000  # one at a time, never two
 
 
-async def test_renders_queue_behind_the_slots_and_all_finish(rest: Images, web: httpx.AsyncClient) -> None:
-    # More requests than slots, each a distinct variant (no cache): all are answered.
+async def test_renders_run_at_most_slots_at_once(
+    rest: Images, web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More requests than slots, each a distinct variant (no cache): at most RENDER_SLOTS
+    # renders at once (the executor alone allowed ~6), and every request is answered.
+    running, most, lock = [0], [0], threading.Lock()
+
+    def counted(data: bytes, spec: VariantSpec, budget: PixelBudget) -> tuple[bytes, str] | None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.05)  # long enough for the others to pile up
+            return render(data, spec, budget)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(delivery, "render", counted)
     image = await rest.hosted.upload(make_png(4, 4))
     responses = await asyncio.gather(
-        *(web.get(_variant(image.variants[0], f"w={2000 + n},h=2000,fit=squeeze")) for n in range(8))
+        *(web.get(_variant(image.variants[0], f"w={200 + n},h=200,fit=squeeze")) for n in range(10))
     )
-    assert [r.status_code for r in responses] == [200] * 8
-    assert sorted(_size(r)[0] for r in responses) == [2000 + n for n in range(8)]
+    assert [r.status_code for r in responses] == [200] * 10
+    assert sorted(_size(r)[0] for r in responses) == [200 + n for n in range(10)]
+    assert 1 < most[0] <= delivery.RENDER_SLOTS
 
 
 @pytest.mark.parametrize("variant", ["w=1e309", "h=-1e309", "q=inf", "w=9" + "9" * 400, "w=nan", "dpr=nan"])
