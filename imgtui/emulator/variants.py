@@ -434,6 +434,12 @@ RenderKey = tuple[str, int, str, VariantSpec]  # (image id, uploaded ms, variant
 Rendered = tuple[bytes, str]  # (body, content type)
 
 
+# What an entry costs beside its body: the key (id, variant text, spec), tuples and the
+# dict slot, ~650 bytes measured. Counting bodies alone, a stream of distinct tiny variants
+# (70-byte PNGs, no token needed) filled 64 MiB of budget with ~600 MB of entries.
+ENTRY_OVERHEAD = 1024
+
+
 class RenderCache:
     """Rendered variants, least recently used first out, bounded by total bytes.
 
@@ -444,7 +450,9 @@ class RenderCache:
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._max_bytes = max_bytes
-        self._lru: ByteBudgetLRU[RenderKey, Rendered] = ByteBudgetLRU(max_bytes, lambda entry: len(entry[0]))
+        self._lru: ByteBudgetLRU[RenderKey, Rendered] = ByteBudgetLRU(
+            max_bytes, lambda entry: len(entry[0]) + ENTRY_OVERHEAD
+        )
         self._lock = threading.Lock()
 
     def get(self, key: RenderKey) -> Rendered | None:

@@ -9,6 +9,7 @@ import asyncio
 import io
 import threading
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from PIL import Image
 from imgtui.emulator import BackgroundEmulator, delivery
 from imgtui.emulator.variants import (
     PixelBudget,
+    RenderCache,
     TooLargeOutput,
     VariantSpec,
     output_size,
@@ -203,3 +205,24 @@ async def test_absurd_numbers_are_a_bad_variant_not_a_500(
     image = await rest.hosted.upload(make_png(4, 4))
     response = await web.get(_variant(image.variants[0], variant))
     assert response.status_code == 400 and "Invalid variant" in response.text, response.text
+
+
+def test_the_render_cache_counts_what_its_entries_really_cost() -> None:
+    # Distinct flexible variants of a tiny image are cheap to ask for and render to ~70
+    # bytes each: counted by their bodies alone, 1 MiB of budget held ~9 MiB of entries.
+    cache = RenderCache(max_bytes=1 * MiB)
+    tracemalloc.start()
+    try:
+        for n in range(20_000):
+            variant = f"w={1 + n % 12000},h={1 + n // 12000},fit=squeeze"
+            key = (
+                "b6c3e7fc-ce71-4f1a-91c7-a0c6d050f066",
+                1_700_000_000_000,
+                variant,
+                parse_flexible(variant),
+            )
+            cache.put(key, (bytes(70), "image/png"))
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 1.5 * MiB, f"{held / MiB:.1f} MiB held under a 1 MiB budget"
