@@ -25,7 +25,13 @@ from starlette.responses import Response
 from imgtui.service.backend import UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.filters import parse_query_filter
-from imgtui.service.rules import MAX_LIST_LIMIT, MAX_UPLOAD_BYTES, check_filename, check_sort_order
+from imgtui.service.rules import (
+    MAX_LIST_LIMIT,
+    MAX_METADATA_BYTES,
+    MAX_UPLOAD_BYTES,
+    check_filename,
+    check_sort_order,
+)
 from imgtui.service.signing import UPLOAD_PREFIX
 from imgtui.service.sniff import sniff_image
 from imgtui.service.sources import load_image_bytes
@@ -43,6 +49,10 @@ API_PREFIX = "/client/v4"
 # Room for the form fields and multipart framing around a maximal file.
 MAX_FORM_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
 MAX_PATCH_BYTES = 64 * 1024  # an update carries at most 1 KiB of metadata and two small fields
+# A `metadata` field as sent, refused over this before it is parsed. The 1024-byte limit is on
+# the compact UTF-8 JSON (checked later); the text sent may be longer: whitespace, and `\uXXXX`
+# escapes (Python's `json.dumps` default) take up to 3x a character's UTF-8 bytes.
+MAX_METADATA_TEXT_BYTES = 8 * MAX_METADATA_BYTES
 # The schema's list bounds (https://developers.cloudflare.com/api/resources/images/subresources/v1/methods/list/).
 MIN_PER_PAGE = 10
 V1_DEFAULT_PER_PAGE = 1000
@@ -174,15 +184,30 @@ def _text_field(form: FormData, name: str) -> str | None:
 async def _metadata_field(form: FormData) -> dict[str, Any] | None:
     value = form.get("metadata")
     if isinstance(value, UploadFile):  # a part with Content-Type: application/json
-        value = (await value.read()).decode("utf-8", "replace")
+        if value.size is not None and value.size > MAX_METADATA_TEXT_BYTES:
+            raise _metadata_text_too_long()
+        data = await value.read(MAX_METADATA_TEXT_BYTES + 1)
+        if len(data) > MAX_METADATA_TEXT_BYTES:
+            raise _metadata_text_too_long()
+        value = data.decode("utf-8", "replace")
     if value is None:
         return _flattened_metadata(form)
+    if len(value) > MAX_METADATA_TEXT_BYTES:  # characters: at least as many bytes
+        raise _metadata_text_too_long()
     if not value.strip():
         raise ImagesError(ErrorCode.BAD_REQUEST, "metadata must not be empty")
     parsed = parse_json(value, "metadata")
     if not isinstance(parsed, dict):
         raise ImagesError(ErrorCode.BAD_REQUEST, "Metadata must be a JSON object")
     return parsed
+
+
+def _metadata_text_too_long() -> ImagesError:
+    return ImagesError(
+        ErrorCode.BAD_REQUEST,
+        f"metadata is over {MAX_METADATA_TEXT_BYTES} bytes as sent; at most {MAX_METADATA_BYTES} bytes "
+        "of compact JSON are allowed",
+    )
 
 
 _FLAT_KEY = re.compile(r"^metadata(?:\.[^.\[\]]+|\[[^\[\]]+\])+$")

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Scope
 from imgtui.service.signing import CDN_PREFIX, UPLOAD_PREFIX
 
 from .api import API_PREFIX, api_endpoint, direct_upload_file
-from .delivery import deliver
+from .delivery import Renders, deliver
 from .faults import FaultInjector
 from .guard import HostPolicy, RequestGuard
 from .limits import BodyDeadline
@@ -74,6 +74,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.render_cache = RenderCache()
+    app.state.renders = Renders()
     timed = BodyDeadline(app, settings.limits.body_timeout)
     guarded = RequestGuard(timed, HostPolicy.for_server(settings.host, base_url, settings.public_url))
     if settings.faults is None:

@@ -14,6 +14,7 @@ import hashlib
 import time
 from urllib.parse import unquote
 
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -23,7 +24,9 @@ from imgtui.service.signing import CDN_PREFIX, check_signature_any
 from .responses import raw_path
 from .state import EmulatorState
 from .variants import (
+    PixelBudget,
     RenderCache,
+    TooLargeOutput,
     TooLargeToTransform,
     is_flexible,
     named_spec,
@@ -39,6 +42,30 @@ NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 # inline styles and sandboxes the document (https://developers.cloudflare.com/images/transform-images/
 # says Cloudflare sanitises SVGs; we serve the stored bytes and let the browser disarm them).
 SVG_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+
+
+# Renders at once: each holds a stored original (up to 10 MiB) and a worker thread of the
+# default executor (~6), which the rest of the server needs too. Within them, PixelBudget
+# bounds the pixels in memory: one 100 MP render at a time.
+RENDER_SLOTS = 3
+
+
+# Pillow allocates pixels in blocks of 16 MiB by default. glibc serves blocks under its mmap
+# threshold (which grows up to 32 MiB) from per-thread arenas and keeps them once freed, so
+# each render thread held on to its largest image: four 100 MP renders one after another on
+# different threads peaked at 800 MB instead of 450. Blocks above 32 MiB are always mmapped,
+# hence returned on free. (https://pillow.readthedocs.io/en/stable/reference/block_allocator.html)
+PILLOW_BLOCK_BYTES = 64 * 1024 * 1024
+
+
+class Renders:
+    """The limits every delivery render goes through (one per app)."""
+
+    def __init__(self, slots: int = RENDER_SLOTS, budget: PixelBudget | None = None) -> None:
+        self.slots = asyncio.Semaphore(slots)
+        self.budget = budget if budget is not None else PixelBudget()
+        if Image.core.get_block_size() < PILLOW_BLOCK_BYTES:  # process-wide; small images unaffected
+            Image.core.set_block_size(PILLOW_BLOCK_BYTES)
 
 
 def safety_headers(content_type: str) -> dict[str, str]:
@@ -116,20 +143,24 @@ async def deliver(request: Request) -> Response:
     key = (image_id, uploaded_ms, variant, spec)
     rendered = None if spec.original else cache.get(key)
     if rendered is None:
-        found = await state.library.blob(image_id)
-        if found is None:  # deleted between the two reads
-            return _text(404, "Image not found")
-        rendered = (found.data, found.content_type)
-        if not spec.original and found.content_type != _SVG:  # SVG is never resized
-            try:
-                resized = await asyncio.to_thread(render, found.data, spec)
-            except TooLargeToTransform as refused:
-                response = _text(415, refused.message)
-                response.headers["Cf-Resized"] = f"err={refused.code}"
-                return response
-            if resized is not None:
-                rendered = resized
-                cache.put(key, resized)
+        renders: Renders = request.app.state.renders
+        async with renders.slots:  # before the blob is read: a waiting request holds nothing
+            found = await state.library.blob(image_id)
+            if found is None:  # deleted between the two reads
+                return _text(404, "Image not found")
+            rendered = (found.data, found.content_type)
+            if not spec.original and found.content_type != _SVG:  # SVG is never resized
+                try:
+                    resized = await asyncio.to_thread(render, found.data, spec, renders.budget)
+                except TooLargeToTransform as refused:
+                    response = _text(415, refused.message)
+                    response.headers["Cf-Resized"] = f"err={refused.code}"
+                    return response
+                except TooLargeOutput as refused:  # the request's fault, as a bad option is
+                    return _text(400, refused.message)
+                if resized is not None:
+                    rendered = resized
+                    cache.put(key, resized)
     body, content_type = rendered
     headers.update(safety_headers(content_type))
     if request.method == "HEAD":

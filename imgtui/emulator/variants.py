@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TypedDict
 
@@ -91,7 +93,7 @@ def _invalid(reason: str) -> ImagesError:
 def _dimension(name: str, value: str) -> int:
     try:
         number = int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # "abc", "nan"; "1e309" is inf, which int() refuses
         raise _invalid(f"{name} must be a number") from None
     if not 1 <= number <= MAX_SIDE_PX:
         raise _invalid(f"{name} must be between 1 and {MAX_SIDE_PX}")
@@ -177,25 +179,75 @@ def _target(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
     return width, height
 
 
+def _contained(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size with the image's aspect ratio inside `box` (ImageOps.contain's
+    arithmetic, but never 0 wide or high: Pillow then failed and the original was served)."""
+    (width, height), (box_w, box_h) = size, box
+    if width * box_h > height * box_w:
+        return box_w, max(1, round(height / width * box_w))
+    if width * box_h < height * box_w:
+        return max(1, round(width / height * box_h)), box_h
+    return box
+
+
+def _crop_box(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int] | None:
+    """`fit=crop` "will not be enlarged": cover when that only shrinks, untouched (None)
+    when the image fits inside, else cut to the box on the sides where the image is larger."""
+    (width, height), (box_w, box_h) = size, box
+    if width <= box_w and height <= box_h:
+        return None
+    if box_w <= width and box_h <= height:
+        return box
+    return min(width, box_w), min(height, box_h)
+
+
+def output_size(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
+    """The size `_resize` gives an image of `size`: known before a pixel is decoded."""
+    box = _target(spec, size)
+    fit = spec.fit
+    if fit == "scale-down":
+        fits_inside = size[0] <= box[0] and size[1] <= box[1]
+        return size if fits_inside else _contained(size, box)
+    if fit == "crop":
+        return _crop_box(size, box) or size
+    if fit == "contain":
+        return _contained(size, box)
+    return box  # cover, squeeze and pad make exactly the box
+
+
+def check_output_size(spec: VariantSpec, size: tuple[int, int]) -> tuple[int, int]:
+    """The output size, or TooLargeOutput past Cloudflare's limits. An output box can be far
+    larger than its source (`w=12000,h=12000,fit=squeeze` of a 4x4 PNG: 576 MB of pixels),
+    and a side left to the aspect ratio unbounded (`w=12000,fit=cover` of a 1x1000 image)."""
+    width, height = output_size(spec, size)
+    if width > MAX_SIDE_PX or height > MAX_SIDE_PX or width * height > MAX_OUTPUT_AREA_PX:
+        raise TooLargeOutput(width, height)
+    return width, height
+
+
+def _contain(image: Image.Image, box: tuple[int, int]) -> Image.Image:
+    return image.resize(_contained(image.size, box), Image.Resampling.LANCZOS)
+
+
 def _resize(image: Image.Image, spec: VariantSpec) -> Image.Image:
     box = _target(spec, image.size)
-    width, height = image.size
-    fits_inside = width <= box[0] and height <= box[1]
+    check_output_size(spec, image.size)  # the size decoded (a JPEG draft) may differ a little
     fit = spec.fit
-    if fit == "crop":  # cover when larger, scale-down when smaller (never enlarges)
-        fit = "scale-down" if fits_inside else "cover"
+    if fit == "crop":
+        cropped = _crop_box(image.size, box)
+        return image if cropped is None else ImageOps.fit(image, cropped, Image.Resampling.LANCZOS)
     if fit == "scale-down":
-        if fits_inside:
+        if image.width <= box[0] and image.height <= box[1]:
             return image
-        return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+        return _contain(image, box)
     if fit == "contain":
-        return ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+        return _contain(image, box)
     if fit == "squeeze":  # exactly the box, the aspect ratio not kept
         return image.resize(box, Image.Resampling.LANCZOS)
     if fit == "cover":
         return ImageOps.fit(image, box, Image.Resampling.LANCZOS)
     # pad: contain, then centre on a canvas of exactly the box (transparent where possible)
-    inner = ImageOps.contain(image, box, Image.Resampling.LANCZOS)
+    inner = _contain(image, box)
     mode = "RGBA" if inner.mode in ("RGBA", "LA", "P") else "RGB"
     canvas = Image.new(mode, box, (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
     canvas.paste(inner.convert(mode), ((box[0] - inner.width) // 2, (box[1] - inner.height) // 2))
@@ -215,6 +267,23 @@ class TooLargeToTransform(ImagesError):
             AREA_ERROR,
             f"The image exceeds the maximum image area of {MAX_AREA_PX // 1_000_000} megapixels or "
             f"side of {MAX_SIDE_PX} pixels (its frame is {width}x{height}); it cannot be resized",
+        )
+
+
+# An output over the input limits is refused the same way: Cloudflare documents no separate
+# output limit, and 100 MP (400 MB of RGBA) is already more than a delivery should cost.
+MAX_OUTPUT_AREA_PX = MAX_AREA_PX
+
+
+class TooLargeOutput(ImagesError):
+    """The variant asked for would be larger than an image may be: refused before resizing,
+    as an invalid variant (400), since the request, not the stored image, is at fault."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(
+            ErrorCode.BAD_REQUEST,
+            f"Invalid variant: the result would be {width}x{height} pixels; at most {MAX_SIDE_PX} "
+            f"pixels a side and {MAX_OUTPUT_AREA_PX // 1_000_000} megapixels",
         )
 
 
@@ -238,39 +307,80 @@ def check_pixel_ceiling(image: ImageFile.ImageFile) -> None:
         raise TooLargeToTransform(width, height)
 
 
-def render(data: bytes, spec: VariantSpec) -> tuple[bytes, str] | None:
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """The size once `exif_transpose` has turned the image (orientations 5-8 swap the sides)."""
+    width, height = image.size
+    return (height, width) if image.getexif().get(0x0112) in (5, 6, 7, 8) else (width, height)
+
+
+class PixelBudget:
+    """At most `budget` pixels (decoded source plus output) being rendered at once, across
+    the worker threads: one render as large as allowed runs alone, small ones side by side.
+    Without it, six 100 MP renders (the default executor's width) meant gigabytes at once.
+    A render costing more than the whole budget waits until it can run alone."""
+
+    def __init__(self, budget: int = MAX_OUTPUT_AREA_PX) -> None:
+        self.budget = budget
+        self._used = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        pixels = min(pixels, self.budget)
+        with self._changed:
+            self._changed.wait_for(lambda: self._used + pixels <= self.budget)
+            self._used += pixels
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._used -= pixels
+                self._changed.notify_all()
+
+
+_UNLIMITED = PixelBudget(1 << 62)
+
+
+def render(data: bytes, spec: VariantSpec, budget: PixelBudget = _UNLIMITED) -> tuple[bytes, str] | None:
     """Resized image bytes and content type; None when Pillow cannot decode the source
     (then the original is served, as Cloudflare serves what it cannot transform).
-    Raises TooLargeToTransform for a source over the pixel ceiling (a decompression bomb)."""
+    Raises TooLargeToTransform for a source over the pixel ceiling (a decompression bomb),
+    TooLargeOutput for a result over it; both before any pixel is decoded. Blocks while
+    `budget` has no room for this render's pixels."""
     try:
         with Image.open(io.BytesIO(data)) as source:
             check_pixel_ceiling(source)
             original = source.size  # before draft() decodes a JPEG at a reduced scale
+            result = check_output_size(spec, _upright_size(source))
             fmt = spec.format or (source.format if source.format in _MIME else "PNG")
+            if fmt == "JSON":  # the sizes are known: nothing to decode
+                return _json_info(data, source.format, original, result), "application/json"
             side = max(spec.width or 0, spec.height or 0)
             if source.format == "JPEG" and side > 0:
                 # Decode at a reduced scale (much faster); a square box is safe for any
                 # EXIF rotation and any fit. No size wanted (a format change): full size.
                 source.draft("RGB", (side, side))
-            image = ImageOps.exif_transpose(source)
-            image = _resize(image, spec)
-            if fmt == "JSON":
-                return _json_info(data, source.format, original, image.size), "application/json"
-            if fmt in ("JPEG", "BASELINE-JPEG") and image.mode not in ("RGB", "L"):
-                image = _flatten(image)
-            elif fmt in ("WEBP", "AVIF") and image.mode not in ("RGB", "RGBA"):
-                image = image.convert("RGBA")
-            out = io.BytesIO()
-            options: dict[str, object] = {"quality": spec.quality} if fmt in _LOSSY else {}
-            if fmt == "BASELINE-JPEG":
-                options["progressive"] = False
-            exif = _kept_exif(source, spec.metadata)
-            if exif is not None and fmt in ("JPEG", "BASELINE-JPEG", "WEBP", "PNG", "AVIF"):
-                options["exif"] = exif
-            image.save(out, "JPEG" if fmt == "BASELINE-JPEG" else fmt, **options)
-            return out.getvalue(), _MIME[fmt]
+            decoded = decoded_size(source)
+            with budget.hold(decoded[0] * decoded[1] + result[0] * result[1]):
+                return _encoded(source, _resize(ImageOps.exif_transpose(source), spec), fmt, spec)
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return None
+
+
+def _encoded(source: Image.Image, image: Image.Image, fmt: str, spec: VariantSpec) -> tuple[bytes, str]:
+    if fmt in ("JPEG", "BASELINE-JPEG") and image.mode not in ("RGB", "L"):
+        image = _flatten(image)
+    elif fmt in ("WEBP", "AVIF") and image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    options: dict[str, object] = {"quality": spec.quality} if fmt in _LOSSY else {}
+    if fmt == "BASELINE-JPEG":
+        options["progressive"] = False
+    exif = _kept_exif(source, spec.metadata)
+    if exif is not None and fmt in ("JPEG", "BASELINE-JPEG", "WEBP", "PNG", "AVIF"):
+        options["exif"] = exif
+    image.save(out, "JPEG" if fmt == "BASELINE-JPEG" else fmt, **options)
+    return out.getvalue(), _MIME[fmt]
 
 
 _LOSSY = ("JPEG", "BASELINE-JPEG", "WEBP", "AVIF")
@@ -324,6 +434,12 @@ RenderKey = tuple[str, int, str, VariantSpec]  # (image id, uploaded ms, variant
 Rendered = tuple[bytes, str]  # (body, content type)
 
 
+# What an entry costs beside its body: the key (id, variant text, spec), tuples and the
+# dict slot, ~650 bytes measured. Counting bodies alone, a stream of distinct tiny variants
+# (70-byte PNGs, no token needed) filled 64 MiB of budget with ~600 MB of entries.
+ENTRY_OVERHEAD = 1024
+
+
 class RenderCache:
     """Rendered variants, least recently used first out, bounded by total bytes.
 
@@ -334,7 +450,9 @@ class RenderCache:
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._max_bytes = max_bytes
-        self._lru: ByteBudgetLRU[RenderKey, Rendered] = ByteBudgetLRU(max_bytes, lambda entry: len(entry[0]))
+        self._lru: ByteBudgetLRU[RenderKey, Rendered] = ByteBudgetLRU(
+            max_bytes, lambda entry: len(entry[0]) + ENTRY_OVERHEAD
+        )
         self._lock = threading.Lock()
 
     def get(self, key: RenderKey) -> Rendered | None:

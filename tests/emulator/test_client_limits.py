@@ -25,7 +25,13 @@ from typing import Any
 
 import pytest
 
-from imgtui.backends.cloudflare.body import MAX_BLOB_BYTES, MAX_JSON_BYTES, PIECE, _Inflater, _through
+from imgtui.backends.cloudflare.body import (
+    MAX_BLOB_BYTES,
+    MAX_JSON_BYTES,
+    PIECE,
+    _Inflater,
+    _through,
+)
 from imgtui.backends.cloudflare.deadline import DEADLINE_ENV, DEFAULT_DEADLINE, resolve_deadline
 from imgtui.service import Images, ImagesError
 from tests.rest_harness import (
@@ -328,6 +334,85 @@ async def test_an_encoding_not_asked_for_is_an_error() -> None:
             with pytest.raises(ImagesError) as caught:
                 await _bounded(images.hosted.image("x").details())
     assert caught.value.code == 9000 and "'br'-encoded" in caught.value.message
+
+
+def _gzipped(data: bytes, times: int) -> bytes:
+    for _ in range(times):
+        data = gzip.compress(data, compresslevel=1)
+    return data
+
+
+async def test_thousands_of_encoding_layers_are_an_error_not_a_recursion() -> None:
+    # Really gzipped 2,000 times, so every layer inflates: decoding recursed once per layer.
+    layers = 2000
+    answer = respond(200, _gzipped(DETAILS, layers), {"Content-Encoding": ", ".join(["gzip"] * layers)})
+    with ScriptedServer(answer) as server:
+        async with _client(server) as images:
+            with pytest.raises(ImagesError) as caught:
+                await _bounded(images.hosted.image("x").details())
+    assert caught.value.code == 9000 and "at most 2 layers" in caught.value.message
+
+
+@pytest.mark.parametrize("header", ["gzip, gzip", "deflate, gzip", "identity, gzip, identity, gzip"])
+async def test_two_encoding_layers_still_read(header: str) -> None:
+    body = DETAILS if "deflate" not in header else zlib.compress(DETAILS)
+    body = _gzipped(body, header.count("gzip"))
+    with ScriptedServer(respond(200, body, {"Content-Encoding": header})) as server:
+        async with _client(server) as images:
+            record = await _bounded(images.hosted.image("x").details())
+    assert record.id == "x"
+
+
+def test_a_two_layer_bomb_is_inflated_one_piece_at_a_time() -> None:
+    # ~1 GiB of zeros behind two gzip layers, fed as one raw chunk: the pieces must come out
+    # one by one (a caller's cap stops it at the first), never all at once.
+    bomb = _gzipped(b"\0" * (1024 * MiB), 1)
+    packed = gzip.compress(bomb)
+    assert len(packed) < 64 * 1024
+    tracemalloc.start()
+    try:
+        pieces = _through([_Inflater("gzip"), _Inflater("gzip")], packed)
+        first = next(pieces)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert first == b"\0" * PIECE
+    assert peak < 8 * MiB
+
+
+def _then_endless(head: bytes, extra: int) -> Any:
+    """`head` and then `extra` bytes of zeros, without a Content-Length (read to the close)."""
+
+    def answer(request: RawRequest, conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(http_head(200, {"Content-Encoding": "gzip"}) + head)
+        zeros = b"\0" * MiB
+        try:
+            for _ in range(extra // MiB):
+                if stop.is_set():
+                    return
+                conn.sendall(zeros)
+        except OSError:  # the client hung up: what a refusal looks like from here
+            return
+
+    return answer
+
+
+async def test_bytes_after_the_compressed_end_are_refused_not_kept() -> None:
+    # zlib keeps whatever follows the end of a gzip stream in `unused_data`, uncounted: 64 MiB
+    # of trailing zeros were held in memory under a 8 MiB cap, and the call succeeded.
+    with ScriptedServer(_then_endless(gzip.compress(DETAILS), 64 * MiB)) as server:
+        async with _client(server) as images:
+            peak, error = await _peak_bytes(images.hosted.image("x").details())
+    assert isinstance(error, ImagesError), error
+    assert error.code == 9000 and "follow the end of the compressed body" in error.message
+    assert peak < 8 * MiB, f"peak {peak / MiB:.0f} MiB"
+
+
+async def test_a_stray_byte_after_the_compressed_end_is_still_read() -> None:
+    with ScriptedServer(respond(200, gzip.compress(DETAILS) + b"\n", {"Content-Encoding": "gzip"})) as server:
+        async with _client(server) as images:
+            record = await _bounded(images.hosted.image("x").details())
+    assert record.id == "x"
 
 
 async def test_json_nested_too_deep_is_a_network_error_not_a_crash() -> None:

@@ -23,6 +23,10 @@ from .envelope import host_and_port
 
 ACCEPT_ENCODING = "gzip, deflate"
 PIECE = 64 * 1024
+# Layers of Content-Encoding decoded: real servers apply one; each layer is a nested
+# generator, so a header naming thousands ended in a RecursionError traceback.
+MAX_LAYERS = 2
+TRAILING_SLACK = 1024  # bytes after the end of a compressed stream that are dropped, not refused
 
 # A Cloudflare API answer is a small JSON envelope; a list page of a few hundred images is
 # ~0.5 MiB. Large pages get more room (see `json_cap`).
@@ -46,8 +50,15 @@ class _Inflater:
         # deflate is meant to be zlib-wrapped, but some servers send it raw: decide on the first bytes.
         self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip else None
         self._head = b""  # deflate: the first bytes, until there are two to look at
+        self._trailing = 0  # bytes received after the end of the compressed stream
 
     def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is not None and self._zlib.eof:
+            # Past the end, zlib would keep every further byte in `unused_data` (never
+            # decoded, so never counted against the cap): count them here and keep none.
+            self._trailing += len(data)
+            self._refuse_trailing()
+            return
         if self._zlib is None:
             self._head += data
             if len(self._head) < 2:
@@ -63,8 +74,18 @@ class _Inflater:
             if piece:
                 yield piece
             data = inflater.unconsumed_tail
-            if inflater.eof or (not data and len(piece) < PIECE):
+            if inflater.eof:
+                self._trailing = len(inflater.unused_data)
+                self._refuse_trailing()
                 return
+            if not data and len(piece) < PIECE:
+                return
+
+    def _refuse_trailing(self) -> None:
+        # A few stray bytes (a newline, padding) are dropped as before; a stream that goes on
+        # past its end is not a body.
+        if self._trailing > TRAILING_SLACK:
+            raise httpx.DecodingError(f"{self._trailing} bytes follow the end of the compressed body")
 
 
 def _is_zlib_header(data: bytes) -> bool:
@@ -75,8 +96,14 @@ def _is_zlib_header(data: bytes) -> bool:
 def _layers(response: httpx.Response) -> list[_Inflater]:
     """Decoders for `Content-Encoding`, outermost (last applied) first."""
     codings = [part.strip().lower() for part in response.headers.get("content-encoding", "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > MAX_LAYERS:
+        raise httpx.DecodingError(
+            f"the body is encoded {len(codings)} times over; at most {MAX_LAYERS} layers are decoded",
+            request=response.request,
+        )
     layers: list[_Inflater] = []
-    for coding in reversed([c for c in codings if c and c != "identity"]):
+    for coding in reversed(codings):
         if coding not in ("gzip", "x-gzip", "deflate"):
             raise httpx.DecodingError(
                 f"the body is {coding!r}-encoded, which was not asked for", request=response.request
@@ -86,13 +113,17 @@ def _layers(response: httpx.Response) -> list[_Inflater]:
 
 
 def _through(layers: list[_Inflater], data: bytes) -> Iterator[bytes]:
-    if not layers:
-        if data:
-            yield data
-        return
-    first, rest = layers[0], layers[1:]
-    for piece in first.feed(data):
-        yield from _through(rest, piece)
+    """`data` through every layer, lazily: each piece reaches the caller (and its cap)
+    before any layer inflates more, so memory stays within one piece per layer."""
+    pieces: Iterator[bytes] = iter((data,))
+    for layer in layers:
+        pieces = _fed(layer, pieces)
+    return (piece for piece in pieces if piece)
+
+
+def _fed(layer: _Inflater, pieces: Iterator[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from layer.feed(piece)
 
 
 def too_large(response: httpx.Response, cap: int) -> ImagesError:
