@@ -274,6 +274,10 @@ def _get(
     extensions: dict[str, str],
     request_timeout: httpx.Timeout | None,
 ) -> httpx.Request:
+    # An image needs no transfer compression, and httpx inflates each received chunk with no
+    # limit on its output (64 KiB of gzip can be 64 MiB at once, before the cap is checked):
+    # ask for none, and refuse an answer that comes compressed anyway (_read_capped).
+    headers = {**headers, "Accept-Encoding": "identity"}
     if request_timeout is None:  # the client's own timeout
         return client.build_request("GET", url, headers=headers, extensions=extensions)
     return client.build_request("GET", url, headers=headers, extensions=extensions, timeout=request_timeout)
@@ -293,6 +297,10 @@ async def _read_capped(
         raise ImagesError(code, describe("status", str(status), None))
     if status >= 400 or (codes.only_200 and status != 200):
         raise ImagesError(codes.refused, describe("status", str(status), None))
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        error = httpx.DecodingError(f"the answer is {encoding[:40]}-encoded, though none was asked for")
+        raise ImagesError(codes.refused, describe("transport", "", error))
     declared = response.headers.get("content-length")
     total = int(declared) if declared and declared.isdigit() else None
     if total is not None and total > cap:

@@ -135,6 +135,27 @@ async def test_a_declared_or_actual_excess_is_too_large() -> None:
     assert (streamed.value.code, streamed.value.message) == (ErrorCode.TOO_LARGE, "too_large:")
 
 
+async def test_a_compressed_answer_is_refused_before_it_is_inflated() -> None:
+    """httpx inflates each chunk with no output limit (64 KiB of gzip: 64 MiB at once, before
+    the cap sees it): a URL fetch asks for no compression and refuses one that comes anyway."""
+    import gzip
+
+    asked: list[str] = []
+    bomb = gzip.compress(b"\0" * (32 << 20))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("accept-encoding", ""))
+        return httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+
+    async with _client(handler) as client:
+        with pytest.raises(ImagesError) as info:
+            await fetch_capped(
+                client, "http://a.test/i.png", cap=1 << 20, codes=SERVE_CODES, describe=_describe
+            )
+    assert asked == ["identity"]
+    assert info.value.code == ErrorCode.BAD_REQUEST and info.value.message == "transport:"
+
+
 async def test_transport_failures_and_bad_urls() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
