@@ -331,6 +331,7 @@ def _term_sql(term: Term, fts: bool) -> tuple[str, list[object]]:
         sql = f"json_type(meta_json, ?) IS '{kind}'"
         return (sql if term.op == "=" else f"NOT coalesce({sql}, 0)"), [path]
     text_sql = "(json_type(meta_json, ?) = 'text' AND json_extract(meta_json, ?) = ?)"
+    params: list[object]
     if isinstance(value, str):
         sql, params = text_sql, [path, path, value]
     else:
