@@ -99,6 +99,7 @@ class _Copier:
         self._commits: set[asyncio.Task[CopyEvent]] = set()
         self._lookups = asyncio.Lock()  # one look for lost answers at a time: no image claimed twice
         self._looking: set[asyncio.Task[object] | None] = set()  # commits in `_lost`
+        self._looking_grew = asyncio.Event()
         self.found_in_dry_run: dict[str, str] = {}  # what a dry run's look found (nothing recorded)
 
     async def recover(self) -> None:
@@ -163,11 +164,21 @@ class _Copier:
         commit.add_done_callback(self._commits.discard)
         return await asyncio.shield(commit)
 
-    async def settle(self, *, but: set[asyncio.Task[object] | None] | None = None) -> None:
-        """Wait for the uploads already sent (see `_upload`), all but those in `but`."""
-        others = [commit for commit in self._commits if not but or commit not in but]
-        if others:
-            await asyncio.gather(*others, return_exceptions=True)
+    async def settle(self) -> None:
+        """Wait for the uploads already sent (see `_upload`)."""
+        if self._commits:
+            await asyncio.gather(*self._commits, return_exceptions=True)
+
+    async def _quiet(self) -> None:
+        """Until every other upload in flight has its answer, or waits in `_lost` itself (it
+        waits for us: waiting for it would never end)."""
+        while others := [c for c in self._commits if c not in self._looking and not c.done()]:
+            self._looking_grew.clear()
+            grew = asyncio.ensure_future(self._looking_grew.wait())
+            try:
+                await asyncio.wait([*others, grew], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                grew.cancel()
 
     async def _commit(self, image: ImageMetadata, data: bytes, target_id: str | None) -> CopyEvent:
         if target_id is None:
@@ -206,11 +217,12 @@ class _Copier:
             raise error
         current = asyncio.current_task()
         self._looking.add(current)
+        self._looking_grew.set()
         try:
             async with self._lookups:
                 # The other uploads in flight first: once recorded, their copies are not
-                # mistaken for this one's. (Not those waiting here too: they wait for us.)
-                await self.settle(but=self._looking)
+                # mistaken for this one's.
+                await self._quiet()
                 try:
                     found = await find_lost(self.dest, {image.id: sent}, taken=self.id_map.is_target)
                 except ImagesError:
