@@ -26,6 +26,12 @@ _DONE_WORD = {"copy": "copied", "skip": "skipped", "refuse": "refused", "fail": 
 
 
 def configure_cp(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "A profile of the config file is named as a side, profile:NAME (cp takes no --profile: it "
+        "has two sides). Uploads with new ids are journalled in MAP.journal beside --map, so Ctrl-C, "
+        "SIGTERM, SIGHUP and even kill -9 lose no entry, and an upload whose answer was lost is looked "
+        "for at the destination before it is sent again."
+    )
     parser.add_argument(
         "source",
         metavar="SRC",
@@ -38,7 +44,10 @@ def configure_cp(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="print what would be copied, skipped or refused"
     )
     parser.add_argument(
-        "--map", metavar="FILE", type=Path, help="the id map (CSV, or JSON by extension): old id, new id"
+        "--map",
+        metavar="FILE",
+        type=Path,
+        help="the id map (CSV, or JSON by extension): old id, new id; MAP.journal beside it while pending",
     )
     parser.add_argument(
         "--jobs", metavar="N", type=positive_int, default=4, help="images in flight (default: 4)"
