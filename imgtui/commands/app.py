@@ -75,6 +75,8 @@ def main(argv: list[str]) -> int:
         _silence_stdout()
         return EXIT_OK
     except OSError as error:  # the disk under a file the command writes (an id map, a download)
+        if stopped:  # most likely the terminal SIGHUP closed (EIO): the stop is the story
+            return _stopped(args, console, stopped[0])
         console.end_progress()
         console.error(ErrorCode.STORAGE, f"{error.filename or ''}: {error.strerror or error}")
         return EXIT_FAILED

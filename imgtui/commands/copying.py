@@ -172,9 +172,11 @@ async def run_cp(args: argparse.Namespace, console: Console) -> int:
                 if event.action == "copy" and event.target_id != event.source_id:
                     new_ids += 1
     finally:
-        console.end_progress()
-        await source.aclose()
-        await dest.aclose()
+        try:
+            await source.aclose()
+            await dest.aclose()
+        finally:
+            console.end_progress()  # last: it may raise on a terminal SIGHUP closed
     if new_ids and args.map is None:
         console.note(
             f"{new_ids} images got new ids; without --map FILE a re-run cannot tell they were copied"

@@ -184,7 +184,8 @@ class _Copier:
         if target_id is None:
             # Journalled before it leaves: if the answer never comes back (or this process
             # dies), the next run knows to look for it before sending it again.
-            sent = Sent(int(time.time() * 1000), digest(data), fingerprint(image), image.filename)
+            hashed = await asyncio.to_thread(digest, data)  # up to 10 MiB: not on the loop
+            sent = Sent(int(time.time() * 1000), hashed, fingerprint(image), image.filename)
             self.id_map.sent(image.id, sent)
         try:
             # No id: the REST client only repeats an upload Cloudflare did not process, so a
@@ -225,8 +226,9 @@ class _Copier:
                 await self._quiet()
                 try:
                     found = await find_lost(self.dest, {image.id: sent}, taken=self.id_map.is_target)
-                except ImagesError:
-                    found = {}
+                    outcome = "not found at the destination now"
+                except ImagesError as failure:
+                    found, outcome = {}, f"could not look for it at the destination ({failure.message})"
         finally:
             self._looking.discard(current)
         if image.id in found:
@@ -234,9 +236,8 @@ class _Copier:
             return CopyEvent(
                 "copy", image.id, found[image.id], "copied: its answer was lost, found at the destination"
             )
-        raise ImagesError(
-            error.code, f"{error.message}; not found at the destination: a re-run with --map looks again"
-        )
+        then = "a re-run with this --map looks again" if self.id_map.path else "without --map a re-run cannot"
+        raise ImagesError(error.code, f"{error.message}; {outcome}; {then}")
 
 
 async def _prefetched(

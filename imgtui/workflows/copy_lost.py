@@ -12,6 +12,7 @@ identical image uploaded later is somebody else's, or a sibling copied after thi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
@@ -78,7 +79,7 @@ async def find_lost(
                     continue
                 if image.id not in hashes:
                     data = await dest.hosted.image(image.id).read()
-                    hashes[image.id] = None if data is None else digest(data)
+                    hashes[image.id] = None if data is None else await asyncio.to_thread(digest, data)
                 if hashes[image.id] == sent.sha256:
                     candidates.setdefault(old_id, []).append((uploaded, image.id))
         if page.list_complete or not page.cursor:

@@ -63,6 +63,7 @@ class IdMap:
         self._json = path is not None and path.suffix.lower() == ".json"
         self._dirty = False
         self._journal_file: IO[str] | None = None
+        self._csv_missing: list[tuple[str, str]] = []
         if path is not None:
             if path.exists():
                 self._ids = _read_map(path, as_json=self._json)
@@ -126,6 +127,11 @@ class IdMap:
         if self._json and self._dirty:
             _write_atomically(self.path, json.dumps(self._ids, indent=1, ensure_ascii=True))
             self._dirty = False
+        # Only pairs not copied again since: appended after a newer row, an old pair would win.
+        repair = [(old, new) for old, new in self._csv_missing if self._ids.get(old) == new]
+        if repair:
+            self._append_csv_rows(repair)
+        self._csv_missing = []
         journal = journal_path(self.path)
         if self._pending:
             lines = "".join(_json_line(sent.line(old)) for old, sent in self._pending.items())
@@ -165,10 +171,11 @@ class IdMap:
             else:
                 assert isinstance(value, Sent)
                 self._pending[old_id] = value
-        if self._dirty and not self._json:
+        if not self._json:
             # Pairs the journal has and the CSV lacks (a disk that filled between the two
-            # writes): put them back in the map file, which is what users read.
-            self._append_csv_rows([(o, n) for o, n in self._ids.items() if on_file.get(o) != n])
+            # writes): put back in the map file, which is what users read, by `save()` (a dry
+            # run writes nothing).
+            self._csv_missing = [(old, new) for old, new in self._ids.items() if on_file.get(old) != new]
             self._dirty = False
 
     def _append_csv_rows(self, rows: list[tuple[str, str]]) -> None:

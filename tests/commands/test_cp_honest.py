@@ -156,6 +156,19 @@ def test_a_torn_journal_line_is_ignored_and_old_maps_still_read(tmp_path: Path) 
         IdMap(path)
 
 
+def test_a_csv_map_gets_back_the_pairs_only_its_journal_kept(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("old_id,new_id\na,b\n")
+    journal_path(path).write_text('{"done":"c","id":"d"}\n{"done":"e","id":"f"}\n')  # the CSV row lost
+    read = IdMap(path)
+    assert (read.get("a"), read.get("c"), read.get("e")) == ("b", "d", "f")
+    assert path.read_text() == "old_id,new_id\na,b\n"  # reading writes nothing (a dry run)
+    read.record("e", "g")  # copied again since: the journal's older pair must not win
+    read.save()
+    again = IdMap(path)
+    assert (again.get("c"), again.get("e")) == ("d", "g") and not journal_path(path).exists()
+
+
 # -- 3. SIGTERM, SIGHUP, SIGKILL -------------------------------------------------------------------
 
 
