@@ -169,10 +169,11 @@ class _Copier:
         if self._commits:
             await asyncio.gather(*self._commits, return_exceptions=True)
 
-    async def _quiet(self) -> None:
-        """Until every other upload in flight has its answer, or waits in `_lost` itself (it
-        waits for us: waiting for it would never end)."""
-        while others := [c for c in self._commits if c not in self._looking and not c.done()]:
+    async def _quiet(self, in_flight: set[asyncio.Task[CopyEvent]]) -> None:
+        """Until each of the uploads `in_flight` has its answer, or waits in `_lost` itself (it
+        waits for us: waiting for it would never end). Uploads sent later are not waited for
+        (a steady stream of them would postpone the look to the end of the copy)."""
+        while others := [c for c in in_flight if c not in self._looking and not c.done()]:
             self._looking_grew.clear()
             grew = asyncio.ensure_future(self._looking_grew.wait())
             try:
@@ -216,6 +217,8 @@ class _Copier:
         sent = self.id_map.sent_of(image.id)
         if sent is None:
             raise error
+        lost_at = int(time.time() * 1000)
+        in_flight = set(self._commits)
         current = asyncio.current_task()
         self._looking.add(current)
         self._looking_grew.set()
@@ -223,9 +226,11 @@ class _Copier:
             async with self._lookups:
                 # The other uploads in flight first: once recorded, their copies are not
                 # mistaken for this one's.
-                await self._quiet()
+                await self._quiet(in_flight)
                 try:
-                    found = await find_lost(self.dest, {image.id: sent}, taken=self.id_map.is_target)
+                    found = await find_lost(
+                        self.dest, {image.id: sent}, taken=self.id_map.is_target, until_ms=lost_at
+                    )
                     outcome = "not found at the destination now"
                 except ImagesError as failure:
                     found, outcome = {}, f"could not look for it at the destination ({failure.message})"

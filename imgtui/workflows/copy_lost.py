@@ -48,11 +48,13 @@ async def find_lost(
     wanted: dict[str, Sent],
     *,
     taken: Callable[[str], bool],
+    until_ms: int | None = None,
     page_size: int = SCAN_PAGE,
 ) -> dict[str, str]:
-    """Old id -> the destination id holding its copy, for the `wanted` uploads found
-    `taken(id)`: already the
-    copy of another image. Reads the listing newest first, back to the oldest send."""
+    """Old id -> the destination id holding its copy, for the `wanted` uploads found.
+    `taken(id)`: already the copy of another image. `until_ms`: when the answers were lost
+    (nothing stored later is theirs), None after a killed run. Reads the listing newest
+    first, back to the oldest send."""
     if not wanted:
         return {}
     oldest = min(sent.at_ms for sent in wanted.values()) - CLOCK_SKEW_MS
@@ -69,7 +71,8 @@ async def find_lost(
             if uploaded < oldest:
                 return _choose(candidates)
             olds = by_fp.get(fingerprint(image))
-            if not olds or image.draft or taken(image.id):
+            late = until_ms is not None and uploaded > until_ms + CLOCK_SKEW_MS
+            if not olds or late or image.draft or taken(image.id):
                 continue
             for old_id in olds:
                 sent = wanted[old_id]

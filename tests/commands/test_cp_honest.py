@@ -106,6 +106,25 @@ async def test_lost_upload_answers_never_make_duplicates(tmp_path: Path) -> None
     assert not journal_path(map_path).exists()  # nothing pending: the journal is gone
 
 
+async def test_a_lost_answer_of_an_upload_that_never_landed_is_sent_once_more(tmp_path: Path) -> None:
+    source_path, dest_path, map_path = tmp_path / "src", tmp_path / "dst", tmp_path / "ids.csv"
+    async with Images.local(source_path) as source:
+        await source.hosted.upload(png(), filename="only.png")
+    async with (
+        Images.local(source_path) as source,
+        rest_server_and_images(dest_path, faults="rate=0") as (server, dest),
+    ):
+        assert server.faults is not None
+        server.faults.script("drop-before")  # the upload: no answer, and nothing stored
+        first = [event async for event in copy_library(source, dest, id_map=IdMap(map_path))]
+        assert [event.action for event in first] == ["fail"]
+        assert "not found at the destination now" in first[0].reason and "looks again" in first[0].reason
+        assert IdMap(map_path).pending  # journalled: the re-run looks before sending
+        second = [event async for event in copy_library(source, dest, id_map=IdMap(map_path))]
+        assert [(event.action, event.reason) for event in second] == [("copy", "copied with a new id")]
+    assert len(await _listed(dest_path)) == 1 and not journal_path(map_path).exists()
+
+
 async def _killed_run(source_path: Path, dest_path: Path, map_path: Path) -> tuple[str, str, str]:
     """A run that sent two uploads and died (SIGKILL) before either answer: one had landed,
     one not. (first id, second id, the id the first landed as)."""
