@@ -89,7 +89,8 @@ async def test_lost_upload_answers_never_make_duplicates(tmp_path: Path) -> None
     faults = "rate=0.3,kinds=drop-after,seed=5"
     async with (
         Images.local(source_path) as source,
-        rest_server_and_images(dest_path, faults=faults) as (server, dest),
+        # Reads are retried past the faults (0.3 ** 9): the test is about uploads.
+        rest_server_and_images(dest_path, faults=faults, max_retries=8) as (server, dest),
     ):
         runs = []
         for _ in range(3):
