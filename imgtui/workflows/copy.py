@@ -34,7 +34,7 @@ from imgtui.service.rules import (
 )
 
 from .catalogue_query import Query, matching_images, parse_query
-from .copy_lost import digest, find_lost, fingerprint
+from .copy_lost import DestClock, digest, find_lost, fingerprint
 from .copy_map import IdMap, Sent
 
 __all__ = ["MAX_JOBS", "CopyEvent", "IdMap", "copy_library", "refusal"]
@@ -101,6 +101,7 @@ class _Copier:
         self._looking: set[asyncio.Task[object] | None] = set()  # commits in `_lost`
         self._looking_grew = asyncio.Event()
         self.found_in_dry_run: dict[str, str] = {}  # what a dry run's look found (nothing recorded)
+        self._clock = DestClock()  # learnt from the answers, for the look's window
 
     async def recover(self) -> None:
         """Before copying: look for the uploads a previous run left pending (see copy_lost)."""
@@ -186,8 +187,9 @@ class _Copier:
             # Journalled before it leaves: if the answer never comes back (or this process
             # dies), the next run knows to look for it before sending it again.
             hashed = await asyncio.to_thread(digest, data)  # up to 10 MiB: not on the loop
-            sent = Sent(int(time.time() * 1000), hashed, fingerprint(image), image.filename)
-            self.id_map.sent(image.id, sent)
+            earliest = self._clock.earliest(_now_ms())
+            self.id_map.sent(image.id, Sent(earliest, hashed, fingerprint(image), image.filename))
+        sent_ms = _now_ms()
         try:
             # No id: the REST client only repeats an upload Cloudflare did not process, so a
             # retry never makes a second image; a custom id cannot land twice (5409).
@@ -208,6 +210,7 @@ class _Copier:
                 self.id_map.unsent(image.id)
                 raise
             return await self._lost(image, error)
+        self._clock.learn(sent_ms, _now_ms(), stored)
         if target_id is None:
             self.id_map.record(image.id, stored.id)
         return CopyEvent("copy", image.id, stored.id, "copied" if target_id else "copied with a new id")
@@ -217,7 +220,7 @@ class _Copier:
         sent = self.id_map.sent_of(image.id)
         if sent is None:
             raise error
-        lost_at = int(time.time() * 1000)
+        lost_at = self._clock.latest(_now_ms())
         in_flight = set(self._commits)
         current = asyncio.current_task()
         self._looking.add(current)
@@ -241,8 +244,16 @@ class _Copier:
             return CopyEvent(
                 "copy", image.id, found[image.id], "copied: its answer was lost, found at the destination"
             )
-        then = "a re-run with this --map looks again" if self.id_map.path else "without --map a re-run cannot"
+        then = (
+            "a re-run with this --map looks again"
+            if self.id_map.path
+            else "without --map a re-run cannot tell"
+        )
         raise ImagesError(error.code, f"{error.message}; {outcome}; {then}")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 async def _prefetched(

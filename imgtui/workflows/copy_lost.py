@@ -3,7 +3,9 @@ libraries are one.
 
 An upload without an id that lost its answer (a dropped connection, a 5xx, a kill) may have
 been stored under an id nobody knows. Before uploading it again, the destination's newest
-images are read back to the moment it was sent (a clock skew allowed): a candidate must
+images are read back to the moment it was sent, in the destination's clock (`DestClock`
+learns it from the answers of the uploads that succeeded, so the window is seconds wide; 10
+minutes each way while nothing is known): a candidate must
 carry the same creator, metadata and signed-URL flag (and filename, when the source has one),
 must not already be the copy of another source image, and its bytes must hash the same.
 Only candidates that pass the cheap checks are read. Among several, the oldest is taken: an
@@ -24,7 +26,40 @@ from .copy_map import Sent
 
 # The destination stamps `uploaded` with its own clock; ours may be this far off.
 CLOCK_SKEW_MS = 10 * 60 * 1000
+# Once its clock is learnt: rounding of the stamps, a small step of either clock.
+LEARNT_MARGIN_MS = 2000
+FIRST_PAGE = 100  # a window of seconds is usually on the first page; later pages grow
 SCAN_PAGE = 1000
+
+
+class DestClock:
+    """The destination's clock minus ours, as an interval: an upload sent at our `s`,
+    answered at our `a` and stamped `u` by the destination was stored between `s` and `a`,
+    so the offset lies in [u - a, u - s]. Each answer narrows it."""
+
+    def __init__(self) -> None:
+        self._low: int | None = None
+        self._high: int | None = None
+
+    def learn(self, sent_ms: int, answered_ms: int, stamp: ImageMetadata) -> None:
+        uploaded = _uploaded_ms(stamp)
+        low, high = uploaded - answered_ms, uploaded - sent_ms
+        self._low = low if self._low is None else max(self._low, low)
+        self._high = high if self._high is None else min(self._high, high)
+        if self._low > self._high + LEARNT_MARGIN_MS:  # a clock stepped: start again
+            self._low, self._high = low, high
+
+    def earliest(self, local_ms: int) -> int:
+        """The earliest destination stamp of an upload sent at our `local_ms`."""
+        if self._low is None:
+            return local_ms - CLOCK_SKEW_MS
+        return local_ms + self._low - LEARNT_MARGIN_MS
+
+    def latest(self, local_ms: int) -> int:
+        """The latest destination stamp of an upload whose answer we lost at `local_ms`."""
+        if self._high is None:
+            return local_ms + CLOCK_SKEW_MS
+        return local_ms + self._high + LEARNT_MARGIN_MS
 
 
 def fingerprint(image: ImageMetadata) -> str:
@@ -49,15 +84,15 @@ async def find_lost(
     *,
     taken: Callable[[str], bool],
     until_ms: int | None = None,
-    page_size: int = SCAN_PAGE,
 ) -> dict[str, str]:
     """Old id -> the destination id holding its copy, for the `wanted` uploads found.
-    `taken(id)`: already the copy of another image. `until_ms`: when the answers were lost
-    (nothing stored later is theirs), None after a killed run. Reads the listing newest
-    first, back to the oldest send."""
+    `taken(id)`: already the copy of another image. `Sent.at_ms` and `until_ms` are in the
+    destination's clock: the earliest stamp of each, and the latest of all (None after a
+    killed run: not known). Reads the listing newest first, back to the oldest send."""
     if not wanted:
         return {}
-    oldest = min(sent.at_ms for sent in wanted.values()) - CLOCK_SKEW_MS
+    oldest = min(sent.at_ms for sent in wanted.values())
+    page_size = FIRST_PAGE
     by_fp: dict[str, list[str]] = {}
     for old_id, sent in wanted.items():
         by_fp.setdefault(sent.fp, []).append(old_id)
@@ -71,14 +106,12 @@ async def find_lost(
             if uploaded < oldest:
                 return _choose(candidates)
             olds = by_fp.get(fingerprint(image))
-            late = until_ms is not None and uploaded > until_ms + CLOCK_SKEW_MS
+            late = until_ms is not None and uploaded > until_ms
             if not olds or late or image.draft or taken(image.id):
                 continue
             for old_id in olds:
                 sent = wanted[old_id]
-                if uploaded < sent.at_ms - CLOCK_SKEW_MS or (
-                    sent.filename is not None and image.filename != sent.filename
-                ):
+                if uploaded < sent.at_ms or (sent.filename is not None and image.filename != sent.filename):
                     continue
                 if image.id not in hashes:
                     data = await dest.hosted.image(image.id).read()
@@ -88,6 +121,7 @@ async def find_lost(
         if page.list_complete or not page.cursor:
             return _choose(candidates)
         cursor = page.cursor
+        page_size = min(page_size * 4, SCAN_PAGE)
 
 
 def _choose(candidates: dict[str, list[tuple[int, str]]]) -> dict[str, str]:

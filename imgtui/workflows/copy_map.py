@@ -37,7 +37,7 @@ _MAX_JOURNAL_LINE = 8192  # a line longer than this was not written by imgtui
 class Sent:
     """An upload without an id that left for the destination: enough to recognise its copy."""
 
-    at_ms: int  # wall clock when it was sent (the destination's clock may differ a little)
+    at_ms: int  # the earliest `uploaded` stamp it can carry, in the destination's clock
     sha256: str  # of the bytes sent
     fp: str  # of creator, metadata and the signed-URL flag (copy_lost.fingerprint)
     filename: str | None

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from imgtui.service import Images
+from imgtui.service import ImageMetadata, Images
 from imgtui.workflows.copy import copy_library
-from imgtui.workflows.copy_lost import digest, fingerprint
+from imgtui.workflows.copy_lost import CLOCK_SKEW_MS, LEARNT_MARGIN_MS, DestClock, digest, fingerprint
 from imgtui.workflows.copy_map import IdMap, Sent, journal_path
 from tests.rest_harness import rest_server_and_images, start_emulator
 
@@ -124,6 +125,22 @@ async def test_a_lost_answer_of_an_upload_that_never_landed_is_sent_once_more(tm
         second = [event async for event in copy_library(source, dest, id_map=IdMap(map_path))]
         assert [(event.action, event.reason) for event in second] == [("copy", "copied with a new id")]
     assert len(await _listed(dest_path)) == 1 and not journal_path(map_path).exists()
+
+
+def test_the_destination_clock_is_learnt_from_answers() -> None:
+    def stamped(ms: int) -> ImageMetadata:
+        return ImageMetadata(id="x", uploaded=datetime.fromtimestamp(ms / 1000, UTC))
+
+    clock = DestClock()
+    assert clock.earliest(1_000_000) == 1_000_000 - CLOCK_SKEW_MS  # nothing known: wide
+    assert clock.latest(1_000_000) == 1_000_000 + CLOCK_SKEW_MS
+    # The destination runs 60 s ahead; answers take 100-300 ms.
+    clock.learn(1_000_000, 1_000_300, stamped(1_060_100))
+    clock.learn(2_000_000, 2_000_100, stamped(2_060_050))
+    assert clock.earliest(3_000_000) == 3_000_000 + 59_950 - LEARNT_MARGIN_MS
+    assert clock.latest(3_000_000) == 3_000_000 + 60_050 + LEARNT_MARGIN_MS
+    clock.learn(4_000_000, 4_000_100, stamped(4_000_050))  # its clock stepped back a minute
+    assert clock.earliest(5_000_000) == 5_000_000 - 50 - LEARNT_MARGIN_MS
 
 
 async def _killed_run(source_path: Path, dest_path: Path, map_path: Path) -> tuple[str, str, str]:
