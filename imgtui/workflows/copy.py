@@ -34,7 +34,7 @@ from imgtui.service.rules import (
 )
 
 from .catalogue_query import Query, matching_images, parse_query
-from .copy_lost import DestClock, digest, find_lost, fingerprint
+from .copy_lost import DestClock, digest_off_loop, find_lost, fingerprint
 from .copy_map import IdMap, Sent
 
 __all__ = ["MAX_JOBS", "CopyEvent", "IdMap", "copy_library", "refusal"]
@@ -186,7 +186,7 @@ class _Copier:
         if target_id is None:
             # Journalled before it leaves: if the answer never comes back (or this process
             # dies), the next run knows to look for it before sending it again.
-            hashed = await asyncio.to_thread(digest, data)  # up to 10 MiB: not on the loop
+            hashed = await digest_off_loop(data)
             earliest = self._clock.earliest(_now_ms())
             self.id_map.sent(image.id, Sent(earliest, hashed, fingerprint(image), image.filename))
         sent_ms = _now_ms()
