@@ -92,13 +92,15 @@ def _open(spec: str, endpoint: str | None) -> Images:
 
 def _place(spec: str, endpoint: str | None) -> tuple[str, ...] | None:
     """Where a spec points, to refuse `cp X X` before anything is opened (None: a profile,
-    or a spec `_open` will refuse; the account hash check after opening still applies)."""
+    or a spec `_open` will refuse; the account hash check after opening still applies).
+    A path is followed to where it leads, and marked "new" when nothing is there yet."""
     try:
         parsed = parse_spec(spec)
     except ValueError:
         return None
-    if parsed.kind in ("local", "wrangler"):
-        return (parsed.kind, os.path.realpath(parsed.target))
+    if parsed.kind in ("local", "wrangler"):  # stats: call it in a thread
+        path = os.path.realpath(parsed.target)
+        return (parsed.kind, path, "old" if os.path.exists(path) else "new")
     if parsed.kind == "cloudflare":
         return ("cf", parsed.target, endpoint or os.environ.get("CLOUDFLARE_BASE_URL") or "")
     return ("rest", parsed.target)
@@ -134,9 +136,12 @@ async def run_cp(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     if args.map is not None and not args.map.parent.is_dir():
         raise UsageError(f"--map: no such folder: {args.map.parent}")
-    where = _place(args.source, args.endpoint)
-    if where is not None and where == _place(args.dest, args.endpoint):
+    where, dest_where = await asyncio.to_thread(
+        lambda: (_place(args.source, args.endpoint), _place(args.dest, args.endpoint))
+    )
+    if where is not None and where == dest_where:
         raise UsageError("SRC and DST are the same library: nothing to copy")
+    new_dest = dest_where is not None and dest_where[0] == "local" and dest_where[2] == "new"
     try:
         id_map = await asyncio.to_thread(IdMap, args.map)  # a big map is read off the loop
     except (ValueError, OSError) as error:
@@ -151,7 +156,8 @@ async def run_cp(args: argparse.Namespace, console: Console) -> int:
     try:
         # Also through two routes (a path and `imgtui serve` over it): each generated-id image
         # would be copied again on every run.
-        if await same_library(source, dest):
+        # (A local destination not made yet is another library: listing it would create it.)
+        if not new_dest and await same_library(source, dest):
             raise UsageError(
                 "SRC and DST are the same library (the same account hash): copying it onto itself "
                 "would duplicate every image with a generated id"

@@ -57,6 +57,8 @@ def test_query_is_the_language_of_ls(run, local_lib: Where, tmp_path: Path, quer
     dry = run("cp", str(local_lib.path), str(tmp_path / "dest"), f"--query={query}", "--dry-run")
     assert dry.code == 0, dry.err
     assert sorted(line.split()[1] for line in dry.out.splitlines()) == sorted(want)  # jobs: any order
+    if query == "private":  # only a generated id: the dry run asked the destination nothing
+        assert not (tmp_path / "dest").exists()
     real = run("cp", str(local_lib.path), str(tmp_path / "dest"), f"--query={query}")
     assert real.code == 0 and f"{len(want)} copied" in real.err
     assert len(listed(tmp_path / "dest")) == len(want)
