@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 
 from imgtui import __version__
@@ -57,8 +59,14 @@ def main(argv: list[str]) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     console = Console()
     command = _commands()[args.command]
+    stopped: list[int] = []
     try:
-        return asyncio.run(command.run(args, console))
+        code = asyncio.run(_stoppable(command, args, console, stopped))
+        return _stopped(args, console, stopped[0]) if stopped else code
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        return _stopped(args, console, stopped[0])
     except ImagesError as error:  # an operation that stops the whole command (e.g. a list page)
         console.end_progress()
         console.error(error.code, error.message)
@@ -67,6 +75,8 @@ def main(argv: list[str]) -> int:
         _silence_stdout()
         return EXIT_OK
     except OSError as error:  # the disk under a file the command writes (an id map, a download)
+        if stopped:  # most likely the terminal SIGHUP closed (EIO): the stop is the story
+            return _stopped(args, console, stopped[0])
         console.end_progress()
         console.error(ErrorCode.STORAGE, f"{error.filename or ''}: {error.strerror or error}")
         return EXIT_FAILED
@@ -78,6 +88,44 @@ def main(argv: list[str]) -> int:
         console.end_progress()
         console.note(f"imgtui {args.command}: interrupted ({console.summary()})")
         return EXIT_INTERRUPTED
+
+
+def _stopped(args: argparse.Namespace, console: Console, signum: int) -> int:
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+        console.end_progress()
+        console.note(f"imgtui {args.command}: stopped by {signal.Signals(signum).name} ({console.summary()})")
+    return 128 + signum  # as a shell reports a death by that signal: 143, 129
+
+
+# SIGTERM (kill, a service manager) and SIGHUP (the terminal closed) stop a command the way
+# Ctrl-C does: cancelled, so its cleanup runs (an interrupted `cp` saves its id map).
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+async def _stoppable(command: Command, args: argparse.Namespace, console: Console, stopped: list[int]) -> int:
+    """`command.run`, cancelled by a stop signal (recorded in `stopped`); a second signal
+    cancels the cleanup too."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop(signum: int) -> None:
+        stopped.append(signum)
+        task.cancel()
+
+    installed = []
+    for signum in _STOP_SIGNALS:
+        try:
+            # https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.loop.add_signal_handler
+            loop.add_signal_handler(signum, stop, signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows; not the main thread
+            continue
+        installed.append(signum)
+    try:
+        return await command.run(args, console)
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
 
 
 def _silence_stdout() -> None:

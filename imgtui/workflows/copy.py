@@ -4,7 +4,10 @@ Bytes, filename, metadata, creator and the signed-URL flag are copied. Custom id
 Cloudflare-generated (UUID-shaped) ids cannot be given to an upload, so those images get new
 ids in the destination and the pair goes into an `IdMap` (CSV or JSON) the moment it is made.
 A re-run skips what the destination already holds: a custom id that exists there, or a mapped
-id whose copy exists there. So an interrupted copy resumes where it stopped.
+id whose copy exists there. So an interrupted copy resumes where it stopped. An upload without
+an id whose answer was lost (or whose process died) is journalled beside the map as pending;
+it is looked for at the destination (copy_lost.py) before it is uploaded again. Drafts (a
+direct creator upload still waiting for its file) have nothing to copy and are skipped.
 
 No printing here: `copy_library` yields a `CopyEvent` per image and the caller shows them.
 The source is read a page at a time (the next page is fetched while this one is copied) with
@@ -14,14 +17,9 @@ at most `jobs` images in flight, so memory stays flat whatever the library's siz
 from __future__ import annotations
 
 import asyncio
-import csv
-import json
-import os
-import tempfile
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
@@ -35,12 +33,32 @@ from imgtui.service.rules import (
     is_custom_id,
 )
 
-from .query import Query, matching_images
+from .catalogue_query import Query, matching_images, parse_query
+from .copy_lost import DestClock, digest_off_loop, find_lost, fingerprint
+from .copy_map import IdMap, Sent
+
+__all__ = ["MAX_JOBS", "CopyEvent", "IdMap", "copy_library", "refusal"]
 
 CopyAction = Literal["copy", "skip", "refuse", "fail"]
 PAGE_SIZE = 100
 MAX_JOBS = 64
-_JSON_SAVE_EVERY_S = 1.0  # a JSON map is rewritten whole: at most this often, and at close
+
+# Failures after which the destination provably holds nothing of the upload: a refusal, or a
+# local library's transaction that did not commit. Any other (a network failure, a 5xx, a
+# timeout) may come after the image was stored.
+_NOTHING_STORED = frozenset(
+    {
+        ErrorCode.BAD_REQUEST,
+        ErrorCode.NOT_AUTHORIZED,
+        ErrorCode.ALREADY_EXISTS,
+        ErrorCode.SIGNED_URLS_WITH_CUSTOM_ID,
+        ErrorCode.TOO_LARGE,
+        ErrorCode.NOT_MULTIPART,
+        ErrorCode.UNSUPPORTED_IMAGE,
+        ErrorCode.AUTHENTICATION,
+        ErrorCode.STORAGE,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,74 +70,6 @@ class CopyEvent:
     target_id: str | None  # the destination's id; None for a new id not yet assigned
     reason: str
     code: int | None = None  # the ImagesError code of a refusal or failure
-
-
-class IdMap:
-    """Old id -> new id of the images that got new ids. CSV (`old_id,new_id`, appended and
-    flushed per image) unless the path ends in `.json` (an object, rewritten atomically)."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
-        self._ids: dict[str, str] = {}
-        self._json = path is not None and path.suffix.lower() == ".json"
-        self._dirty = False
-        self._saved_at = 0.0
-        if path is not None and path.exists():
-            self._ids = _read_map(path, as_json=self._json)
-
-    def get(self, old_id: str) -> str | None:
-        return self._ids.get(old_id)
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def record(self, old_id: str, new_id: str) -> None:
-        self._ids[old_id] = new_id
-        if self.path is None:
-            return
-        if self._json:
-            self._dirty = True
-            if time.monotonic() - self._saved_at >= _JSON_SAVE_EVERY_S:
-                self.save()
-            return
-        new_file = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            if new_file:
-                writer.writerow(["old_id", "new_id"])
-            writer.writerow([old_id, new_id])
-
-    def save(self) -> None:
-        """Write a JSON map now (a CSV map is always up to date)."""
-        if self.path is None or not self._json or not self._dirty:
-            return
-        fd, temp = tempfile.mkstemp(prefix=".imgtui-map-", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(self._ids, out, indent=1, ensure_ascii=True)
-        os.replace(temp, self.path)
-        self._dirty = False
-        self._saved_at = time.monotonic()
-
-
-def _read_map(path: Path, *, as_json: bool) -> dict[str, str]:
-    """ValueError names the file when it is not a map."""
-    text = path.read_text(encoding="utf-8")
-    if as_json:
-        try:
-            data = json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not JSON ({exc})") from None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise ValueError(f"{path}: expected a JSON object of old id -> new id")
-        return data
-    ids = {}
-    for row in csv.reader(text.splitlines()):
-        if not row or row == ["old_id", "new_id"]:
-            continue
-        if len(row) != 2:
-            raise ValueError(f"{path}: expected CSV rows of old_id,new_id, got {row!r}")
-        ids[row[0]] = row[1]
-    return ids
 
 
 def refusal(image: ImageMetadata) -> ImagesError | None:
@@ -147,9 +97,28 @@ class _Copier:
         self.id_map = id_map
         self.dry_run = dry_run
         self._commits: set[asyncio.Task[CopyEvent]] = set()
+        self._lookups = asyncio.Lock()  # one look for lost answers at a time: no image claimed twice
+        self._looking: set[asyncio.Task[object] | None] = set()  # commits in `_lost`
+        self._looking_grew = asyncio.Event()
+        self.found_in_dry_run: dict[str, str] = {}  # what a dry run's look found (nothing recorded)
+        self._clock = DestClock()  # learnt from the answers, for the look's window
+
+    async def recover(self) -> None:
+        """Before copying: look for the uploads a previous run left pending (see copy_lost)."""
+        pending = self.id_map.pending
+        if not pending:
+            return
+        found = await find_lost(self.dest, pending, taken=self.id_map.is_target)
+        for old_id, new_id in found.items():
+            if self.dry_run:
+                self.found_in_dry_run[old_id] = new_id
+            else:
+                self.id_map.record(old_id, new_id)
 
     async def plan(self, image: ImageMetadata) -> CopyEvent:
         """copy (with the id it keeps, or None for a new one), skip or refuse."""
+        if image.draft:
+            return CopyEvent("skip", image.id, None, "draft: nothing uploaded yet")
         refused = refusal(image)
         if refused is not None:
             return CopyEvent("refuse", image.id, None, refused.message, refused.code)
@@ -157,11 +126,18 @@ class _Copier:
             if await self.dest.hosted.image(image.id).details() is not None:
                 return CopyEvent("skip", image.id, image.id, "already in the destination")
             return CopyEvent("copy", image.id, image.id, "same id")
+        found = self.found_in_dry_run.get(image.id)
+        if found is not None:
+            return CopyEvent("skip", image.id, found, "already copied: found after a lost answer")
         mapped = self.id_map.get(image.id)
         if mapped is not None:
             if await self.dest.hosted.image(mapped).details() is not None:
                 return CopyEvent("skip", image.id, mapped, "already copied (id map)")
             return CopyEvent("copy", image.id, None, f"new id: the mapped copy {mapped} is gone")
+        if self.id_map.sent_of(image.id) is not None:
+            return CopyEvent(
+                "copy", image.id, None, "new id: an answer was lost and no copy is at the destination"
+            )
         return CopyEvent("copy", image.id, None, "new id: a generated id cannot be reused")
 
     async def copy_one(self, image: ImageMetadata) -> CopyEvent:
@@ -182,8 +158,8 @@ class _Copier:
                 "refuse", image.id, None, f"larger than {MAX_UPLOAD_BYTES} bytes", ErrorCode.TOO_LARGE
             )
         # Once sent, an upload runs to its answer and its map entry even when the copy is
-        # cancelled (Ctrl-C): cut short, the destination might hold an image the map does not
-        # know, and a re-run would copy it a second time. `settle()` waits for these.
+        # cancelled (Ctrl-C, SIGTERM): cut short, the destination might hold an image the map
+        # does not know, and a re-run would copy it a second time. `settle()` waits for these.
         commit = asyncio.ensure_future(self._commit(image, data, target_id))
         self._commits.add(commit)
         commit.add_done_callback(self._commits.discard)
@@ -194,7 +170,26 @@ class _Copier:
         if self._commits:
             await asyncio.gather(*self._commits, return_exceptions=True)
 
+    async def _quiet(self, in_flight: set[asyncio.Task[CopyEvent]]) -> None:
+        """Until each of the uploads `in_flight` has its answer, or waits in `_lost` itself (it
+        waits for us: waiting for it would never end). Uploads sent later are not waited for
+        (a steady stream of them would postpone the look to the end of the copy)."""
+        while others := [c for c in in_flight if c not in self._looking and not c.done()]:
+            self._looking_grew.clear()
+            grew = asyncio.ensure_future(self._looking_grew.wait())
+            try:
+                await asyncio.wait([*others, grew], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                grew.cancel()
+
     async def _commit(self, image: ImageMetadata, data: bytes, target_id: str | None) -> CopyEvent:
+        if target_id is None:
+            # Journalled before it leaves: if the answer never comes back (or this process
+            # dies), the next run knows to look for it before sending it again.
+            hashed = await digest_off_loop(data)
+            earliest = self._clock.earliest(_now_ms())
+            self.id_map.sent(image.id, Sent(earliest, hashed, fingerprint(image), image.filename))
+        sent_ms = _now_ms()
         try:
             # No id: the REST client only repeats an upload Cloudflare did not process, so a
             # retry never makes a second image; a custom id cannot land twice (5409).
@@ -207,12 +202,86 @@ class _Copier:
                 creator=image.creator,
             )
         except ImagesError as error:
-            if error.code == ErrorCode.ALREADY_EXISTS and target_id is not None:
-                return CopyEvent("skip", image.id, target_id, "already in the destination")
-            raise
+            if target_id is not None:
+                if error.code == ErrorCode.ALREADY_EXISTS:
+                    return CopyEvent("skip", image.id, target_id, "already in the destination")
+                raise
+            if error.code in _NOTHING_STORED:
+                self.id_map.unsent(image.id)
+                raise
+            return await self._lost(image, error)
+        self._clock.learn(sent_ms, _now_ms(), stored)
         if target_id is None:
             self.id_map.record(image.id, stored.id)
         return CopyEvent("copy", image.id, stored.id, "copied" if target_id else "copied with a new id")
+
+    async def _lost(self, image: ImageMetadata, error: ImagesError) -> CopyEvent:
+        """The upload may or may not have been stored: look before anyone sends it again."""
+        sent = self.id_map.sent_of(image.id)
+        if sent is None:
+            raise error
+        lost_at = self._clock.latest(_now_ms())
+        in_flight = set(self._commits)
+        current = asyncio.current_task()
+        self._looking.add(current)
+        self._looking_grew.set()
+        try:
+            async with self._lookups:
+                # The other uploads in flight first: once recorded, their copies are not
+                # mistaken for this one's.
+                await self._quiet(in_flight)
+                try:
+                    found = await find_lost(
+                        self.dest, {image.id: sent}, taken=self.id_map.is_target, until_ms=lost_at
+                    )
+                    outcome = "not found at the destination now"
+                except ImagesError as failure:
+                    found, outcome = {}, f"could not look for it at the destination ({failure.message})"
+        finally:
+            self._looking.discard(current)
+        if image.id in found:
+            self.id_map.record(image.id, found[image.id])
+            return CopyEvent(
+                "copy", image.id, found[image.id], "copied: its answer was lost, found at the destination"
+            )
+        then = (
+            "a re-run with this --map looks again"
+            if self.id_map.path
+            else "without --map a re-run cannot tell"
+        )
+        raise ImagesError(error.code, f"{error.message}; {outcome}; {then}")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def _prefetched(
+    found: AsyncGenerator[ImageMetadata, None], size: int
+) -> AsyncGenerator[ImageMetadata, None]:
+    """`found` read ahead by up to `size` images, so the next page is listed while this one is
+    copied."""
+    queue: asyncio.Queue[ImageMetadata | None] = asyncio.Queue(size)
+    failed: list[Exception] = []
+
+    async def fill() -> None:
+        try:
+            async for image in found:
+                await queue.put(image)
+        except Exception as error:  # a list page that failed: raised to the reader, in order
+            failed.append(error)
+        await queue.put(None)  # not reached when cancelled: nobody reads any more
+
+    filler = asyncio.ensure_future(fill())
+    try:
+        while (image := await queue.get()) is not None:
+            yield image
+        if failed:
+            raise failed[0]
+    finally:
+        filler.cancel()
+        await asyncio.gather(filler, return_exceptions=True)
+        await found.aclose()
 
 
 async def copy_library(
@@ -225,14 +294,16 @@ async def copy_library(
     dry_run: bool = False,
     page_size: int = PAGE_SIZE,
 ) -> AsyncGenerator[CopyEvent, None]:
-    """Copy every image of `source` (those `query` matches) into `dest`, yielding one event
-    per image as it completes. A dry run plans without writing anything."""
+    """Copy every image of `source` (those `query` matches: the language of `ls --query`) into
+    `dest`, yielding one event per image as it completes. A dry run plans without writing."""
     if not 1 <= jobs <= MAX_JOBS:
         raise ValueError(f"jobs must be from 1 to {MAX_JOBS}")
     copier = _Copier(source, dest, id_map if id_map is not None else IdMap(), dry_run)
     running: set[asyncio.Task[CopyEvent]] = set()
-    found = matching_images(source, query, page_size=max(page_size, jobs))
+    size = max(page_size, jobs)
+    found = _prefetched(matching_images(source, query or parse_query(""), page_size=size), size)
     try:
+        await copier.recover()
         async for image in found:
             running.add(asyncio.ensure_future(copier.copy_one(image)))
             # At most `jobs` copies in flight (the next page is already being fetched).
@@ -253,4 +324,5 @@ async def copy_library(
         if running:
             await asyncio.gather(*running, return_exceptions=True)
         await copier.settle()
-        copier.id_map.save()
+        if not dry_run:
+            await asyncio.to_thread(copier.id_map.save)

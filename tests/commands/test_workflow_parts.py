@@ -14,7 +14,6 @@ from imgtui.service import ImageMetadata
 from imgtui.workflows.copy import IdMap, refusal
 from imgtui.workflows.libraries import LibraryChoice, LibraryOptions, choose_library
 from imgtui.workflows.output import LIST_COLUMNS, cell_width, column_widths, fit, json_text, table_line
-from imgtui.workflows.query import parse_query
 
 
 def image(**fields: object) -> ImageMetadata:
@@ -38,19 +37,6 @@ def test_choose_library_like_the_tui(tmp_path: Path) -> None:
     ):
         with pytest.raises(ValueError):
             choose_library(clash, {})
-
-
-def test_query_words() -> None:
-    tom = image(id="cats/tom", filename="Tom.PNG", creator="alice", meta={"tags": ["Orange", 3], "ok": True})
-    assert parse_query("").matches(tom) and not parse_query("")
-    assert parse_query("TOM png").matches(tom)
-    assert parse_query("orange alice").matches(tom)
-    assert parse_query("tags").matches(tom)  # a metadata key
-    assert parse_query("true").matches(tom) and parse_query("3").matches(tom)
-    assert not parse_query("tom -alice").matches(tom)
-    assert parse_query("-bob").matches(tom)
-    assert parse_query("-").terms[0].word == "-"
-    assert not parse_query("dog").matches(tom)
 
 
 def test_output_fits_and_escapes() -> None:
