@@ -16,8 +16,6 @@ from textual.widget import Widget
 
 from imgtui.service import Images
 from imgtui.ui.preview.terminal import PreviewMode, resolve_in_app
-from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
-from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,6 +27,8 @@ if TYPE_CHECKING:
     from imgtui.ui.account_cache import AccountState
     from imgtui.ui.widgets.details import DetailsPanel
     from imgtui.ui.widgets.image_table import ImageTable
+    from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
+    from imgtui.workflows.thumbnails import Thumbnails
 
 View = Literal["list", "grid"]
 
@@ -43,6 +43,8 @@ DETAILS_AFTER_S = 0.08  # the grid's cursor rests this long before the details p
 def make_source(images: Images) -> Thumbnails:
     """The thumbnail source of this library: a disk cache for a local one, small delivery
     variants for an account (workflows/thumbnails.py)."""
+    from imgtui.workflows.thumbnails import Thumbnails  # on first use: not needed to launch
+
     return Thumbnails(images)
 
 
@@ -111,6 +113,8 @@ class GridView:
             # as the app: freezing them out of the collector keeps a full collection short
             # (measured 60-180 ms, in the middle of a held pgdn, while pictures churn).
             gc.freeze()
+            from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid  # on first use (PIL, cells)
+
             mode = resolve_in_app(self.preview_mode)
             self._source = make_source(self.images) if mode != "off" else None
             self._grid = ThumbnailGrid(self.table, self._source, mode=mode, id="grid")

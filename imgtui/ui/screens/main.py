@@ -31,7 +31,6 @@ from imgtui.ui.widgets.details import DetailsPanel
 from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
-from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.catalogue_rows import Sort
 from imgtui.workflows.cataloguing import Cataloguing, server_filter
@@ -294,8 +293,9 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             self.grid.marks_changed()
         self._update_status()
 
-    @on(ThumbnailGrid.StatusChanged)
-    def _on_grid_status(self) -> None:
+    def on_thumbnail_grid_status_changed(self) -> None:
+        """ThumbnailGrid.StatusChanged, by its handler name: the grid module (Pillow, cells)
+        is imported with the grid's first use, not to launch."""
         self._update_status()
 
     def on_image_table_selected(self, event: ImageTable.Selected) -> None:
