@@ -162,7 +162,9 @@ def run_launch(
     env = dict(os.environ, IMGTUI_CONFIG_DIR=config_dir)  # no user settings file
     if source is not None:
         env["PYTHONPATH"] = source
-    flags = ["-X", "importtime"] if importtime else []
+    # -P: `python -c` would put the current folder first on sys.path, so run from a checkout
+    # the baseline would import that checkout's imgtui instead of the one on PYTHONPATH.
+    flags = ["-P", *(["-X", "importtime"] if importtime else [])]
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, *flags, "-c", launch_code(kind), *args],
