@@ -254,7 +254,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
-        image_id = event.image.id if event.image else None
+        image_id = event.image_id
         if self.grid is not None:
             self.grid.cursor_moved()  # n/N, a delete, a reload: the grid follows the list's cursor
         if self.view == "grid":

@@ -202,9 +202,16 @@ class ImageTable(ScrollView, can_focus=True):
     class Highlighted(TableMessage):
         """The image under the cursor changed (None: the list is empty)."""
 
-        def __init__(self, table: ImageTable, image: ImageMetadata | None) -> None:
+        def __init__(self, table: ImageTable, row: CatalogueRow | None) -> None:
             super().__init__(table)
-            self.image = image
+            self.image_id = row.id if row is not None else None
+            self._row = row
+
+        @property
+        def image(self) -> ImageMetadata | None:
+            """The record, made when asked for: the first highlight comes before the first
+            frame, which needs only the id (a pydantic model is built on first use)."""
+            return None if self._row is None else to_metadata(self._row)
 
     class Selected(TableMessage):
         """Enter or a click on the highlighted row: the screen offers the row's actions."""
@@ -737,7 +744,7 @@ class ImageTable(ScrollView, can_focus=True):
         image_id = row.id if row is not None else None
         if image_id != self._last_highlight:
             self._last_highlight = image_id
-            self.post_message(self.Highlighted(self, self.rows.current))
+            self.post_message(self.Highlighted(self, row))
 
     def _post_marks(self) -> None:
         self.post_message(self.MarksChanged(self, self.rows.marked_count))
