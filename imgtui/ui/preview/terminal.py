@@ -231,8 +231,6 @@ def resolve_in_app(mode: PreviewMode) -> PreviewMode:
     return "off"
 
 
-
-
 def widget_class(mode: PreviewMode) -> type[ImageWidget]:
     """The textual-image widget class for a resolved renderer mode (not auto/off)."""
     widgets = _import_widgets()
