@@ -64,7 +64,7 @@ def install(App):
         marks.setdefault("any_frame", time.monotonic())  # the first frame, rows or not
         if "frame" not in marks and ready(screen.app):
             marks["frame"] = time.monotonic()
-            sys.stderr.write(FRAME_MARK + "\n")  # -X importtime: what came before the page
+            sys.stderr.write(FRAME_MARK + "\\n")  # -X importtime: what came before the page
 
             async def settle():
                 await wait_for_idle(0)  # the rest of start-up (details, preview, timers)
