@@ -46,6 +46,14 @@ def sort_label(sort: Sort) -> str:
     return f"by {TITLES[sort.column].lower()} {'▼' if sort.descending else '▲'}"
 
 
+def _breakpoint_class(breakpoints: list[tuple[int, str]], width: int) -> str | None:
+    """The class Textual's resize gives a screen `width` cells wide (Screen._on_resize)."""
+    for at, name in sorted(breakpoints, reverse=True):
+        if width >= at:
+            return name
+    return None
+
+
 class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     """Browse (list, search, sort, details) and edit (the forms in screens/editing.py)."""
 
@@ -105,6 +113,14 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     def __init__(self, images: Images, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
         super().__init__(id="main")
+        # The width's breakpoint class from the start: set by the first resize instead, it
+        # restyles every widget of the screen once more before the first frame.
+        try:
+            width = self.app.size.width
+        except RuntimeError:  # no app is running yet (NoActiveAppError): the resize sets it
+            width = None
+        if width is not None and (name := _breakpoint_class(self.HORIZONTAL_BREAKPOINTS, width)):
+            self.add_class(name, update=False)
         self.images = images
         self.preview_mode = preview_mode
         self.demo = demo
@@ -114,6 +130,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
         self._progress = ""
         self._where_ran = ""  # which parts of the search ran on the server
         self._last_reload = 0.0
+        self._resumed = False
 
     @property
     def list_order(self) -> SortOrder:
@@ -168,6 +185,15 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             self.set_view("grid")
         self._update_status()
         self._start()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (subclass first). On the first resume every
+        # widget was styled as it mounted: restyling the whole screen again before the first
+        # frame is a third of the styling work of the launch. Later resumes (back from a
+        # form, a theme changed meanwhile) restyle as Textual does.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     async def on_unmount(self) -> None:
         await self.close_grid()
