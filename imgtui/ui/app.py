@@ -23,7 +23,6 @@ from imgtui.ui.account_cache import AccountState, account_cache, quota_text
 from imgtui.ui.clipboard import choose_command, copy_with
 from imgtui.ui.commands import ImgTuiCommands
 from imgtui.ui.config import UiConfig, load_config, save_config
-from imgtui.ui.paste import paste_limit, paste_refusal
 from imgtui.ui.screens.main import MainScreen
 from imgtui.ui.styles import tcss_folder
 from imgtui.ui.widgets.preview import PreviewMode
@@ -190,6 +189,8 @@ class ImgTuiApp(App[None]):
         # Textual hands a paste straight to the focused widget: check its size here, once,
         # for every Input, TextArea and drop target of every screen (ui/paste.py).
         if isinstance(event, events.Paste) and not event.is_forwarded:
+            from imgtui.ui.paste import paste_limit, paste_refusal  # TextArea: not needed to launch
+
             refusal = paste_refusal(len(event.text), paste_limit(self.focused))
             if refusal is not None:
                 event.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -24,7 +24,6 @@ from textual.worker import Worker
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.config import UiConfig
-from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen, copy_choices
 from imgtui.ui.screens.editing import EDIT_BINDINGS, ROW_ACTIONS, EditingActions
 from imgtui.ui.screens.grid_view import GRID_BINDINGS, VIEW_FULL_ACTION, GridView
 from imgtui.ui.widgets.details import DetailsPanel
@@ -34,6 +33,12 @@ from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.catalogue_rows import Sort
 from imgtui.workflows.cataloguing import Cataloguing, server_filter
+
+if TYPE_CHECKING:
+    from imgtui.ui.screens.choices import Choice
+
+# The menus (imgtui.ui.screens.choices: OptionList and its styles) are imported when one
+# opens: the launch does not need them.
 
 SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
 # A walk's page reloads the view at most this often (a reload recounts and finds the cursor).
@@ -327,6 +332,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     def on_image_table_selected(self, event: ImageTable.Selected) -> None:
         """Enter (or a double click): the row's actions, and the full-screen viewer."""
         event.prevent_default()  # this menu replaces EditingActions' own
+        from imgtui.ui.screens.choices import Choice, ChoiceScreen
+
         choices = [Choice(label, action, key=key) for label, key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]]
         actions = {action for _label, _key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]}
 
@@ -436,6 +443,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     def action_choose_sort(self) -> None:
         keys = {"uploaded": "u", "filename": "f", "creator": "c", "size": "s", "dimensions": "d"}
+        from imgtui.ui.screens.choices import Choice, ChoiceScreen
+
         columns: list[ColumnName] = [c for c in SORTABLE if c in ("uploaded", "filename", "creator")]
         if self.table.file_facts_known:
             columns += ["size", "dimensions"]
@@ -459,6 +468,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @work(group="creators", exclusive=True, exit_on_error=False)
     async def _pick_creator(self) -> None:
+        from imgtui.ui.screens.choices import CreatorScreen
+
         known = await self.cataloguing.creators(200)
         self.app.push_screen(CreatorScreen(self.creator, known), self._apply_creator)
 
@@ -524,6 +535,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @work(group="copy", exclusive=True, exit_on_error=False)
     async def _offer_copies(self) -> None:
+        from imgtui.ui.screens.choices import ChoiceScreen
+
         choices = await self._copy_choices()
         if not choices:
             self.notify("Nothing to copy: the list is empty.", severity="warning", markup=False)
@@ -536,6 +549,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
         self.notify(shown, title=getattr(self.app, "clipboard_note", "Copied"), markup=False)
 
     async def _copy_choices(self) -> list[Choice]:
+        from imgtui.ui.screens.choices import copy_choices
+
         table = self.table
         return await copy_choices(
             self.images,
