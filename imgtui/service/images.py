@@ -34,9 +34,10 @@ from .rules import (
     check_sort_order,
 )
 from .signing import sign_url, signed_expiry
-from .sniff import sniff_image_async
-from .sources import load_image_bytes
 from .spec import SERVE_ACCOUNT_ID, parse_spec
+
+# Reading and sniffing an upload's bytes (sources.py, sniff.py) is imported by the first
+# upload: browsing never needs it.
 
 # Re-exported: older code imports these names from here (they live in config.py now).
 __all__ = [
@@ -182,6 +183,9 @@ class HostedImages:
         clean_creator = None if creator is None else check_creator(creator)
         if filename is not None:
             check_filename(filename)
+        from .sniff import sniff_image_async
+        from .sources import load_image_bytes
+
         data = await load_image_bytes(image, encoding)
         info = await sniff_image_async(data)
         request = UploadRequest(
