@@ -215,13 +215,13 @@ def remeasure_cell_size() -> bool:
     return measured is not None and update_cell_size(measured)
 
 
-def resolve_in_app(mode: PreviewMode) -> PreviewMode:
-    """The mode a widget may use once the app may already be running.
+def usable_mode(mode: PreviewMode) -> PreviewMode:
+    """The mode a widget may use once the app may already be running; imports nothing.
 
-    If the CLI called `prepare_terminal` on this terminal (textual-image is then imported
-    with the answer, never probing), or stdout is not a terminal (tests, pipes:
-    textual-image then skips its probe), drawing is safe. Otherwise importing textual-image
-    now would race Textual for stdin, so previews stay off.
+    If the CLI called `prepare_terminal` (textual-image is then imported with its answer
+    and never probes), or stdout is not a terminal (tests, pipes: textual-image then skips
+    its probe), drawing is safe. Otherwise importing textual-image now would race Textual
+    for stdin, so previews stay off.
     """
     if mode == "off":
         return "off"
@@ -229,6 +229,20 @@ def resolve_in_app(mode: PreviewMode) -> PreviewMode:
     if prepared() or stdout is None or not stdout.isatty():
         return prepare_terminal(mode)
     return "off"
+
+
+def resolve_in_app(mode: PreviewMode) -> PreviewMode:
+    """`usable_mode`, with textual-image imported (seeded and disarmed) when it draws: code
+    that then imports a textual-image module itself (the grid's renderables) finds it
+    loaded and can never set off its probe. "off" if it cannot be imported."""
+    mode = usable_mode(mode)
+    if mode == "off":
+        return "off"
+    try:
+        _import_widgets()
+    except Exception:  # an unusable textual-image: no pictures, never a crash
+        return "off"
+    return mode
 
 
 def widget_class(mode: PreviewMode) -> type[ImageWidget]:

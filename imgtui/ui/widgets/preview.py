@@ -38,7 +38,7 @@ from imgtui.ui.preview.terminal import (
     cell_size,
     prepare_terminal,
     remeasure_cell_size,
-    resolve_in_app,
+    usable_mode,
     widget_class,
 )
 
@@ -114,8 +114,9 @@ class ImagePreview(Widget):
     def __init__(self, images: Images, mode: PreviewMode = "auto", **kwargs) -> None:
         super().__init__(**kwargs)
         self.images = images
-        # The renderer actually used; "off" if textual-image could not be loaded safely.
-        self.mode: PreviewMode = resolve_in_app(mode)
+        # The renderer actually used; "off" if textual-image could not be loaded safely. It
+        # is imported after the first frame (_image_widget), not with the panel.
+        self.mode: PreviewMode = usable_mode(mode)
         self.image_id: str | None = None  # what show() last asked for
         self.shown_id: str | None = None  # whose picture or message is on screen now
         self._loader = PreviewLoader(images)
