@@ -161,13 +161,26 @@ def launch_code(kind: str) -> str:
 
 
 def run_launch(
-    kind: str, *args: str, config_dir: str, importtime: bool = False, source: str | None = None
+    kind: str,
+    *args: str,
+    config_dir: str,
+    pycache: str,
+    importtime: bool = False,
+    source: str | None = None,
 ) -> dict:
     """Spawn one launch; seconds from before the spawn to the first page frame and to idle.
-    `source`: another checkout's imgtui (PYTHONPATH), e.g. main's, for a before/after."""
+    `pycache`: this run's bytecode cache. `source`: another checkout's imgtui (PYTHONPATH),
+    e.g. main's, for a before/after."""
     env = dict(os.environ, IMGTUI_CONFIG_DIR=config_dir)  # no user settings file
     if source is not None:
         env["PYTHONPATH"] = source
+    # Bytecode as an installed imgtui has it (pip compiles a wheel's modules): written by
+    # round 0 into a cache of this run (PYTHONPYCACHEPREFIX, so no checkout gets __pycache__
+    # folders), read by every later launch. With PYTHONDONTWRITEBYTECODE set (some sandboxes
+    # set it) every launch compiled all of imgtui from source, ~40 ms that site-packages'
+    # Textual never paid. https://docs.python.org/3/using/cmdline.html#envvar-PYTHONPYCACHEPREFIX
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = pycache
     # -P: `python -c` would put the current folder first on sys.path, so run from a checkout
     # the baseline would import that checkout's imgtui instead of the one on PYTHONPATH.
     flags = ["-P", *(["-X", "importtime"] if importtime else [])]
@@ -519,20 +532,25 @@ def main() -> int:
         fill_seconds = asyncio.run(fill_library(large, args.images, tiny_png()))
         launch: dict[str, list[dict]] = {"bare": [], "empty": [], "imgtui": []}
         options = {"bare": (), "empty": (), "imgtui": (str(small),)}
+        pycache = str(Path(tmp) / "pycache")  # round 0 fills it, as an install would have
         if args.baseline:
             launch["baseline"] = []
         for round_ in range(args.runs + 1):  # round 0 warms the page cache and .pyc files
             for kind, runs in launch.items():  # interleaved, so load changes hit all alike
                 if kind == "baseline":  # its own config (and catalogue) directory
                     where = str(Path(tmp) / "baseline")
-                    result = run_launch("imgtui", *options["imgtui"], config_dir=where, source=args.baseline)
+                    result = run_launch(
+                        "imgtui", *options["imgtui"], config_dir=where, pycache=pycache, source=args.baseline
+                    )
                 else:
-                    result = run_launch(kind, *options[kind], config_dir=tmp)
+                    result = run_launch(kind, *options[kind], config_dir=tmp, pycache=pycache)
                 if round_:
                     runs.append(result)
         imports = {  # three traced launches each; per package, the median
             kind: [
-                run_launch(kind, *options[kind], config_dir=tmp, importtime=True)["importtime"]
+                run_launch(kind, *options[kind], config_dir=tmp, pycache=pycache, importtime=True)[
+                    "importtime"
+                ]
                 for _ in range(3)
             ]
             for kind in ("empty", "imgtui")
