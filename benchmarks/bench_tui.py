@@ -48,6 +48,7 @@ LAUNCH_PROBE = """
 import json, sys, time
 
 marks = {}
+cpu = {}
 ready = READY
 FRAME_MARK = "FRAME_MARK"
 
@@ -64,6 +65,7 @@ def install(App):
         marks.setdefault("any_frame", time.monotonic())  # the first frame, rows or not
         if "frame" not in marks and ready(screen.app):
             marks["frame"] = time.monotonic()
+            cpu["frame"] = time.process_time()  # CPU seconds of this process (all threads)
             sys.stderr.write(FRAME_MARK + "\\n")  # -X importtime: what came before the page
 
             async def settle():
@@ -156,7 +158,7 @@ def launch_code(kind: str) -> str:
     return (
         LAUNCH_PROBE.replace("READY", ready).replace('"FRAME_MARK"', repr(FRAME_MARK))
         + body
-        + "\nprint(json.dumps(marks))\n"
+        + "\nprint(json.dumps({**marks, 'cpu': cpu}))\n"
     )
 
 
@@ -195,7 +197,9 @@ def run_launch(
     if done.returncode != 0:
         raise SystemExit(f"{kind} launch failed:\n{done.stderr[-3000:]}")
     marks = json.loads(done.stdout.strip().splitlines()[-1])
+    cpu = marks.pop("cpu")
     result = {name: at - started for name, at in marks.items()}
+    result["frame_cpu"] = cpu["frame"]
     if importtime:
         result["importtime"] = done.stderr
     return result
@@ -564,6 +568,9 @@ def main() -> int:
     def median_ms(kind: str, mark: str) -> float:
         return statistics.median(run[mark] for run in launch[kind]) * 1000
 
+    def cpu_ms(kind: str) -> float:
+        return median_ms(kind, "frame_cpu")
+
     bare_ms, empty_ms, first_ms = (median_ms(kind, "frame") for kind in ("bare", "empty", "imgtui"))
     spread = [run["frame"] * 1000 for run in launch["imgtui"]]
     ratio = first_ms / empty_ms
@@ -577,6 +584,12 @@ def main() -> int:
             "",
         ),
         ("  ratio to the empty app", f"{ratio:.2f}x", "target ≤ 1.5x", _ok(ratio <= 1.5)),
+        (
+            "  CPU time to that frame: empty / imgtui",
+            f"{cpu_ms('empty'):.0f}/{cpu_ms('imgtui'):.0f} ms",
+            f"ratio {cpu_ms('imgtui') / cpu_ms('empty'):.2f}x",
+            "(steadier than wall time on a shared machine)",
+        ),
         (
             "  its first frame of any screen (rows or not)",
             f"{median_ms('imgtui', 'any_frame'):.0f} ms",
@@ -592,7 +605,13 @@ def main() -> int:
                 f"{baseline_ms:.0f} ms",
                 f"ratio {baseline_ms / empty_ms:.2f}x",
                 "",
-            )
+            ),
+            (
+                "    its CPU time to that frame",
+                f"{cpu_ms('baseline'):.0f} ms",
+                f"ratio {cpu_ms('baseline') / cpu_ms('empty'):.2f}x",
+                "",
+            ),
         ]
     rows += [
         (
