@@ -244,6 +244,7 @@ class ImageTable(ScrollView, can_focus=True):
         self.cataloguing: Cataloguing | None = None
         self._last_highlight: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._own_style: Style | None = None  # rich_style, kept until the styles change
         self.column_names: tuple[ColumnName, ...] = DEFAULT_COLUMNS  # the config's choice and order
         # The file columns show once the catalogue is known to hold the facts (a local library).
         self.file_facts_known = False
@@ -556,7 +557,7 @@ class ImageTable(ScrollView, can_focus=True):
             return strip
         if index == total:
             return self._status_strip(width)
-        return Strip.blank(width, self.rich_style)
+        return Strip.blank(width, self._base_style)
 
     def _header_strip(self, columns: Columns, width: int) -> Strip:
         style = self.get_component_rich_style("image-table--header")
@@ -588,7 +589,7 @@ class ImageTable(ScrollView, can_focus=True):
         return None
 
     def _placeholder_strip(self, width: int, is_cursor: bool) -> Strip:
-        style = self.rich_style + self._partial("image-table--dim")
+        style = self._base_style + self._partial("image-table--dim")
         if is_cursor:
             style += self.get_component_rich_style("image-table--cursor")
         return Strip([Segment(fit("  " + PLACEHOLDER, width), style)], width)
@@ -596,7 +597,7 @@ class ImageTable(ScrollView, can_focus=True):
     def _row_strip(
         self, row: CatalogueRow, columns: Columns, width: int, *, is_cursor: bool, marked: bool
     ) -> Strip:
-        base = self.rich_style
+        base = self._base_style
         if marked:
             base += self.get_component_rich_style("image-table--marked")
         if is_cursor:
@@ -638,14 +639,24 @@ class ImageTable(ScrollView, can_focus=True):
             text = "Loading…"
         else:
             text = f"{count} {noun} · {self.progress_text or 'cataloguing…'}"
-        style = self.rich_style + self._partial(component)
+        style = self._base_style + self._partial(component)
         return Strip([Segment(fit("  " + text, width), style)], width)
 
     def _partial(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
 
+    @property
+    def _base_style(self) -> Style:
+        """`rich_style` (which walks every ancestor at each call: most of a row's cost on
+        the first frame), kept until Textual says the styles changed, as it does with
+        its own component styles (Widget.notify_style_update clears both)."""
+        if self._own_style is None:
+            self._own_style = self.rich_style
+        return self._own_style
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._own_style = None
         self._strips.clear()
 
     # ----------------------------------------------------------------- events
