@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from imgtui.common.sizes import human_size
 from imgtui.common.text import safe_text
-from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.service import Images, ImagesError
 from imgtui.service.config import DEFAULT_DELIVERY_BASE, SERVE_PORT
 from imgtui.ui.account_cache import AccountState, VariantRow, account_cache, variant_rows
 from imgtui.ui.display import plain, plain_text
@@ -33,6 +33,7 @@ from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
 from imgtui.workflows.retry import retry_read
 
 if TYPE_CHECKING:
+    from imgtui.service import ImageMetadata
     from imgtui.ui.variant_sizes import VariantSize
 
 DEBOUNCE_SECONDS = 0.12

@@ -13,7 +13,7 @@ import asyncio
 import gc
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,7 +27,6 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from imgtui.common.sizes import human_size
-from imgtui.service import ImageMetadata
 from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.table_layout import (
     DEFAULT_COLUMNS,
@@ -44,6 +43,9 @@ from imgtui.ui.widgets.table_layout import (
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.catalogue_rows import CatalogueRow, CatalogueRows, SearchState, Sort, to_metadata
 from imgtui.workflows.cataloguing import Cataloguing
+
+if TYPE_CHECKING:  # records are made from rows when asked for (to_metadata), never to draw
+    from imgtui.service import ImageMetadata
 
 __all__ = ["SORTABLE", "ImageTable", "LoadState", "SortOrder"]
 
