@@ -16,7 +16,6 @@ from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
 from imgtui.workflows.credentials import FoundCredentials, find_credentials
 from imgtui.workflows.demo_clock import DemoClock
-from imgtui.workflows.libraries import LibraryChoice, LibraryOptions, open_library
 from imgtui.workflows.profiles import ProfileError, apply_profile, get_profile
 
 
@@ -218,6 +217,8 @@ def apply_profile_args(args: argparse.Namespace, environ: os._Environ[str] | dic
     args.from_profile = frozenset[str]()
     if not getattr(args, "profile", None):
         return
+    from imgtui.workflows.libraries import LibraryOptions
+
     profile = get_profile(args.profile)
     before = LibraryOptions(
         library=args.library, wrangler=args.wrangler, account_id=args.account_id, endpoint=args.endpoint
@@ -282,6 +283,8 @@ def open_images(
         account = args.account_id or (found.account_id if found else os.environ.get(ACCOUNT_ENV)) or ""
         token = api_token(args) or (found.api_token if found else None)
         args.resolved_token = token  # for --debug's redaction only: it never leaves this process
+        from imgtui.workflows.libraries import LibraryChoice, open_library  # an account: httpx and more
+
         return open_library(LibraryChoice("cloudflare", account, args.endpoint), api_token=token)
     return Images.local(args.library or default_library_path(), clock=demo_clock)
 
@@ -308,7 +311,9 @@ def main(argv: list[str]) -> int:
         return 2
     # --demo: its upload times are spread over the past, so sorting shows a change.
     demo_clock = DemoClock() if args.demo else None
-    found = find_credentials(os.environ, Path.cwd())  # .env and wrangler.* here, as wrangler reads them
+    # .env and wrangler.* here, as wrangler reads them; not read when a library is named.
+    local = args.library is not None or args.demo or args.wrangler is not None
+    found = None if local else find_credentials(os.environ, Path.cwd())
     try:
         images = open_images(args, demo_clock=demo_clock, found=found)
     except ImagesError as error:
@@ -359,7 +364,7 @@ def main(argv: list[str]) -> int:
     read_first_screen(images)
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
-    if wants_cloudflare(args, found):
+    if found is not None and wants_cloudflare(args, found):
         app.credentials_note = credentials_note(args, found)
     # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).
     gc.freeze()
