@@ -85,15 +85,8 @@ NOT_AT_LAUNCH = (
     "imgtui.service.sources",
 )
 # The command line's own parts stay out of the TUI's launch as well, and a local library
-# needs nothing of an account's (workflows/libraries.py opens one, with httpx).
-NOT_FOR_THE_TUI = (
-    "imgtui.commands.ls",
-    "imgtui.emulator",
-    "imgtui.workflows.libraries",
-    "httpx",
-    "starlette",
-    "uvicorn",
-)
+# needs nothing of an account's (httpx).
+NOT_FOR_THE_TUI = ("imgtui.commands.ls", "imgtui.emulator", "httpx", "starlette", "uvicorn")
 
 
 def _loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
