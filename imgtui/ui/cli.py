@@ -16,6 +16,7 @@ from imgtui.service.config import ACCOUNT_ENV, TOKEN_ENV, default_library_path
 from imgtui.ui.preview.terminal import PREVIEW_MODES
 from imgtui.workflows.credentials import FoundCredentials, find_credentials
 from imgtui.workflows.demo_clock import DemoClock
+from imgtui.workflows.libraries import LibraryChoice, LibraryOptions, open_library
 from imgtui.workflows.profiles import ProfileError, apply_profile, get_profile
 
 
@@ -217,8 +218,6 @@ def apply_profile_args(args: argparse.Namespace, environ: os._Environ[str] | dic
     args.from_profile = frozenset[str]()
     if not getattr(args, "profile", None):
         return
-    from imgtui.workflows.libraries import LibraryOptions
-
     profile = get_profile(args.profile)
     before = LibraryOptions(
         library=args.library, wrangler=args.wrangler, account_id=args.account_id, endpoint=args.endpoint
@@ -283,8 +282,6 @@ def open_images(
         account = args.account_id or (found.account_id if found else os.environ.get(ACCOUNT_ENV)) or ""
         token = api_token(args) or (found.api_token if found else None)
         args.resolved_token = token  # for --debug's redaction only: it never leaves this process
-        from imgtui.workflows.libraries import LibraryChoice, open_library  # an account: httpx and more
-
         return open_library(LibraryChoice("cloudflare", account, args.endpoint), api_token=token)
     return Images.local(args.library or default_library_path(), clock=demo_clock)
 
