@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     # App.run (imgtui.ui.cli.main); `finally` covers every exit before that.
     gc.disable()
     try:
+        # The built-in backends, registered before the TUI asks for one: the service would
+        # otherwise scan every installed package's entry points to find them.
+        import imgtui.backends  # noqa: F401
         from imgtui.ui.cli import main as tui_main
 
         return tui_main(args)

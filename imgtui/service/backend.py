@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .account import AccountBackend
 from .filters import MetadataFilter
-from .models import Blob, FileInfo, ImageList, ImageMetadata
 from .rules import SortOrder
+
+if TYPE_CHECKING:  # annotations only: the protocol needs no pydantic to be imported
+    from .models import Blob, FileInfo, ImageList, ImageMetadata
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,13 @@ import os
 import pathlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from .account import Account, check_key_name
 from .backend import Backend, DirectUpload, DirectUploadRequest, UpdateRequest, UploadRequest
 from .config import ACCOUNT_ENV, BASE_URL_ENV, CLOUDFLARE_API, DEFAULT_LIST_LIMIT, TOKEN_ENV
 from .errors import ErrorCode, ImagesError, signed_urls_with_custom_id
 from .filters import MetadataFilter, check_metadata_filter
-from .models import FileInfo, ImageList, ImageMetadata
 from .registry import create as create_backend
 from .rules import (
     MAX_ID_CHARS,
@@ -34,9 +33,13 @@ from .rules import (
     check_sort_order,
 )
 from .signing import sign_url, signed_expiry
-from .sniff import sniff_image_async
-from .sources import load_image_bytes
 from .spec import SERVE_ACCOUNT_ID, parse_spec
+
+if TYPE_CHECKING:  # the facade only passes the backends' models along: pydantic not needed here
+    from .models import FileInfo, ImageList, ImageMetadata
+
+# Reading and sniffing an upload's bytes (sources.py, sniff.py) is imported by the first
+# upload: browsing never needs it.
 
 # Re-exported: older code imports these names from here (they live in config.py now).
 __all__ = [
@@ -182,6 +185,9 @@ class HostedImages:
         clean_creator = None if creator is None else check_creator(creator)
         if filename is not None:
             check_filename(filename)
+        from .sniff import sniff_image_async
+        from .sources import load_image_bytes
+
         data = await load_image_bytes(image, encoding)
         info = await sniff_image_async(data)
         request = UploadRequest(

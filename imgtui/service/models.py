@@ -21,7 +21,7 @@ def format_uploaded(value: datetime) -> str:
 class ImageMetadata(BaseModel):
     """One hosted image's record: what `details()`, `upload()` and `update()` answer."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore", defer_build=True)
 
     id: str
     filename: str | None = None
@@ -48,7 +48,7 @@ class ImageMetadata(BaseModel):
 class ImageList(BaseModel):
     """One page of `list()`: the images, and the cursor of the next page if there is one."""
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    model_config = ConfigDict(populate_by_name=True, frozen=True, defer_build=True)
 
     images: list[ImageMetadata]
     cursor: str | None = None

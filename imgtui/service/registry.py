@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
-from importlib.metadata import entry_points
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .backend import Backend
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "imgtui.backends"
 _BUILTIN_PACKAGE = "imgtui.backends"  # registers `local` and `cloudflare` on import
@@ -36,6 +38,15 @@ def schemes() -> list[str]:
     """Every scheme registered so far (after loading the plugins), sorted."""
     _load_plugins()
     return sorted(_factories)
+
+
+def entry_points(group: str) -> Iterable[EntryPoint]:
+    """The installed entry points of `group`. importlib.metadata is imported here: it costs
+    ~20 ms, and a launch whose backend is already registered (imgtui.cli registers the
+    built-in ones) never needs it."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def _load_plugins() -> None:

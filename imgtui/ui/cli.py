@@ -303,7 +303,9 @@ def main(argv: list[str]) -> int:
         return 2
     # --demo: its upload times are spread over the past, so sorting shows a change.
     demo_clock = DemoClock() if args.demo else None
-    found = find_credentials(os.environ, Path.cwd())  # .env and wrangler.* here, as wrangler reads them
+    # .env and wrangler.* here, as wrangler reads them; not read when a library is named.
+    local = args.library is not None or args.demo or args.wrangler is not None
+    found = None if local else find_credentials(os.environ, Path.cwd())
     try:
         images = open_images(args, demo_clock=demo_clock, found=found)
     except ImagesError as error:
@@ -354,7 +356,7 @@ def main(argv: list[str]) -> int:
     read_first_screen(images)
 
     app = ImgTuiApp(images, preview_mode=preview_mode, demo=args.demo, demo_clock=demo_clock, config=config)
-    if wants_cloudflare(args, found):
+    if found is not None and wants_cloudflare(args, found):
         app.credentials_note = credentials_note(args, found)
     # What start-up allocated lives until exit: out of the cyclic GC's sight (see imgtui.cli).
     gc.freeze()

@@ -97,7 +97,9 @@ def test_config_round_trip_and_bad_files(_isolated_config: Path):
 
 
 def test_styles_are_found():
-    paths = css_paths()
+    from imgtui.ui.modals.common import FormModal
+
+    paths = [*css_paths(), Path(FormModal.CSS_PATH)]  # the forms bring theirs when one opens
     assert [path.name for path in paths] == ["app.tcss", "modals.tcss"]
     assert all(path.is_file() for path in paths)
 

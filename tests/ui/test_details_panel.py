@@ -19,6 +19,7 @@ async def test_the_body_dims_until_the_highlighted_image_is_loaded(library_path:
     async with app.run_test(size=(120, 36)) as pilot:
         table = app.screen.query_one("#images", ImageTable)
         details = app.screen.query_one("#details", DetailsPanel)
+        await wait_until(pilot, lambda: bool(details.query("#details-body")))  # mounted after the first frame
         body = details.query_one("#details-body")
         await wait_until(pilot, lambda: details.shown is not None and details.shown.id == "img-0002")
         assert not details.stale and body.styles.text_opacity == 1.0

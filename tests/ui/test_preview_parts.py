@@ -412,10 +412,8 @@ def test_prepare_terminal_never_raises_under_pytest_and_returns_a_mode():
 
 
 def test_prepare_terminal_is_off_when_textual_image_cannot_load(monkeypatch):
-    def broken() -> object:
-        raise ImportError("no textual_image")
-
-    monkeypatch.setattr(terminal, "_import_widgets", broken)
+    # prepare_terminal only looks it up (the import waits for the first picture).
+    monkeypatch.setattr(terminal, "_renderer_available", lambda: False)
     assert prepare_terminal("auto") == "off"
     assert prepare_terminal("halfcell") == "off"
 
@@ -464,7 +462,8 @@ def test_widget_never_probes_a_real_tty_once_the_app_may_be_running(monkeypatch)
     prepare_terminal("halfcell")
     monkeypatch.setattr(sys, "__stdout__", FakeTTY())
     assert terminal.resolve_in_app("halfcell") == "halfcell"  # prepared: safe
-    monkeypatch.delitem(sys.modules, "textual_image.widget")
+    monkeypatch.setattr(terminal, "_prepared", None)  # never prepared, never imported
+    monkeypatch.delitem(sys.modules, "textual_image.widget", raising=False)
     assert terminal.resolve_in_app("halfcell") == "off"
     assert terminal.resolve_in_app("auto") == "off"
     assert terminal.cell_size() == CellSize(10, 20)  # and no cell-size query either

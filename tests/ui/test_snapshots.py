@@ -88,7 +88,6 @@ async def settle(pilot, *, within: float = 20.0) -> None:
     """Wait until the screen is at rest (list, details, preview, their workers); fail after
     `within` seconds rather than draw a half-loaded screen."""
     app = pilot.app
-    app.screen.sub_title = LABEL  # the real label holds a temp path
     deadline = time.monotonic() + within
     while True:
         await app.workers.wait_for_complete()
@@ -98,6 +97,8 @@ async def settle(pilot, *, within: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"the screen did not settle within {within} s")
         await pilot.pause(0.05)
+    # The real label holds a temp path; set once the screen's own on_mount has set its label.
+    app.screen.sub_title = LABEL
     # A debounce timer may still be due for the same image: let it fire and its fetch finish.
     await pilot.pause(0.2)
     await app.workers.wait_for_complete()

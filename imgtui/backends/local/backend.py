@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import imgtui.backends.local.schema as schema
 import imgtui.backends.local.store as store
@@ -17,7 +17,6 @@ from imgtui.service.backend import DirectUpload, DirectUploadRequest, UpdateRequ
 from imgtui.service.config import DEFAULT_DELIVERY_BASE
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.filters import MetadataFilter
-from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import SortOrder
 from imgtui.service.signing import CDN_PREFIX, UPLOAD_PREFIX, sign_url
 
@@ -26,6 +25,9 @@ from .account import LocalAccount
 from .cursor import decode_cursor, encode_cursor, listing_scope
 from .reserve import SpaceReserve, keeping_reserve, using_reserve_on_full_disk
 from .worker import ConnectionWorker
+
+if TYPE_CHECKING:  # the models (pydantic) are imported where a page is made, not to open
+    from imgtui.service.models import Blob, FileInfo, ImageList, ImageMetadata
 
 __all__ = ["CHUNK_BYTES", "DEFAULT_DELIVERY_BASE", "READ_BYTES", "LocalBackend"]
 
@@ -150,6 +152,8 @@ class LocalBackend:
                 metadata_filter=metadata_filter,
             )
         )
+        from imgtui.service.models import ImageList
+
         if next_seq is None:
             return ImageList(images=images, cursor=None, list_complete=True)
         token = encode_cursor(keys.cursor_secret, next_seq, sort_order, scope)

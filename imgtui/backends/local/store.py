@@ -10,16 +10,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from imgtui.service.backend import DirectUploadRequest, UpdateRequest, UploadRequest
 from imgtui.service.errors import ErrorCode, ImagesError, signed_urls_with_custom_id
 from imgtui.service.filters import MetadataFilter
-from imgtui.service.models import Blob, FileInfo, ImageMetadata
 from imgtui.service.rules import SortOrder, is_custom_id, metadata_json
 
 from .filter_sql import filter_sql
 from .schema import write_transaction
+
+if TYPE_CHECKING:  # the models (pydantic) are imported by the first record made, not to open
+    from imgtui.service.models import Blob, FileInfo, ImageMetadata
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_SEQ = (1 << 63) - 1  # "before the first" for a descending scan
@@ -49,6 +52,8 @@ class Delivery:
 
 
 def _metadata(row: tuple, delivery: Delivery) -> ImageMetadata:
+    from imgtui.service.models import ImageMetadata  # pydantic: with the first record read
+
     _seq, image_id, filename, uploaded_ms, signed, meta, creator = row[:7]
     draft = bool(row[7]) if len(row) > 7 else False
     return ImageMetadata(
@@ -152,6 +157,8 @@ def get_file_info(
     ).fetchone()
     if row is None:
         return None
+    from imgtui.service.models import FileInfo
+
     content_type, size, width, height = row[8:]
     return _metadata(row, delivery.bound(conn)), FileInfo(content_type, size, width, height)
 
@@ -282,6 +289,8 @@ def read_blob(conn: sqlite3.Connection, image_id: str) -> Blob | None:
         "SELECT b.data, i.content_type FROM images i JOIN blobs b ON b.seq = i.seq WHERE i.id = ?",
         (image_id,),
     ).fetchone()
+    from imgtui.service.models import Blob
+
     return None if row is None else Blob(data=row[0], content_type=row[1])
 
 

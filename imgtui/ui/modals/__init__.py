@@ -8,7 +8,7 @@
     ConfirmDeleteModal(images, targets)     -> list[str] | None   (ids now gone)
     DownloadModal(images, targets)          -> list[Path] | None
 
-Styles: tcss/modals.tcss (the app lists it in CSS_PATH).
+Styles: tcss/modals.tcss (FormModal.CSS_PATH: loaded when the first form opens).
 """
 
 from .delete import ConfirmDeleteModal

@@ -21,6 +21,7 @@ from imgtui.common.text import has_unsafe_characters, safe_text
 from imgtui.service import ImageMetadata, ImagesError
 from imgtui.service.rules import MAX_METADATA_BYTES, check_metadata, metadata_size
 from imgtui.ui.display import plain
+from imgtui.ui.styles import tcss_folder
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 
 ResultT = TypeVar("ResultT")
@@ -119,6 +120,8 @@ class FormModal(ForwardsWorkerErrors, ModalScreen[ResultT]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="modal.cancel", tooltip="Close without changing anything"),
     ]
+    # The forms' styles, loaded by Textual when the first form opens (not at launch).
+    CSS_PATH = str(tcss_folder() / "modals.tcss")
 
     busy: reactive[bool] = reactive(False, init=False)
 

@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imgtui.common.lru import ByteBudgetLRU
 from imgtui.service import Images, ImagesError
-from imgtui.workflows import svg_raster
-from imgtui.workflows.image_decode import read_capped
 from imgtui.workflows.retry import retry_read
 
-from .decode import Thumbnail, Unpreviewable, decode_thumbnail
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from .decode import Thumbnail
+
+# Decoding (Pillow) and SVG rasterising are imported by the first load(), not with the
+# panel: the app's first frame needs neither.
 
 # Thumbnails of a ~60x30-cell panel are ~1 MB of RGB; this keeps the last few dozen.
 THUMBNAIL_BUDGET_BYTES = 48 * 1024 * 1024
@@ -41,7 +47,7 @@ class PreviewMessage:
     is_error: bool = False  # True for failures (red); False for "nothing to show" facts
 
 
-PreviewOutcome = Thumbnail | PreviewMessage
+PreviewOutcome: TypeAlias = "Thumbnail | PreviewMessage"
 
 
 def _text_cost(message: PreviewMessage) -> int:
@@ -91,6 +97,8 @@ class PreviewLoader:
         known = self.cached(image_id, box)
         if known is not None:
             return known
+        from .decode import Unpreviewable, decode_thumbnail
+
         generation = self._generation.get(image_id, 0)
         try:
             data = self.originals.get(image_id)
@@ -135,6 +143,10 @@ class PreviewLoader:
         stream = await self.images.hosted.image(image_id).bytes()
         if stream is None:
             return None
+        from imgtui.workflows.image_decode import read_capped
+
+        from .decode import Unpreviewable
+
         cap = self.max_fetch_bytes
         return await read_capped(
             stream, cap, lambda: Unpreviewable(f"No preview: the image is over {cap // (1024 * 1024)} MiB")
@@ -153,4 +165,6 @@ class PreviewLoader:
         if self._decoder is not None:
             self._decoder.shutdown(wait=False, cancel_futures=True)
             self._decoder = None
-            svg_raster.abort()  # the preview goes with the app: a slow SVG must not hold the exit
+            svg_raster = sys.modules.get("imgtui.workflows.svg_raster")
+            if svg_raster is not None:  # only if an SVG was ever drawn (imported by decoding)
+                svg_raster.abort()  # the preview goes with the app: a slow SVG must not hold the exit

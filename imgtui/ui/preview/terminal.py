@@ -3,9 +3,10 @@
 The terminal is asked by `imgtui.terminal` (XTVERSION, kitty query, cell size, DA1 last and
 waited for), not by textual-image: its own probe (0.12: 100 ms per question, DA1 not awaited)
 misreads slow links, leaves late replies to be read as keys, and sends tmux a bare kitty
-query. `prepare_terminal()` runs our probe, hands the answer to textual-image's caches, and
-imports textual-image with its probe made harmless. It must run before `App.run()`: once
-Textual's input thread owns stdin, no probe can read the replies.
+query. `prepare_terminal()` runs our probe before `App.run()` (once Textual's input thread
+owns stdin, no probe can read the replies) and keeps the answer; textual-image itself
+(~35 ms of imports with Pillow) is imported when the first picture is drawn, its caches
+filled with that answer and its probe made harmless first, so it never asks the terminal.
 """
 
 from __future__ import annotations
@@ -41,12 +42,6 @@ _WIDGET_CLASS_NAMES = {
     "halfcell": "HalfcellImage",
     "unicode": "UnicodeImage",
 }
-_RENDERABLE_MODULES: dict[str, PreviewMode] = {
-    "textual_image.renderable.tgp": "tgp",
-    "textual_image.renderable.sixel": "sixel",
-    "textual_image.renderable.halfcell": "halfcell",
-    "textual_image.renderable.unicode": "unicode",
-}
 
 
 class CellSize(NamedTuple):
@@ -54,14 +49,45 @@ class CellSize(NamedTuple):
     height: int
 
 
+class _Prepared(NamedTuple):
+    """What prepare_terminal() learnt, for textual-image's caches when it is imported."""
+
+    cell: tuple[int, int]
+    sixel: bool
+    tgp: bool
+
+
+_prepared: _Prepared | None = None
+
+
+def prepared() -> bool:
+    """Whether prepare_terminal() ran (or textual-image is loaded): drawing is then safe."""
+    return _prepared is not None or "textual_image.widget" in sys.modules
+
+
 def _import_widgets() -> object:
-    """Import `textual_image.widget` (this runs the terminal probe on first import)."""
+    """Import `textual_image.widget`: seeded and disarmed first when prepare_terminal() probed
+    a terminal, so the import never queries it (and never races Textual for stdin)."""
+    if "textual_image.widget" in sys.modules:
+        return sys.modules["textual_image.widget"]
     # A failed probe logs a warning with a traceback; with logging unconfigured, Python's
     # last-resort handler would print it over the user's terminal before the app starts.
     quiet = logging.getLogger("textual_image")
     if not quiet.handlers:
         quiet.addHandler(logging.NullHandler())
+    if _prepared is not None:
+        _seed_probe_caches(_prepared.cell, sixel=_prepared.sixel, tgp=_prepared.tgp)
+        with _probe_disarmed():  # off a terminal too: it would skip its probe there anyway
+            return importlib.import_module("textual_image.widget")
     return importlib.import_module("textual_image.widget")
+
+
+def _renderer_available() -> bool:
+    """Whether textual-image can be imported, without importing it (a path lookup)."""
+    try:
+        return importlib.util.find_spec("textual_image.widget") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _seed_probe_caches(
@@ -112,12 +138,6 @@ def _tgp_wraps_for_tmux() -> bool:
         return False
 
 
-def _auto_choice() -> PreviewMode:
-    """Map what textual-image picked at import time to our mode name."""
-    renderable = importlib.import_module("textual_image.renderable")
-    return _RENDERABLE_MODULES.get(getattr(renderable.Image, "__module__", ""), "halfcell")
-
-
 def _on_a_terminal() -> bool:
     stdout = sys.__stdout__
     try:
@@ -127,64 +147,56 @@ def _on_a_terminal() -> bool:
 
 
 def prepare_terminal(mode: PreviewMode) -> PreviewMode:
-    """Probe the terminal, import textual-image, and return the mode actually usable.
+    """Probe the terminal and return the mode actually usable; textual-image is imported
+    later, by the first picture (`widget_class`), with this answer.
 
     Call it BEFORE `App.run()`. `auto` returns what the terminal can draw best (sixel, tgp,
-    else halfcell; unicode when stdout is not a terminal). A forced mode the terminal cannot
-    draw is replaced by the auto choice, with a warning in `imgtui.terminal.current()` for
-    the preview to show. If textual-image cannot be imported at all, "off". Never raises,
-    never prints.
+    else halfcell; unicode when stdout is not a terminal, as textual-image picks there). A
+    forced mode the terminal cannot draw is replaced by the auto choice, with a warning in
+    `imgtui.terminal.current()` for the preview to show. If textual-image is not installed,
+    "off". Never raises, never prints.
     """
+    global _prepared
     if mode == "off":
         return "off"
     if mode not in PREVIEW_MODES:
         mode = "auto"
-    if "textual_image.widget" in sys.modules:  # already prepared: nothing more to ask
-        try:
-            _import_widgets()
-        except Exception:
-            return _fallback_import()
+    if not _renderer_available():
+        return "off"
+    if prepared():  # already probed: nothing more to ask
         decision = probe.current()
         if decision is None or not _on_a_terminal():
-            return _auto_choice() if mode == "auto" else mode
+            return "unicode" if mode == "auto" else mode
         return mode if mode in decision.can_draw else best_mode(decision.can_draw)
     if not _on_a_terminal():
         probe.detect(mode)  # no I/O: records "not a terminal" for describe()
-        try:
-            _import_widgets()  # textual-image skips its probe too
-            return _auto_choice() if mode == "auto" else mode
-        except Exception:
-            return _fallback_import()
-    decision = probe.detect(mode, tgp_wraps_for_tmux=_tgp_wraps_for_tmux())
+        _prepared = _Prepared(FALLBACK_CELL_SIZE, sixel=False, tgp=False)
+        return "unicode" if mode == "auto" else mode
     try:
-        _seed_probe_caches(
-            decision.cell_size, sixel="sixel" in decision.can_draw, tgp="tgp" in decision.can_draw
-        )
-        with _probe_disarmed():
-            _import_widgets()
-        return decision.mode
+        decision = probe.detect(mode, tgp_wraps_for_tmux=_tgp_wraps_for_tmux())
     except Exception:
-        return _fallback_import()
-
-
-def _fallback_import() -> PreviewMode:
-    try:
-        _seed_probe_caches()
-        with _probe_disarmed():
-            _import_widgets()
+        _prepared = _Prepared(FALLBACK_CELL_SIZE, sixel=False, tgp=False)
         return "halfcell"
-    except Exception:
-        return "off"
+    _prepared = _Prepared(
+        decision.cell_size, sixel="sixel" in decision.can_draw, tgp="tgp" in decision.can_draw
+    )
+    return decision.mode
 
 
 def update_cell_size(cell: tuple[int, int]) -> bool:
     """Tell textual-image the terminal's cells changed (a font change, a new window).
 
     Returns whether anything changed; then pictures must be re-encoded for the new cells."""
-    if "textual_image.widget" not in sys.modules or cell[0] <= 0 or cell[1] <= 0:
+    global _prepared
+    if not prepared() or cell[0] <= 0 or cell[1] <= 0:
         return False
     if cell_size() == cell:
         return False
+    if "textual_image.widget" not in sys.modules:  # not loaded yet: it is seeded with this
+        assert _prepared is not None
+        _prepared = _prepared._replace(cell=cell)
+        _log.info("cell size now %dx%d px", *cell)
+        return True
     terminal = importlib.import_module("textual_image._terminal")
     if hasattr(terminal, "probe_terminal") and hasattr(terminal, "TerminalCapabilities"):
         old = getattr(terminal.probe_terminal, "_result", None)
@@ -203,20 +215,34 @@ def remeasure_cell_size() -> bool:
     return measured is not None and update_cell_size(measured)
 
 
-def resolve_in_app(mode: PreviewMode) -> PreviewMode:
-    """The mode a widget may use once the app may already be running.
+def usable_mode(mode: PreviewMode) -> PreviewMode:
+    """The mode a widget may use once the app may already be running; imports nothing.
 
-    If textual-image is already imported (the CLI called `prepare_terminal`), or stdout is
-    not a terminal (tests, pipes: textual-image then skips its probe), importing is safe.
-    Otherwise importing now would race Textual for stdin, so previews stay off.
+    If the CLI called `prepare_terminal` (textual-image is then imported with its answer
+    and never probes), or stdout is not a terminal (tests, pipes: textual-image then skips
+    its probe), drawing is safe. Otherwise importing textual-image now would race Textual
+    for stdin, so previews stay off.
     """
     if mode == "off":
         return "off"
-    prepared = "textual_image.widget" in sys.modules
     stdout = sys.__stdout__
-    if prepared or stdout is None or not stdout.isatty():
+    if prepared() or stdout is None or not stdout.isatty():
         return prepare_terminal(mode)
     return "off"
+
+
+def resolve_in_app(mode: PreviewMode) -> PreviewMode:
+    """`usable_mode`, with textual-image imported (seeded and disarmed) when it draws: code
+    that then imports a textual-image module itself (the grid's renderables) finds it
+    loaded and can never set off its probe. "off" if it cannot be imported."""
+    mode = usable_mode(mode)
+    if mode == "off":
+        return "off"
+    try:
+        _import_widgets()
+    except Exception:  # an unusable textual-image: no pictures, never a crash
+        return "off"
+    return mode
 
 
 def widget_class(mode: PreviewMode) -> type[ImageWidget]:
@@ -230,8 +256,10 @@ def widget_class(mode: PreviewMode) -> type[ImageWidget]:
 
 
 def cell_size() -> CellSize:
-    """The terminal cell size in pixels, as textual-image measured it (10x20 if unknown)."""
+    """The terminal cell size in pixels, as the probe measured it (10x20 if unknown)."""
     if "textual_image.widget" not in sys.modules:
+        if _prepared is not None:
+            return CellSize(*_prepared.cell)  # what textual-image will be told
         return CellSize(*FALLBACK_CELL_SIZE)  # asking now could race Textual for stdin
     try:
         terminal = importlib.import_module("textual_image._terminal")

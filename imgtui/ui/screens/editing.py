@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.binding import Binding
 
-from imgtui.service import ImageMetadata, Images
-
 if TYPE_CHECKING:
     from types import ModuleType
 
     from textual.app import App
 
+    from imgtui.service import ImageMetadata, Images
     from imgtui.ui.widgets.image_table import ImageTable
 
 # What Enter offers on a row: (label, key, action), each also reachable by its key.

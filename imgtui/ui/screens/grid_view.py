@@ -22,8 +22,6 @@ from textual.widget import Widget
 from imgtui.service import Images
 from imgtui.ui.preview.terminal import PreviewMode, resolve_in_app
 from imgtui.ui.widgets.image_table import freeze_start_up
-from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
-from imgtui.workflows.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,6 +33,8 @@ if TYPE_CHECKING:
     from imgtui.ui.account_cache import AccountState
     from imgtui.ui.widgets.details import DetailsPanel
     from imgtui.ui.widgets.image_table import ImageTable
+    from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
+    from imgtui.workflows.thumbnails import Thumbnails
 
 View = Literal["list", "grid"]
 
@@ -49,6 +49,8 @@ DETAILS_AFTER_S = 0.08  # the grid's cursor rests this long before the details p
 def make_source(images: Images) -> Thumbnails:
     """The thumbnail source of this library: a disk cache for a local one, small delivery
     variants for an account (workflows/thumbnails.py)."""
+    from imgtui.workflows.thumbnails import Thumbnails  # on first use: not needed to launch
+
     return Thumbnails(images)
 
 
@@ -120,6 +122,8 @@ class GridView:
             # The app's one rule for the collector (ui/widgets/image_table.py): what start-up
             # built is frozen once, and only when the launcher froze its imports.
             freeze_start_up()
+            from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid  # on first use (PIL, cells)
+
             mode = resolve_in_app(self.preview_mode)
             table = self.table
             hint = (table.size.width, table.size.height) if table.display else None  # the grid's place

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -24,7 +24,6 @@ from textual.worker import Worker
 from imgtui.common.text import safe_text
 from imgtui.service import Images, ImagesError
 from imgtui.ui.config import UiConfig
-from imgtui.ui.screens.choices import Choice, ChoiceScreen, CreatorScreen, copy_choices
 from imgtui.ui.screens.editing import EDIT_BINDINGS, ROW_ACTIONS, EditingActions
 from imgtui.ui.screens.grid_view import GRID_BINDINGS, VIEW_FULL_ACTION, GridView
 from imgtui.ui.widgets.details import DetailsPanel
@@ -32,10 +31,15 @@ from imgtui.ui.widgets.image_table import SORTABLE, ImageTable, SortOrder
 from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.widgets.quiet_footer import QuietFooter
 from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
-from imgtui.ui.widgets.thumbnail_grid import ThumbnailGrid
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
 from imgtui.workflows.catalogue_rows import Sort
 from imgtui.workflows.cataloguing import Cataloguing, server_filter
+
+if TYPE_CHECKING:
+    from imgtui.ui.screens.choices import Choice
+
+# The menus (imgtui.ui.screens.choices: OptionList and its styles) are imported when one
+# opens: the launch does not need them.
 
 SORT_LABELS = {"desc": "newest first", "asc": "oldest first"}
 # A walk's page reloads the view at most this often (a reload recounts and finds the cursor).
@@ -46,6 +50,14 @@ def sort_label(sort: Sort) -> str:
     if sort.column == "uploaded":
         return SORT_LABELS["desc" if sort.descending else "asc"]
     return f"by {TITLES[sort.column].lower()} {'▼' if sort.descending else '▲'}"
+
+
+def _breakpoint_class(breakpoints: list[tuple[int, str]], width: int) -> str | None:
+    """The class Textual's resize gives a screen `width` cells wide (Screen._on_resize)."""
+    for at, name in sorted(breakpoints, reverse=True):
+        if width >= at:
+            return name
+    return None
 
 
 class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
@@ -107,6 +119,14 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     def __init__(self, images: Images, *, preview_mode: PreviewMode = "off", demo: bool = False) -> None:
         super().__init__(id="main")
+        # The width's breakpoint class from the start: set by the first resize instead, it
+        # restyles every widget of the screen once more before the first frame.
+        try:
+            width = self.app.size.width
+        except RuntimeError:  # no app is running yet (NoActiveAppError): the resize sets it
+            width = None
+        if width is not None and (name := _breakpoint_class(self.HORIZONTAL_BREAKPOINTS, width)):
+            self.add_class(name, update=False)
         self.images = images
         self.preview_mode = preview_mode
         self.demo = demo
@@ -116,6 +136,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
         self._progress = ""
         self._where_ran = ""  # which parts of the search ran on the server
         self._last_reload = 0.0
+        self._resumed = False
 
     @property
     def list_order(self) -> SortOrder:
@@ -170,6 +191,15 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             self.set_view("grid")
         self._update_status()
         self._start()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (subclass first). On the first resume every
+        # widget was styled as it mounted: restyling the whole screen again before the first
+        # frame is a third of the styling work of the launch. Later resumes (back from a
+        # form, a theme changed meanwhile) restyle as Textual does.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     async def on_unmount(self) -> None:
         await self.close_grid()
@@ -256,7 +286,7 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @on(ImageTable.Highlighted)
     def _on_highlighted(self, event: ImageTable.Highlighted) -> None:
-        image_id = event.image.id if event.image else None
+        image_id = event.image_id
         if self.grid is not None:
             self.grid.cursor_moved()  # n/N, a delete, a reload: the grid follows the list's cursor
         if self.view == "grid":
@@ -296,13 +326,16 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
             self.grid.marks_changed()
         self._update_status()
 
-    @on(ThumbnailGrid.StatusChanged)
-    def _on_grid_status(self) -> None:
+    def on_thumbnail_grid_status_changed(self) -> None:
+        """ThumbnailGrid.StatusChanged, by its handler name: the grid module (Pillow, cells)
+        is imported with the grid's first use, not to launch."""
         self._update_status()
 
     def on_image_table_selected(self, event: ImageTable.Selected) -> None:
         """Enter (or a double click): the row's actions, and the full-screen viewer."""
         event.prevent_default()  # this menu replaces EditingActions' own
+        from imgtui.ui.screens.choices import Choice, ChoiceScreen
+
         choices = [Choice(label, action, key=key) for label, key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]]
         actions = {action for _label, _key, action in [*ROW_ACTIONS, VIEW_FULL_ACTION]}
 
@@ -412,6 +445,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     def action_choose_sort(self) -> None:
         keys = {"uploaded": "u", "filename": "f", "creator": "c", "size": "s", "dimensions": "d"}
+        from imgtui.ui.screens.choices import Choice, ChoiceScreen
+
         columns: list[ColumnName] = [c for c in SORTABLE if c in ("uploaded", "filename", "creator")]
         if self.table.file_facts_known:
             columns += ["size", "dimensions"]
@@ -435,6 +470,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @work(group="creators", exclusive=True, exit_on_error=False)
     async def _pick_creator(self) -> None:
+        from imgtui.ui.screens.choices import CreatorScreen
+
         known = await self.cataloguing.creators(200)
         self.app.push_screen(CreatorScreen(self.creator, known), self._apply_creator)
 
@@ -500,6 +537,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
 
     @work(group="copy", exclusive=True, exit_on_error=False)
     async def _offer_copies(self) -> None:
+        from imgtui.ui.screens.choices import ChoiceScreen
+
         choices = await self._copy_choices()
         if not choices:
             self.notify("Nothing to copy: the list is empty.", severity="warning", markup=False)
@@ -512,6 +551,8 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
         self.notify(shown, title=getattr(self.app, "clipboard_note", "Copied"), markup=False)
 
     async def _copy_choices(self) -> list[Choice]:
+        from imgtui.ui.screens.choices import copy_choices
+
         table = self.table
         return await copy_choices(
             self.images,

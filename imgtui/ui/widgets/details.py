@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from imgtui.common.sizes import human_size
 from imgtui.common.text import safe_text
-from imgtui.service import ImageMetadata, Images, ImagesError
+from imgtui.service import Images, ImagesError
 from imgtui.service.config import DEFAULT_DELIVERY_BASE, SERVE_PORT
 from imgtui.ui.account_cache import AccountState, VariantRow, account_cache, variant_rows
 from imgtui.ui.display import plain, plain_text
@@ -33,6 +33,7 @@ from imgtui.ui.widgets.preview import ImagePreview, PreviewMode
 from imgtui.workflows.retry import retry_read
 
 if TYPE_CHECKING:
+    from imgtui.service import ImageMetadata
     from imgtui.ui.variant_sizes import VariantSize
 
 DEBOUNCE_SECONDS = 0.12
@@ -104,38 +105,46 @@ class DetailsPanel(Vertical):
         self._unsubscribe = cache.subscribe(self._account_changed)
         self._sizes: dict[str, VariantSize] = {}  # the last measured variants (`z`)
         self._sizes_for: str | None = None  # of this image
-
-    def compose(self):
-        preview = ImagePreview(self.images, mode=self.preview_mode, id="preview")
-        preview.display = self._preview_on
-        yield preview
-        with VerticalScroll(id="details-body"):
-            yield Static("Nothing selected", id="details-info")
-            yield Static(id="details-meta")
-            yield Static(id="details-variants")
+        # The panel's contents, mounted just after the first frame (see on_mount); made now so
+        # that show() and the rest may talk to them before that.
+        self._preview = ImagePreview(self.images, mode=self.preview_mode, id="preview")
+        self._preview.display = self._preview_on
+        self._info = Static("Nothing selected", id="details-info")
+        self._meta = Static(id="details-meta")
+        self._variants = Static(id="details-variants")
+        self._body = VerticalScroll(self._info, self._meta, self._variants, id="details-body")
 
     def on_mount(self) -> None:
         self.border_title = "Details"
+        # The first frame shows the panel's border and title (its size is the layout's, so
+        # nothing moves), its contents a frame later: mounting and styling them was ~a fifth
+        # of the work before the first frame, and they have nothing to show yet (the
+        # record loads after a debounce).
+        self.call_after_refresh(self._mount_contents)
+
+    def _mount_contents(self) -> None:
+        if self.is_attached and not self._body.is_attached:
+            self.mount(self._preview, self._body)
 
     def on_unmount(self) -> None:
         self._unsubscribe()
 
     @property
     def preview(self) -> ImagePreview:
-        return self.query_one("#preview", ImagePreview)
+        return self._preview
 
     @property
     def info(self) -> Static:
-        return self.query_one("#details-info", Static)
+        return self._info
 
     @property
     def stale(self) -> bool:
         """The body still shows the image before the highlighted one (dimmed)."""
-        return any(body.has_class("-stale") for body in self.query("#details-body"))
+        return self._body.has_class("-stale")
 
     def _set_stale(self, stale: bool) -> None:
-        for body in self.query("#details-body"):  # none before compose
-            body.set_class(stale, "-stale")
+        # Not mounted yet: the class is there when it is styled.
+        self._body.set_class(stale, "-stale", update=self._body.is_attached)
 
     def toggle_preview(self) -> bool:
         """Show or hide the preview; returns whether it is now shown."""
@@ -202,8 +211,8 @@ class DetailsPanel(Vertical):
         self.shown = image
         self._set_stale(False)
         self.info.update(self._render_image(image, stored))
-        self.query_one("#details-meta", Static).update(self._render_metadata(image))
-        self.query_one("#details-variants", Static).update(self._render_variants(image))
+        self._meta.update(self._render_metadata(image))
+        self._variants.update(self._render_variants(image))
 
     async def _load(self, image_id: str) -> tuple[ImageMetadata | None, StoredFile | None]:
         cache = account_cache(self.images)
@@ -225,8 +234,8 @@ class DetailsPanel(Vertical):
         self.shown = None
         self._set_stale(False)
         self.info.update(message)
-        self.query_one("#details-meta", Static).update("")
-        self.query_one("#details-variants", Static).update("")
+        self._meta.update("")
+        self._variants.update("")
 
     def _style(self, component: str):
         return self.get_component_rich_style(component, partial=True)
@@ -313,7 +322,7 @@ class DetailsPanel(Vertical):
         if not rows:
             return False
         self._sizes_for, self._sizes = image.id, {}
-        self.query_one("#details-variants", Static).update(
+        self._variants.update(
             self._render_variants(image) + Content.from_markup("\n[$text-muted]measuring…[/]")
         )
         self._measure(image, rows)
@@ -337,13 +346,13 @@ class DetailsPanel(Vertical):
         if self.shown is None or self.shown.id != image.id:
             return  # the cursor moved on
         self._sizes = {size.name: size for size in measured}
-        self.query_one("#details-variants", Static).update(self._render_variants(self.shown))
+        self._variants.update(self._render_variants(self.shown))
 
     def _account_changed(self, state: AccountState) -> None:
         """The account screen changed variants or settings: redraw the list of them."""
         self._account = state if state.available else None
         if self.shown is not None and self.is_mounted:
-            self.query_one("#details-variants", Static).update(self._render_variants(self.shown))
+            self._variants.update(self._render_variants(self.shown))
 
 
 SIGNED_MEASURE_SECONDS = 300  # a signed URL made only to measure: short-lived

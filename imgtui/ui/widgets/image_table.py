@@ -13,7 +13,7 @@ import asyncio
 import gc
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,7 +27,6 @@ from textual.strip import Strip
 from textual.worker import Worker, WorkerState
 
 from imgtui.common.sizes import human_size
-from imgtui.service import ImageMetadata
 from imgtui.ui.widgets import table_layout
 from imgtui.ui.widgets.table_layout import (
     DEFAULT_COLUMNS,
@@ -44,6 +43,9 @@ from imgtui.ui.widgets.table_layout import (
 from imgtui.ui.worker_errors import WorkerFailed, describe_failure
 from imgtui.workflows.catalogue_rows import CatalogueRow, CatalogueRows, SearchState, Sort, to_metadata
 from imgtui.workflows.cataloguing import Cataloguing
+
+if TYPE_CHECKING:  # records are made from rows when asked for (to_metadata), never to draw
+    from imgtui.service import ImageMetadata
 
 __all__ = ["SORTABLE", "ImageTable", "LoadState", "SortOrder"]
 
@@ -202,9 +204,16 @@ class ImageTable(ScrollView, can_focus=True):
     class Highlighted(TableMessage):
         """The image under the cursor changed (None: the list is empty)."""
 
-        def __init__(self, table: ImageTable, image: ImageMetadata | None) -> None:
+        def __init__(self, table: ImageTable, row: CatalogueRow | None) -> None:
             super().__init__(table)
-            self.image = image
+            self.image_id = row.id if row is not None else None
+            self._row = row
+
+        @property
+        def image(self) -> ImageMetadata | None:
+            """The record, made when asked for: the first highlight comes before the first
+            frame, which needs only the id (a pydantic model is built on first use)."""
+            return None if self._row is None else to_metadata(self._row)
 
     class Selected(TableMessage):
         """Enter or a click on the highlighted row: the screen offers the row's actions."""
@@ -237,6 +246,7 @@ class ImageTable(ScrollView, can_focus=True):
         self.cataloguing: Cataloguing | None = None
         self._last_highlight: str | None = None
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._own_style: Style | None = None  # rich_style, kept until the styles change
         self.column_names: tuple[ColumnName, ...] = DEFAULT_COLUMNS  # the config's choice and order
         # The file columns show once the catalogue is known to hold the facts (a local library).
         self.file_facts_known = False
@@ -549,7 +559,7 @@ class ImageTable(ScrollView, can_focus=True):
             return strip
         if index == total:
             return self._status_strip(width)
-        return Strip.blank(width, self.rich_style)
+        return Strip.blank(width, self._base_style)
 
     def _header_strip(self, columns: Columns, width: int) -> Strip:
         style = self.get_component_rich_style("image-table--header")
@@ -581,7 +591,7 @@ class ImageTable(ScrollView, can_focus=True):
         return None
 
     def _placeholder_strip(self, width: int, is_cursor: bool) -> Strip:
-        style = self.rich_style + self._partial("image-table--dim")
+        style = self._base_style + self._partial("image-table--dim")
         if is_cursor:
             style += self.get_component_rich_style("image-table--cursor")
         return Strip([Segment(fit("  " + PLACEHOLDER, width), style)], width)
@@ -589,7 +599,7 @@ class ImageTable(ScrollView, can_focus=True):
     def _row_strip(
         self, row: CatalogueRow, columns: Columns, width: int, *, is_cursor: bool, marked: bool
     ) -> Strip:
-        base = self.rich_style
+        base = self._base_style
         if marked:
             base += self.get_component_rich_style("image-table--marked")
         if is_cursor:
@@ -631,14 +641,24 @@ class ImageTable(ScrollView, can_focus=True):
             text = "Loading…"
         else:
             text = f"{count} {noun} · {self.progress_text or 'cataloguing…'}"
-        style = self.rich_style + self._partial(component)
+        style = self._base_style + self._partial(component)
         return Strip([Segment(fit("  " + text, width), style)], width)
 
     def _partial(self, component: str) -> Style:
         return self.get_component_rich_style(component, partial=True)
 
+    @property
+    def _base_style(self) -> Style:
+        """`rich_style` (which walks every ancestor at each call: most of a row's cost on
+        the first frame), kept until Textual says the styles changed, as it does with
+        its own component styles (Widget.notify_style_update clears both)."""
+        if self._own_style is None:
+            self._own_style = self.rich_style
+        return self._own_style
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._own_style = None
         self._strips.clear()
 
     # ----------------------------------------------------------------- events
@@ -737,7 +757,7 @@ class ImageTable(ScrollView, can_focus=True):
         image_id = row.id if row is not None else None
         if image_id != self._last_highlight:
             self._last_highlight = image_id
-            self.post_message(self.Highlighted(self, self.rows.current))
+            self.post_message(self.Highlighted(self, row))
 
     def _post_marks(self) -> None:
         self.post_message(self.MarksChanged(self, self.rows.marked_count))

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PIL import Image as PILImage
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container
@@ -32,7 +31,6 @@ from textual.widgets import Static
 from imgtui import terminal as probe
 from imgtui.common.text import safe_text
 from imgtui.service import Images
-from imgtui.ui.preview.decode import Thumbnail
 from imgtui.ui.preview.geometry import decode_box, fit_cells
 from imgtui.ui.preview.loader import PreviewLoader, PreviewMessage, PreviewOutcome, bucket_box
 from imgtui.ui.preview.terminal import (
@@ -40,13 +38,15 @@ from imgtui.ui.preview.terminal import (
     cell_size,
     prepare_terminal,
     remeasure_cell_size,
-    resolve_in_app,
+    usable_mode,
     widget_class,
 )
-from imgtui.workflows.image_decode import flatten_alpha
 
 if TYPE_CHECKING:
+    from PIL import Image as PILImage
     from textual_image.widget._base import Image as ImageWidget
+
+    from imgtui.ui.preview.decode import Thumbnail
 
 __all__ = ["ImagePreview", "PreviewMode", "prepare_terminal"]
 
@@ -114,8 +114,9 @@ class ImagePreview(Widget):
     def __init__(self, images: Images, mode: PreviewMode = "auto", **kwargs) -> None:
         super().__init__(**kwargs)
         self.images = images
-        # The renderer actually used; "off" if textual-image could not be loaded safely.
-        self.mode: PreviewMode = resolve_in_app(mode)
+        # The renderer actually used; "off" if textual-image could not be loaded safely. It
+        # is imported after the first frame (_image_widget), not with the panel.
+        self.mode: PreviewMode = usable_mode(mode)
         self.image_id: str | None = None  # what show() last asked for
         self.shown_id: str | None = None  # whose picture or message is on screen now
         self._loader = PreviewLoader(images)
@@ -126,8 +127,6 @@ class ImagePreview(Widget):
         self._note = Static("", markup=False, classes="preview--note")
         self._image: ImageWidget | None = None
         self._fitted: tuple[int, int] | None = None  # the image widget's size in cells
-        if self.mode != "off":
-            self._image = widget_class(self.mode)(None, classes="preview--image")
 
     # -- public interface -------------------------------------------------------------
 
@@ -170,8 +169,6 @@ class ImagePreview(Widget):
 
     def compose(self) -> ComposeResult:
         with self._stage:
-            if self._image is not None:
-                yield self._image
             yield self._message
             yield self._note
 
@@ -181,13 +178,29 @@ class ImagePreview(Widget):
             self.notify(decision.warning, severity="warning", timeout=8, markup=False)
         if self.mode in ("sixel", "tgp") and probe.measure_cell_size() is not None:
             self.set_interval(CELL_CHECK_INTERVAL, self._check_cell_size)
-        if self._image is not None:
-            self._image.display = False
         self._note.display = False
         if self.mode == "off":
             self._set_message(OFF_TEXT)
         else:
             self._message.display = False
+            # The picture widget (textual-image and Pillow: ~35 ms of imports) after the
+            # first frame, hidden until a picture comes: the launch does not wait for it.
+            self.call_after_refresh(self._image_widget)
+
+    def _image_widget(self) -> ImageWidget | None:
+        """The textual-image widget, made (and mounted, hidden) on first use; None when
+        textual-image fails to load (the preview then says it is off)."""
+        if self._image is None and self.mode != "off":
+            try:
+                image = widget_class(self.mode)(None, classes="preview--image")
+            except Exception:  # an unusable textual-image: no pictures, never a crash
+                self.mode = "off"
+                self._set_message(OFF_TEXT)
+                return None
+            image.display = False
+            self._image = image
+            self._stage.mount(image, before=self._message)
+        return self._image
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, WORKER_GROUP)
@@ -282,14 +295,16 @@ class ImagePreview(Widget):
         if isinstance(outcome, PreviewMessage):
             self._set_message(outcome.text, error=outcome.is_error)
             return
-        assert self._image is not None
+        image = self._image_widget()
+        if image is None:
+            return
         self._thumbnail = outcome
         self._note.update(safe_text(outcome.note or ""))
         self._note.display = outcome.note is not None
         self._message.display = False
         self._fit(outcome)
-        self._image.image = self._renderable_image(outcome.image)
-        self._image.display = True
+        image.image = self._renderable_image(outcome.image)
+        image.display = True
 
     def _fit(self, thumbnail: Thumbnail) -> None:
         """Size the image widget in cells: explicit, aspect-correct, never 0."""
@@ -306,6 +321,8 @@ class ImagePreview(Widget):
         """Text renderers draw alpha as black: flatten onto this widget's own background."""
         if self.mode not in ("halfcell", "unicode"):
             return image
+        from imgtui.workflows.image_decode import flatten_alpha  # Pillow: loaded once a picture comes
+
         return flatten_alpha(image, self.background_colors[1].rgb)
 
     def _set_message(self, text: str, *, error: bool = False) -> None:
