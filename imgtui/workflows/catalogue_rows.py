@@ -23,7 +23,7 @@ from imgtui.catalogue import (
     parse_query,
 )
 from imgtui.catalogue.query import Format
-from imgtui.catalogue.store import to_metadata
+from imgtui.catalogue.store import record, to_metadata
 from imgtui.catalogue.window import Superseded
 from imgtui.service import ImageMetadata
 
@@ -53,6 +53,14 @@ NO_FORMATS = "format: needs a local library (Cloudflare's API does not say an im
 
 def _has_format(query: Query) -> bool:
     return any(isinstance(clause.term, Format) for clause in query.clauses)
+
+
+def row_is_stale(row: CatalogueRow, image: ImageMetadata) -> bool:
+    """Whether the backend's record of an image differs from its row in what the list shows
+    or a search reads (an edit made elsewhere, met by the details panel)."""
+    fields = record(image)
+    shown = (fields[1], fields[2], fields[3], bool(fields[4]), bool(fields[5]), fields[10])
+    return shown != (row.filename, row.uploaded, row.creator, bool(row.signed), bool(row.draft), row.meta_json)
 
 
 def parse_search(text: str) -> SearchState:

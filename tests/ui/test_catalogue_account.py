@@ -102,3 +102,32 @@ async def test_server_side_clauses_fill_an_incomplete_catalogue(library, tmp_pat
             assert await cataloguing.from_server(parse_search("file -draft").query) == (0, "")
         finally:
             await cataloguing.aclose()
+
+
+async def test_the_details_panel_brings_the_catalogue_up_to_the_backend(library, wait_until):
+    """The catalogue is never the source of truth: an image deleted or edited elsewhere,
+    met by the details panel, leaves the list (and the catalogue) or shows its new record in
+    the list and in searches, without a walk."""
+    images = Images.local(library)
+    app = ImgTuiApp(images, config=UiConfig())
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.screen.query_one("#images", ImageTable)
+            await wait_until(pilot, lambda: table.is_complete and table.current_image is not None)
+            first = table.current_image
+            assert first is not None and first.id == "img-0119"
+            other = Images.local(library)  # another client
+            await other.hosted.image("img-0119").delete()
+            await other.hosted.image("img-0118").update(metadata={"tag": "brand-new"})
+            await other.aclose()
+            app.screen.details.reload()
+            await wait_until(pilot, lambda: table.row_count == COUNT - 1)
+            await wait_until(
+                pilot, lambda: table.current_image is not None and table.current_image.id == "img-0118"
+            )
+            await wait_until(pilot, lambda: (table.current_image.meta or {}).get("tag") == "brand-new")
+            assert any("deleted elsewhere" in str(n.message) for n in app._notifications)
+            table.set_filter("brand-new")
+            await wait_until(pilot, lambda: table.row_count == 1)
+    finally:
+        await images.aclose()

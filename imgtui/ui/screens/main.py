@@ -32,7 +32,7 @@ from imgtui.ui.widgets.preview import PreviewMode
 from imgtui.ui.widgets.quiet_footer import QuietFooter
 from imgtui.ui.widgets.table_layout import TITLES, ColumnName, parse_columns
 from imgtui.ui.worker_errors import ForwardsWorkerErrors, describe_failure
-from imgtui.workflows.catalogue_rows import Sort
+from imgtui.workflows.catalogue_rows import Sort, row_is_stale
 from imgtui.workflows.cataloguing import Cataloguing, server_filter
 
 if TYPE_CHECKING:
@@ -319,6 +319,19 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     @on(ImageTable.FilterCleared)
     def _on_filter_cleared(self) -> None:
         self.close_quick_filter()
+
+    # An action meeting the backend's truth (the catalogue is never the source of it): the
+    # details panel found the row's image gone, or its record changed, since the last walk.
+    @on(DetailsPanel.Gone)
+    def _on_details_gone(self, event: DetailsPanel.Gone) -> None:
+        self.table.remove_images([event.image_id])
+        self.notify(f"{safe_text(event.image_id)} was deleted elsewhere: it left the list", severity="warning")
+
+    @on(DetailsPanel.Loaded)
+    def _on_details_loaded(self, event: DetailsPanel.Loaded) -> None:
+        row = self.table.rows.current_row
+        if row is not None and row.id == event.image.id and row_is_stale(row, event.image):
+            self.table.replace_image(event.image)
 
     @on(ImageTable.MarksChanged)
     def _on_marks_changed(self) -> None:

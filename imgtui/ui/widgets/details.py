@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import work
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -67,6 +68,18 @@ LOCAL_DELIVERY_PREFIX = DEFAULT_DELIVERY_BASE.rsplit("/cdn-cgi/", 1)[0]
 
 class DetailsPanel(Vertical):
     """Shows one image; `show(image_id)` is all the screen calls while the cursor moves."""
+
+    @dataclass
+    class Gone(Message):
+        """The backend no longer has the image the list shows (deleted elsewhere)."""
+
+        image_id: str
+
+    @dataclass
+    class Loaded(Message):
+        """The backend's record of the shown image, as it is now (the list may hold an older one)."""
+
+        image: ImageMetadata
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"details--key", "details--muted", "details--signed"}
 
@@ -207,7 +220,9 @@ class DetailsPanel(Vertical):
                     id=safe_text(image_id),
                 )
             )
+            self.post_message(self.Gone(image_id))
             return
+        self.post_message(self.Loaded(image))
         self.shown = image
         self._set_stale(False)
         self.info.update(self._render_image(image, stored))
