@@ -60,7 +60,14 @@ def row_is_stale(row: CatalogueRow, image: ImageMetadata) -> bool:
     or a search reads (an edit made elsewhere, met by the details panel)."""
     fields = record(image)
     shown = (fields[1], fields[2], fields[3], bool(fields[4]), bool(fields[5]), fields[10])
-    return shown != (row.filename, row.uploaded, row.creator, bool(row.signed), bool(row.draft), row.meta_json)
+    return shown != (
+        row.filename,
+        row.uploaded,
+        row.creator,
+        bool(row.signed),
+        bool(row.draft),
+        row.meta_json,
+    )
 
 
 def parse_search(text: str) -> SearchState:

@@ -325,7 +325,11 @@ class MainScreen(ForwardsWorkerErrors, GridView, EditingActions, Screen[None]):
     @on(DetailsPanel.Gone)
     def _on_details_gone(self, event: DetailsPanel.Gone) -> None:
         self.table.remove_images([event.image_id])
-        self.notify(f"{safe_text(event.image_id)} was deleted elsewhere: it left the list", severity="warning")
+        self.notify(
+            f"{safe_text(event.image_id)} was deleted elsewhere: it left the list",
+            severity="warning",
+            markup=False,
+        )
 
     @on(DetailsPanel.Loaded)
     def _on_details_loaded(self, event: DetailsPanel.Loaded) -> None:
