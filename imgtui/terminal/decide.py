@@ -21,6 +21,10 @@ from imgtui.terminal.replies import Replies
 Mode = Literal["auto", "tgp", "sixel", "halfcell", "unicode", "off"]
 FALLBACK_CELL = (10, 20)  # a VT340 cell, textual-image's own default
 KITTY_PLACEHOLDERS_SINCE = (0, 28)
+# Terminals that answer the kitty graphics query OK but draw no unicode placeholders, which
+# textual-image's TGP needs: every cell showed placeholder glyphs (Konsole 22.12, seen under
+# Xvfb). https://sw.kovidgoyal.net/kitty/graphics-protocol/#unicode-placeholders
+NO_PLACEHOLDERS = frozenset({"konsole"})
 
 _NAME_VERSION = re.compile(r"^\s*([A-Za-z][\w.-]*)[\s(]+v?(\d+(?:\.\d+)*)")
 
@@ -94,6 +98,8 @@ def decide(
                 reasons.append(
                     f"kitty graphics answered OK, but {kitty.label} has no unicode placeholders (0.28+)"
                 )
+            elif kitty is not None and kitty.name in NO_PLACEHOLDERS:
+                reasons.append(f"kitty graphics answered OK, but {kitty.label} draws no unicode placeholders")
             elif in_tmux and not tgp_wraps_for_tmux:
                 reasons.append(
                     "kitty graphics answered OK through tmux, but this textual-image does not wrap TGP for tmux"
