@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
-from imgtui.service.models import FileInfo, ImageMetadata
+if TYPE_CHECKING:  # the models are pydantic: imported by the first record, not by the launch
+    from imgtui.service.models import FileInfo, ImageMetadata
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -202,6 +203,8 @@ def variants_template(image_id: str, variants: list[str]) -> str:
 
 def to_metadata(row: CatalogueRow) -> ImageMetadata:
     """The record the list's actions need (forms, copy), rebuilt from one catalogue row."""
+    from imgtui.service.models import ImageMetadata  # pydantic: not on the launch path
+
     quoted = quote(row.id, safe="/")
     variants = (
         [url.replace(VARIANT_ID, quoted, 1) for url in row.variants.split("\n")] if row.variants else []

@@ -16,12 +16,14 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgtui.service.errors import ErrorCode, ImagesError
 from imgtui.service.images import Images
-from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 from imgtui.service.rules import MAX_LIST_LIMIT
+
+if TYPE_CHECKING:  # pydantic models: annotations only, not on the launch path
+    from imgtui.service.models import FileInfo, ImageList, ImageMetadata
 
 from . import store
 from .store import CatalogueStore

@@ -14,9 +14,13 @@ import asyncio
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
+from imgtui.service import ErrorCode, Images, ImagesError
 from imgtui.service.account import SigningKey, Usage, Variant
+
+if TYPE_CHECKING:  # a pydantic model: annotations only
+    from imgtui.service import ImageMetadata
 
 Listener = Callable[["AccountState"], object]
 

@@ -153,7 +153,7 @@ class ImgTuiApp(App[None]):
         """Keep a preference in the settings file (written in a thread, last one wins)."""
         if all(getattr(self.config, key) == value for key, value in changes.items()):
             return
-        self.config = config = self.config.model_copy(update=changes)
+        self.config = config = self.config.replace(**changes)
         self.run_worker(lambda: save_config(config), thread=True, group="config", exit_on_error=False)
 
     # ----------------------------------------------------------------- clipboard

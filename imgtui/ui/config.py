@@ -6,16 +6,17 @@ broken file gives the defaults, so a bad edit can never stop the app from starti
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from imgtui.ui.clipboard import ClipboardRoute
-from imgtui.ui.preview.terminal import PreviewMode
+from imgtui.ui.preview.terminal import PREVIEW_MODES, PreviewMode
 from imgtui.ui.widgets.table_layout import DEFAULT_COLUMNS
 from imgtui.workflows.profiles import CONFIG_DIR_ENV, CONFIG_FILENAME, config_dir, config_path
 
@@ -32,10 +33,11 @@ __all__ = [
 DEFAULT_THEME = "textual-dark"
 
 
-class UiConfig(BaseModel):
+# A plain dataclass, not a pydantic model: it is read before the first frame, and pydantic's
+# import alone was ~50 ms of a launch (benchmarks/bench_tui.py). Its checks are below.
+@dataclass(frozen=True, slots=True)
+class UiConfig:
     """What the user chose last time. Unknown keys are ignored (newer versions may add some)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     theme: str = DEFAULT_THEME
     preview: PreviewMode = "auto"
@@ -51,19 +53,57 @@ class UiConfig(BaseModel):
     clipboard: ClipboardRoute = "auto"
     # Your own keys: binding id -> keys, e.g. "edit.delete" = "x" (ids are in the help screen's
     # source: every Binding(..., id=...)). Several keys: "x,delete".
-    keymap: dict[str, str] = Field(default_factory=dict)
-    columns: list[str] = Field(default_factory=lambda: [str(name) for name in DEFAULT_COLUMNS])
+    keymap: dict[str, str] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=lambda: [str(name) for name in DEFAULT_COLUMNS])
     # [profiles.NAME] tables (imgtui.workflows.profiles reads them for --profile): kept as
     # written so that saving the settings never drops them.
-    profiles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    @field_validator("profiles", mode="before")
-    @classmethod
-    def _tables_only(cls, value: object) -> object:
-        """A malformed profiles entry must not cost the other settings (--profile reports it)."""
+    def replace(self, **changes: Any) -> UiConfig:
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "preview": PREVIEW_MODES,
+    "view": ("list", "grid"),
+    "clipboard": ("auto", "native", "osc52"),
+}
+
+
+def _checked(name: str, value: Any) -> Any:
+    """`value` when it is right for field `name`, else None (that field keeps its default:
+    one bad line costs only itself)."""
+    if name in _CHOICES:
+        return value if value in _CHOICES[name] else None
+    if name in ("emoji_glyphs", "preview_shown", "details_shown"):
+        return value if isinstance(value, bool) else None
+    if name == "theme":
+        return value if isinstance(value, str) and value else None
+    if name == "download_dir":
+        return value if isinstance(value, str) else None
+    if name == "keymap":
+        ok = isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
+        return dict(value) if ok else None
+    if name == "columns":
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        return list(value) if ok else None
+    if name == "profiles":  # a malformed entry must not cost the others (--profile reports it)
         if not isinstance(value, dict):
-            return {}
-        return {name: table for name, table in value.items() if isinstance(table, dict)}
+            return None
+        return {str(key): table for key, table in value.items() if isinstance(table, dict)}
+    return None
+
+
+def config_from(raw: Mapping[str, Any]) -> UiConfig:
+    """The settings in a parsed file: unknown keys ignored, a wrong value left at its default."""
+    known = {item.name for item in dataclasses.fields(UiConfig)}
+    values = {name: _checked(name, value) for name, value in raw.items() if name in known}
+    return UiConfig(**{name: value for name, value in values.items() if value is not None})
 
 
 def load_config(path: Path | None = None) -> UiConfig:
@@ -72,9 +112,9 @@ def load_config(path: Path | None = None) -> UiConfig:
     try:
         with path.open("rb") as fileobj:
             raw = tomllib.load(fileobj)
-        return UiConfig.model_validate(raw)
-    except (OSError, tomllib.TOMLDecodeError, ValidationError):
+    except (OSError, tomllib.TOMLDecodeError, RecursionError, UnicodeDecodeError):
         return UiConfig()
+    return config_from(raw)
 
 
 def dump_toml(config: UiConfig) -> str:
@@ -82,7 +122,7 @@ def dump_toml(config: UiConfig) -> str:
     JSON forms are valid TOML values, so no TOML writer dependency is needed."""
     lines = ["# imgtui settings (written by the app; edits are kept)"]
     tables = []
-    for key, value in config.model_dump().items():
+    for key, value in config.as_dict().items():
         if isinstance(value, dict):
             tables.append((key, value))
         elif value is not None:  # TOML has no null: an unset value is an absent key

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from imgtui.catalogue import (
     CatalogueRow,
@@ -25,7 +26,9 @@ from imgtui.catalogue import (
 from imgtui.catalogue.query import Format
 from imgtui.catalogue.store import record, to_metadata
 from imgtui.catalogue.window import Superseded
-from imgtui.service import ImageMetadata
+
+if TYPE_CHECKING:  # a pydantic model: annotations only, not on the launch path
+    from imgtui.service import ImageMetadata
 
 __all__ = ["CHUNK", "CatalogueRow", "CatalogueRows", "SearchState", "Sort", "parse_search", "to_metadata"]
 

@@ -15,16 +15,19 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from imgtui.catalogue import CatalogueStore, CatalogueWalker, CatalogueWindow, Query, catalogue_path
 from imgtui.catalogue.query import Creator, MetaCompare
 from imgtui.catalogue.walker import DEFAULT_PAGE, FIRST_PAGE
 from imgtui.catalogue.window import FirstScreen, first_screen
 from imgtui.catalogue.window import read_first_screen as _read_first_screen
-from imgtui.service import ImageMetadata, Images, ImagesError
-from imgtui.service.models import FileInfo
+from imgtui.service import Images, ImagesError
 from imgtui.workflows.catalogue_rows import CHUNK, COUNT_CAP
+
+if TYPE_CHECKING:  # pydantic models: annotations only, not on the launch path
+    from imgtui.service import ImageMetadata
+    from imgtui.service.models import FileInfo
 
 WalkKind = Literal["walk", "refresh"]
 

@@ -94,6 +94,17 @@ def test_config_round_trip_and_bad_files(_isolated_config: Path):
     assert load_config() == UiConfig()  # invalid value: defaults
     config_path().write_text('theme = "nord"\nfuture_key = 1\n')
     assert load_config().theme == "nord"  # unknown keys are ignored
+    # One wrong value costs only itself (each field is checked on its own).
+    config_path().write_text(
+        'theme = "nord"\npreview = "hologram"\nemoji_glyphs = "yes"\nkeymap = {"a" = 1}\n'
+        'columns = ["id", 3]\nview = "grid"\n[profiles]\nbroken = 1\n[profiles.work]\naccount_id = "a"\n'
+    )
+    loaded = load_config()
+    assert (loaded.theme, loaded.view, loaded.preview, loaded.emoji_glyphs) == ("nord", "grid", "auto", False)
+    assert loaded.keymap == {} and loaded.columns == UiConfig().columns
+    assert loaded.profiles == {"work": {"account_id": "a"}}
+    config_path().write_text("a = " + "[" * 100_000)  # nesting past the parser: defaults
+    assert load_config() == UiConfig()
 
 
 def test_styles_are_found():

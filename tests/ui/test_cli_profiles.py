@@ -127,7 +127,7 @@ def test_saving_the_settings_keeps_the_profiles(tmp_path: Path):
     work_profile(tmp_path)
     config = load_config()
     assert config.theme == "nord"
-    save_config(config.model_copy(update={"theme": "gruvbox"}))
+    save_config(config.replace(theme="gruvbox"))
     assert load_config().theme == "gruvbox"
     assert load_profiles()["work"].account_id == "acc-work"
 

@@ -83,6 +83,8 @@ NOT_AT_LAUNCH = (
     "textual.widgets._text_area",
     "imgtui.service.sniff",  # uploads
     "imgtui.service.sources",
+    "pydantic",  # the service's models: the first record (~50 ms of imports); settings are a dataclass
+    "imgtui.service.models",
 )
 # The command line's own parts stay out of the TUI's launch as well, and a local library
 # needs nothing of an account's (httpx).
