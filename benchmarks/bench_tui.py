@@ -456,7 +456,7 @@ async def build_catalogue(library: Path, cache: Path) -> tuple[float, str]:
 
     started = time.perf_counter()
     async with Images.local(library) as images:
-        store = CatalogueStore(catalogue_path(images.label, cache))
+        store = CatalogueStore(catalogue_path(images.cache_key, cache))
         try:
             async for _ in CatalogueWalker(images, store, page_size=10_000).walk():
                 pass
