@@ -88,10 +88,16 @@ def _refresh_page(
     conn: sqlite3.Connection, records: list[tuple[Any, ...]], generation: int, confirmed_ms: int
 ) -> bool:
     """Save a page of the newest images; True when it reached uploads a finished walk or
-    refresh already listed (older than `confirmed_ms`: everything below is catalogued)."""
+    refresh already listed: older than `confirmed_ms` (everything below is catalogued), or
+    a known row of that very millisecond (a bulk import shares one: without this, a refresh
+    of a library uploaded in one ms read all of it)."""
+    at_mark = [fields[0] for fields in records if fields[UPLOADED] == confirmed_ms]
+    reached = any(fields[UPLOADED] < confirmed_ms for fields in records) or bool(
+        at_mark and store.known_ids(conn, at_mark)
+    )
     # Newest first, above every row so far (a known row keeps its rank: upsert leaves it).
     store.upsert(conn, records, generation, reversed(store.take_ranks(conn, len(records))))
-    return any(fields[UPLOADED] < confirmed_ms for fields in records)
+    return reached
 
 
 def _confirm(conn: sqlite3.Connection, newest_ms: int) -> None:

@@ -311,3 +311,21 @@ async def test_a_corrupt_or_unusable_catalogue_file_never_stops_the_list(tmp_pat
         assert set_aside(tmp_path)  # the corrupt file is kept aside, not deleted
     finally:
         await images.aclose()
+
+
+async def test_a_refresh_of_images_sharing_one_millisecond_stops_at_known_ones(tmp_path: Path) -> None:
+    """A bulk import can give every image the same upload time: the refresh must stop at
+    the known ones of that millisecond, not read the whole library again."""
+    images = Images.local(tmp_path / "lib", clock=lambda: 1_767_225_600_000)  # type: ignore[arg-type]
+    catalogue = CatalogueStore(tmp_path / "cat.sqlite3")
+    try:
+        for n in range(30):
+            await images.hosted.upload(png(1, 1), filename=f"same-{n}.png")
+        walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
+        await walk_all(walker)
+        pages = [p async for p in walker.refresh()]
+        assert len(pages) == 1 and pages[-1].complete and pages[-1].done == 5
+        assert await catalogue.run(count_all) == 30
+    finally:
+        await catalogue.aclose()
+        await images.aclose()
