@@ -45,6 +45,7 @@ import time
 from pathlib import Path
 
 from loop_probe import LoopLagProbe, import_like_the_cli, peak_rss_mb, poll_until
+from loop_probe import ok_or_missed as _ok
 
 SIZE = (160, 45)
 KEY_REPEAT_S = 0.03
@@ -322,10 +323,6 @@ def main() -> int:
     for name, value, target, verdict in rows:
         print(f"{name:<{width}}  {value:<{value_width}}  {target:<12} {verdict}")
     return 0
-
-
-def _ok(passed: bool) -> str:
-    return "ok" if passed else "MISSED"
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 
 from library_fill import fill_library
-from loop_probe import LoopLagProbe, peak_rss_mb, poll_until
+from loop_probe import LoopLagProbe, import_like_the_cli, peak_rss_mb, poll_until
+from loop_probe import ok_or_missed as _ok
 
 # ----------------------------------------------------------------------------- launch
 
@@ -233,23 +234,6 @@ def import_medians(reports: list[str]) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- children
-
-
-def import_like_the_cli():
-    """The app's imports as `imgtui` makes them: the cyclic GC off meanwhile, then what they
-    built frozen and the GC back on (imgtui.cli, imgtui.ui.cli). Without this a child times
-    full collections over ~1M start-up objects (30-60 ms each) that the real app never runs."""
-    import gc
-
-    gc.disable()
-    try:
-        from imgtui.service import Images
-        from imgtui.ui.app import ImgTuiApp
-        from imgtui.ui.config import UiConfig
-    finally:
-        gc.freeze()
-        gc.enable()
-    return Images, ImgTuiApp, UiConfig
 
 
 async def child_page_all(library: str) -> dict:
@@ -730,10 +714,6 @@ def main() -> int:
         print(f"  {name:<36} {ms:7.1f} {empty_imports.get(name, 0.0):7.1f}")
     print(f"  {'(all imports)':<36} {sum(imgtui_imports.values()):7.1f} {sum(empty_imports.values()):7.1f}")
     return 0
-
-
-def _ok(passed: bool) -> str:
-    return "ok" if passed else "MISSED"
 
 
 if __name__ == "__main__":

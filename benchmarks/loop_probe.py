@@ -65,3 +65,8 @@ async def poll_until(predicate: Callable[[], bool], within: float = 120.0) -> No
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def ok_or_missed(passed: bool) -> str:
+    """A target's verdict in the benchmarks' tables."""
+    return "ok" if passed else "MISSED"
