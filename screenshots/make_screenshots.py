@@ -90,7 +90,7 @@ async def shoot(library: Path) -> list[Path]:
         app.post_message(events.Paste(drop))
         await pilot.pause(0.8)
         saved.append(Path(app.save_screenshot("upload-drop.svg", path=str(OUT))))
-        while len(app.screen_stack) > 2:  # the upload form (and its "discard?" question) go
+        while len(app.screen_stack) > 1:  # the upload form (and its "discard?" question) go
             app.pop_screen()
         await pilot.pause(0.3)
         # The thumbnail grid, the cursor moved into the second row; then that image full screen.
