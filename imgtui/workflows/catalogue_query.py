@@ -12,12 +12,11 @@ import sqlite3
 from collections.abc import AsyncGenerator
 
 from imgtui.catalogue import CatalogueStore, Query, QueryError, compile_query, parse_query
-from imgtui.catalogue.query import Format
 from imgtui.catalogue.store import record, upsert
 from imgtui.service import ErrorCode, ImageMetadata, Images, ImagesError
 from imgtui.service.models import FileInfo
 from imgtui.service.rules import SortOrder
-from imgtui.workflows.catalogue_rows import NO_FORMATS
+from imgtui.workflows.catalogue_rows import NO_FORMATS, has_format
 from imgtui.workflows.cataloguing import server_filter
 
 __all__ = ["QueryError", "QueryFilter", "matching_images", "parse_query"]
@@ -38,7 +37,7 @@ class QueryFilter:
     def __init__(self, query: Query) -> None:
         self.query = query
         self.store = CatalogueStore(":memory:")
-        self.needs_file_info = any(isinstance(clause.term, Format) for clause in query.clauses)
+        self.needs_file_info = has_format(query)
 
     async def keep(
         self, page: list[ImageMetadata], infos: dict[str, FileInfo | None] | None = None

@@ -54,7 +54,8 @@ class SearchState:
 NO_FORMATS = "format: needs a local library (Cloudflare's API does not say an image's format)"
 
 
-def _has_format(query: Query) -> bool:
+def has_format(query: Query) -> bool:
+    """Whether the query asks for a file format (which only a local library records)."""
     return any(isinstance(clause.term, Format) for clause in query.clauses)
 
 
@@ -218,7 +219,7 @@ class CatalogueRows:
         if (
             not state.error
             and window is not None
-            and _has_format(state.query)
+            and has_format(state.query)
             and await window.knows_formats() is False
         ):
             state = SearchState(text, Query(), NO_FORMATS, max(text.casefold().find("format:"), 0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import struct
 import zlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,15 @@ async def make_library(path: Path, count: int) -> list[str]:
 
 async def walk_all(walker: CatalogueWalker) -> list[WalkProgress]:
     return [progress async for progress in walker.walk()]
+
+
+async def stop_after(steps: AsyncIterator[WalkProgress], count: int) -> None:
+    """Take `count` steps of a walk or refresh, then stop it there (a quit, a lost network)."""
+    taken = 0
+    async for _ in steps:
+        taken += 1
+        if taken == count:
+            break
 
 
 async def test_local_walk_window_and_notes(tmp_path: Path) -> None:
@@ -214,11 +224,7 @@ async def test_a_refresh_leaves_no_gap_after_an_interruption_or_a_noted_upload(t
         await walk_all(walker)
         for n in range(20):  # uploaded elsewhere
             await images.hosted.upload(png(1, 1), filename=f"new-{n}.png")
-        steps = 0
-        async for _ in walker.refresh():  # cut short after two pages (quit, network)
-            steps += 1
-            if steps == 2:
-                break
+        await stop_after(walker.refresh(), 2)  # cut short after two pages (quit, network)
         again = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
         assert [p.complete for p in [p async for p in again.refresh()]][-1]
         assert await catalogue.run(count_all) == 30
@@ -245,11 +251,7 @@ async def test_a_refused_saved_cursor_restarts_the_walk(tmp_path: Path) -> None:
     images = Images.local(tmp_path / "lib")
     try:
         walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
-        steps = 0
-        async for _ in walker.walk():
-            steps += 1
-            if steps == 2:
-                break  # quit with a saved cursor
+        await stop_after(walker.walk(), 2)  # quit with a saved cursor
         await images.aclose()
         shutil.rmtree(tmp_path / "lib")
         ids = await make_library(tmp_path / "lib", 7)
@@ -271,11 +273,7 @@ async def test_r_walks_from_the_top_even_mid_walk(tmp_path: Path) -> None:
     images = Images.local(tmp_path / "lib")
     try:
         walker = CatalogueWalker(images, catalogue, page_size=5, first_page=5)
-        steps = 0
-        async for _ in walker.walk():
-            steps += 1
-            if steps == 2:
-                break
+        await stop_after(walker.walk(), 2)
         restarted = [p async for p in walker.walk(restart=True)]
         assert restarted[0].done == 0 and restarted[-1].complete and restarted[-1].done == 12
     finally:
